@@ -1,0 +1,286 @@
+//! The one naming function for every physical name, and the suffix rules derived from it.
+//!
+//! Every name is `<stem>[-<qualifier>]-<suffix>`; names whose scope is wider than a region
+//! (IAM roles, the global cluster) also carry the region, and S3 bucket names, which are unique
+//! across all AWS accounts, carry the region and the account id. The longest suffix allowed is
+//! derived from the table below, so that every generated name fits AWS's limit for it.
+
+use std::fmt;
+
+use crate::Expr;
+
+/// How far a name must be unique.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Unique within one region of one account: `<stem>-<suffix>`.
+    Regional,
+    /// Unique within the account across regions: `<stem>-<suffix>-<region>`.
+    Account,
+    /// Unique across every AWS account: `<stem>-<suffix>-<region>-<account id>`.
+    Global,
+}
+
+/// One kind of physical name: its stem, its scope and AWS's limit for it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NameRule {
+    /// The fixed start of the name.
+    pub stem: &'static str,
+    /// The longest qualifier used with this rule (`public-a`, …), 0 when there is none.
+    pub max_qualifier: usize,
+    /// How far the name must be unique.
+    pub scope: Scope,
+    /// AWS's maximum length for this kind of name.
+    pub max_len: usize,
+    /// What AWS resource the name is for, as said in error messages.
+    pub what: &'static str,
+}
+
+/// The longest region name we accept (`us-east-1`, see the environment crate).
+pub const MAX_REGION_LEN: usize = 9;
+const ACCOUNT_ID_LEN: usize = 12;
+
+macro_rules! rules {
+    ($($(#[$doc:meta])* $name:ident = $stem:literal, $q:literal, $scope:ident, $max:literal, $what:literal;)*) => {
+        $( $(#[$doc])* pub const $name: NameRule = NameRule {
+            stem: $stem, max_qualifier: $q, scope: Scope::$scope, max_len: $max, what: $what,
+        }; )*
+        /// Every name rule, in table order.
+        pub const ALL: &[&NameRule] = &[$(&$name),*];
+    };
+}
+
+rules! {
+    /// The primary region's stack.
+    STACK_PRIMARY = "trading-dr-primary", 0, Regional, 128, "CloudFormation stack names";
+    /// The secondary region's stack.
+    STACK_SECONDARY = "trading-dr-secondary", 0, Regional, 128, "CloudFormation stack names";
+    /// The VPC (its `Name` tag) and its parts (`public-a`, `private-rt-b`, …).
+    VPC = "vpc", 16, Regional, 255, "EC2 Name tags";
+    /// The security group of the interface endpoints.
+    ENDPOINTS_SG = "endpoints", 0, Regional, 255, "EC2 security group names";
+    /// The flow-log log group.
+    FLOW_LOG_GROUP = "/trading/flow-logs", 0, Regional, 512, "CloudWatch Logs log group names";
+    /// The role VPC flow logs assume.
+    FLOW_LOG_ROLE = "flow-logs", 0, Account, 64, "IAM role names";
+    /// The alias of the region's customer-managed key.
+    KEY_ALIAS = "alias/trading-data", 0, Regional, 256, "KMS alias names";
+    /// The VPC peering connection (its `Name` tag).
+    PEERING = "peering", 0, Regional, 255, "EC2 Name tags";
+    /// Application data buckets.
+    DATA_BUCKET = "data", 0, Global, 63, "S3 bucket names";
+    /// Configuration and artifact buckets.
+    CONFIG_BUCKET = "config", 0, Global, 63, "S3 bucket names";
+    /// The regional Application Load Balancer.
+    ALB = "alb", 0, Regional, 32, "Application Load Balancer names";
+    /// The regional target group.
+    TARGET_GROUP = "tg", 0, Regional, 32, "ELB target group names";
+    /// The canary against the region's own endpoint.
+    CANARY = "canary", 0, Regional, 21, "Synthetics canary names";
+    /// The outside-in canary in the secondary region against the primary endpoint.
+    CANARY_OUTSIDE_IN = "canary-oi", 0, Regional, 21, "Synthetics canary names";
+    /// The Aurora global cluster.
+    GLOBAL_CLUSTER = "aurora-global", 0, Account, 63, "Aurora global cluster identifiers";
+    /// The regional Aurora cluster.
+    DB_CLUSTER = "aurora", 0, Regional, 63, "Aurora cluster identifiers";
+}
+
+/// The environment suffix, validated so that every name in [`ALL`] fits its AWS limit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suffix(String);
+
+/// Why a suffix was rejected; the message names the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SuffixError(String);
+
+impl NameRule {
+    /// The name's length without the suffix.
+    fn fixed_len(&self) -> usize {
+        let qualifier = if self.max_qualifier > 0 {
+            self.max_qualifier + 1
+        } else {
+            0
+        };
+        let scope = match self.scope {
+            Scope::Regional => 0,
+            Scope::Account => 1 + MAX_REGION_LEN,
+            Scope::Global => 2 + MAX_REGION_LEN + ACCOUNT_ID_LEN,
+        };
+        self.stem.len() + qualifier + 1 + scope
+    }
+
+    /// The longest suffix this rule leaves room for.
+    pub fn room(&self) -> usize {
+        self.max_len - self.fixed_len()
+    }
+}
+
+/// The rule that leaves the least room for the suffix, and that room.
+pub fn tightest() -> (&'static NameRule, usize) {
+    let rule = ALL
+        .iter()
+        .copied()
+        .min_by_key(|r| r.room())
+        .expect("the table is not empty");
+    (rule, rule.room())
+}
+
+impl Suffix {
+    /// Validates a suffix: lowercase letters, digits and single inner hyphens, starting with a
+    /// letter, no longer than the tightest name limit allows.
+    pub fn parse(s: &str) -> Result<Suffix, SuffixError> {
+        let (rule, max) = tightest();
+        let charset_ok = s.starts_with(|c: char| c.is_ascii_lowercase())
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !s.ends_with('-')
+            && !s.contains("--");
+        if !charset_ok {
+            return Err(SuffixError(format!(
+                "suffix {s:?} is invalid: use lowercase letters, digits and single inner hyphens, starting with a letter (S3 bucket and Synthetics canary names are lowercase; Aurora identifiers start with a letter and cannot end with a hyphen or contain two in a row)"
+            )));
+        }
+        if s.len() > max {
+            return Err(SuffixError(format!(
+                "suffix {s:?} is {} characters, the longest allowed is {max}: {} are at most {} characters and \"{}\" takes the rest",
+                s.len(),
+                rule.what,
+                rule.max_len,
+                example(rule, "SUFFIX"),
+            )));
+        }
+        Ok(Suffix(s.to_string()))
+    }
+
+    /// The suffix text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Suffix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn example(rule: &NameRule, suffix: &str) -> String {
+    let q = if rule.max_qualifier > 0 { "-QUALIFIER" } else { "" };
+    match rule.scope {
+        Scope::Regional => format!("{}{q}-{suffix}", rule.stem),
+        Scope::Account => format!("{}{q}-{suffix}-REGION", rule.stem),
+        Scope::Global => format!("{}{q}-{suffix}-REGION-ACCOUNTID", rule.stem),
+    }
+}
+
+/// Makes every physical name of one environment in one region.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Namer {
+    suffix: Suffix,
+    region: String,
+}
+
+impl Namer {
+    /// A namer for `suffix` in `region`.
+    pub fn new(suffix: Suffix, region: impl Into<String>) -> Self {
+        Namer {
+            suffix,
+            region: region.into(),
+        }
+    }
+
+    /// The suffix.
+    pub fn suffix(&self) -> &Suffix {
+        &self.suffix
+    }
+
+    /// The region names are made for.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The one naming function: `<stem>[-<qualifier>]-<suffix>[-<region>[-<account>]]`.
+    /// Global names contain `${AWS::AccountId}` and must be used through [`Namer::expr`].
+    pub fn name(&self, rule: &NameRule, qualifier: Option<&str>) -> String {
+        let mut name = rule.stem.to_string();
+        if let Some(q) = qualifier {
+            assert!(
+                !q.is_empty() && q.len() <= rule.max_qualifier,
+                "qualifier {q:?} does not fit the name rule {:?}",
+                rule.stem
+            );
+            name.push('-');
+            name.push_str(q);
+        }
+        name.push('-');
+        name.push_str(self.suffix.as_str());
+        match rule.scope {
+            Scope::Regional => {}
+            Scope::Account => {
+                name.push('-');
+                name.push_str(&self.region);
+            }
+            Scope::Global => {
+                name.push('-');
+                name.push_str(&self.region);
+                name.push_str("-${AWS::AccountId}");
+            }
+        }
+        name
+    }
+
+    /// The name as a template value (`Fn::Sub` where it carries the account id).
+    pub fn expr(&self, rule: &NameRule, qualifier: Option<&str>) -> Expr {
+        let name = self.name(rule, qualifier);
+        if name.contains("${") {
+            Expr::sub(name)
+        } else {
+            Expr::Str(name)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tightest_limit_is_the_outside_in_canary() {
+        let (rule, max) = tightest();
+        assert_eq!(rule, &CANARY_OUTSIDE_IN);
+        assert_eq!(max, 11);
+    }
+
+    #[test]
+    fn suffix_rules_name_the_reason() {
+        assert!(Suffix::parse("qa").is_ok());
+        assert!(Suffix::parse("pr-42").is_ok());
+        let long = Suffix::parse("abcdefghijkl").unwrap_err().to_string();
+        assert!(long.contains("Synthetics canary names are at most 21"), "{long}");
+        assert!(long.contains("canary-oi-SUFFIX"), "{long}");
+        for bad in ["QA", "qa_1", "1qa", "qa-", "q--a", "", "qa!"] {
+            let e = Suffix::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("lowercase letters, digits"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn naming_table_fits_every_limit_at_the_longest_suffix() {
+        let (_, max) = tightest();
+        let namer = Namer::new(Suffix::parse(&"s".repeat(max)).unwrap(), "us-east-2");
+        let mut table = String::new();
+        for rule in ALL {
+            let q = "q".repeat(rule.max_qualifier);
+            let name = namer.name(rule, (!q.is_empty()).then_some(q.as_str()));
+            let len = name.replace("${AWS::AccountId}", "123456789012").len();
+            table.push_str(&format!("{:<22} {:>3}/{:<3} {name}\n", rule.what, len, rule.max_len));
+            assert!(len <= rule.max_len, "{name} is longer than {}", rule.max_len);
+        }
+        println!("{table}");
+        assert_eq!(namer.name(&VPC, Some("public-a")), format!("vpc-public-a-{}", "s".repeat(max)));
+        assert_eq!(
+            Namer::new(Suffix::parse("qa").unwrap(), "us-east-1").expr(&DATA_BUCKET, None),
+            Expr::sub("data-qa-us-east-1-${AWS::AccountId}")
+        );
+    }
+}
