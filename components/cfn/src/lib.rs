@@ -18,6 +18,7 @@
 
 mod expr;
 mod fragment;
+pub mod net;
 pub mod naming;
 mod template;
 

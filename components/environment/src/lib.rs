@@ -1,0 +1,157 @@
+//! Typed environment configuration: `env/default.toml` overlaid by `env/<suffix>.toml`.
+//!
+//! The caller (xtask) reads the files; this crate parses, overlays and validates them. Every
+//! problem is collected before failing, and each names the file, the key, the bad value and
+//! what is allowed.
+//!
+//! ```
+//! let default = environment::Source::new("env/default.toml", include_str!("../../../env/default.toml"));
+//! let env = environment::load("pr42", default, None).unwrap();
+//! assert_eq!(env.suffix.as_str(), "pr42");
+//! assert_eq!(env.config.regions.primary.name, "us-east-1");
+//! ```
+
+mod validate;
+
+use cfn::naming::Suffix;
+use serde::Deserialize;
+
+/// A configuration file's display path and text.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// The path as shown in error messages, e.g. `env/qa.toml`.
+    pub path: String,
+    /// The file's text.
+    pub text: String,
+}
+
+impl Source {
+    /// A source named `path` holding `text`.
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
+        Source {
+            path: path.into(),
+            text: text.into(),
+        }
+    }
+}
+
+/// A validated environment: its suffix and its configuration.
+#[derive(Clone, Debug)]
+pub struct Environment {
+    /// The environment suffix that goes into every name.
+    pub suffix: Suffix,
+    /// The merged configuration.
+    pub config: Config,
+}
+
+/// The whole configuration of one environment.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Application name, used in parameter paths and tags. Default: `trading`.
+    pub app: String,
+    /// Cost centre tag value. Default: `trading-platform`.
+    pub cost_centre: String,
+    /// The two regions.
+    pub regions: Regions,
+    /// Network settings shared by both regions.
+    pub network: Network,
+    /// Customer-managed key settings.
+    pub keys: Keys,
+}
+
+/// The primary and the secondary region.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Regions {
+    /// The primary region. Default: us-east-1, 10.10.0.0/16.
+    pub primary: Region,
+    /// The secondary (recovery) region. Default: us-east-2, 10.20.0.0/16.
+    pub secondary: Region,
+}
+
+/// One region's placement.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    /// The AWS region name, e.g. `us-east-1`.
+    pub name: String,
+    /// The VPC's IPv4 block, /16 to /20, private (RFC 1918), not overlapping the other region.
+    pub vpc_cidr: String,
+    /// Exactly three availability zones of this region, named explicitly.
+    pub availability_zones: Vec<String>,
+}
+
+/// How many NAT gateways a region gets.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum NatGateways {
+    /// One per availability zone: an AZ outage does not cut the others off. For production.
+    PerAz,
+    /// One per region, to save cost. For test environments.
+    Single,
+}
+
+/// Network settings.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// NAT gateway policy. Default: `per-az`.
+    pub nat_gateways: NatGateways,
+    /// Retention of the VPC flow-log group, in days (a CloudWatch Logs value). Default: 365.
+    pub flow_log_retention_days: u32,
+}
+
+/// Customer-managed key settings.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Keys {
+    /// Days a deleted key waits before AWS removes it, 7 to 30. Default: 7.
+    pub pending_window_days: u32,
+}
+
+/// One configuration problem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file (or `--suffix`) where the bad value comes from.
+    pub file: String,
+    /// The dotted key.
+    pub key: String,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.file, self.key, self.message)
+    }
+}
+
+/// Every problem found in one load.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl std::fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.len();
+        write!(
+            f,
+            "{n} configuration problem{}",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for e in &self.0 {
+            write!(f, "\n  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads the environment `suffix`: `default` overlaid by `overlay` (the suffix's own file, when
+/// it exists), then validated. Returns every problem found, or the environment.
+pub fn load(
+    suffix: &str,
+    default: Source,
+    overlay: Option<Source>,
+) -> Result<Environment, ConfigErrors> {
+    validate::load(suffix, default, overlay)
+}

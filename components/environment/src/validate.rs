@@ -1,0 +1,429 @@
+//! Parsing, overlay and validation; every problem is collected before failing.
+
+use std::collections::BTreeSet;
+
+use cfn::naming::{MAX_REGION_LEN, Suffix};
+use cfn::net::Cidr;
+use serde_path_to_error::Segment;
+use toml::{Table, Value};
+
+use crate::{Config, ConfigError, ConfigErrors, Environment, Source};
+
+/// Regions we deploy to, with the availability-zone letters each offers.
+const REGIONS: &[(&str, &str)] = &[
+    ("us-east-1", "abcdef"),
+    ("us-east-2", "abc"),
+    ("us-west-2", "abcd"),
+];
+
+/// The retention values CloudWatch Logs accepts, in days.
+const RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// A key path inside a TOML document.
+#[derive(Clone, Debug, PartialEq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn display(path: &[Step]) -> String {
+    let mut s = String::new();
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Step::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    if s.is_empty() { "(top level)".into() } else { s }
+}
+
+fn get<'a>(table: &'a Table, path: &[Step]) -> Option<&'a Value> {
+    let (first, rest) = path.split_first()?;
+    let Step::Key(k) = first else { return None };
+    let mut v = table.get(k)?;
+    for step in rest {
+        v = match (step, v) {
+            (Step::Key(k), Value::Table(t)) => t.get(k)?,
+            (Step::Index(i), Value::Array(a)) => a.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(v)
+}
+
+/// Replaces the value at `path` (or removes it when `value` is `None`).
+fn set(table: &mut Table, path: &[Step], value: Option<Value>) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut current: &mut Table = table;
+    for step in parents {
+        let Step::Key(k) = step else { return };
+        match current.get_mut(k) {
+            Some(Value::Table(t)) => current = t,
+            _ => return,
+        }
+    }
+    if let Step::Key(k) = last {
+        match value {
+            Some(v) => {
+                current.insert(k.clone(), v);
+            }
+            None => {
+                current.remove(k);
+            }
+        }
+    }
+}
+
+/// Overlays `top` on `base`: tables merge key by key, everything else is replaced.
+fn overlay(base: &mut Table, top: &Table) {
+    for (k, v) in top {
+        match (base.get_mut(k), v) {
+            (Some(Value::Table(b)), Value::Table(t)) => overlay(b, t),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+struct Files {
+    default: (String, Table),
+    overlay: Option<(String, Table)>,
+}
+
+impl Files {
+    /// The file a key's value comes from: the overlay when it sets the key, else the default.
+    fn origin(&self, path: &[Step]) -> &str {
+        match &self.overlay {
+            Some((name, t)) if prefix_in(t, path) => name,
+            _ => &self.default.0,
+        }
+    }
+}
+
+/// Whether the overlay sets `path` or a table on the way to it that replaces it wholesale.
+fn prefix_in(table: &Table, path: &[Step]) -> bool {
+    (1..=path.len()).rev().any(|n| match get(table, &path[..n]) {
+        Some(Value::Table(_)) => n == path.len(),
+        Some(_) => true,
+        None => false,
+    })
+}
+
+pub(crate) fn load(
+    suffix: &str,
+    default: Source,
+    overlay_src: Option<Source>,
+) -> Result<Environment, ConfigErrors> {
+    let mut errors = Vec::new();
+    let parse = |src: &Source, errors: &mut Vec<ConfigError>| match src.text.parse::<Table>() {
+        Ok(t) => Some(t),
+        Err(e) => {
+            errors.push(ConfigError {
+                file: src.path.clone(),
+                key: "(syntax)".into(),
+                message: e.message().to_string()
+                    + &e.span()
+                        .map(|s| format!(" (at line {})", line_of(&src.text, s.start)))
+                        .unwrap_or_default(),
+            });
+            None
+        }
+    };
+    let default_table = parse(&default, &mut errors);
+    let overlay_table = overlay_src
+        .as_ref()
+        .and_then(|src| parse(src, &mut errors).map(|t| (src.path.clone(), t)));
+    let suffix = match Suffix::parse(suffix) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            errors.push(ConfigError {
+                file: "--suffix".into(),
+                key: "suffix".into(),
+                message: e.to_string(),
+            });
+            None
+        }
+    };
+    let Some(default_table) = default_table else {
+        return Err(ConfigErrors(errors));
+    };
+    let files = Files {
+        default: (default.path.clone(), default_table),
+        overlay: overlay_table,
+    };
+    let config = structural(&files, &mut errors);
+    if let Some(config) = &config {
+        semantic(config, &files, &mut errors);
+    }
+    match (config, suffix) {
+        (Some(config), Some(suffix)) if errors.is_empty() => Ok(Environment { suffix, config }),
+        _ => Err(ConfigErrors(errors)),
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Deserialises the overlaid document into [`Config`]. Each unknown key or wrong type is
+/// recorded, repaired (removed, or replaced by the default file's value) and the document
+/// tried again, so that one run reports every such problem.
+fn structural(files: &Files, errors: &mut Vec<ConfigError>) -> Option<Config> {
+    let mut merged = files.default.1.clone();
+    let mut overlay_table = files.overlay.as_ref().map(|(_, t)| t.clone());
+    if let Some(t) = &overlay_table {
+        overlay(&mut merged, t);
+    }
+    let mut default_table = files.default.1.clone();
+    for _ in 0..64 {
+        let result: Result<Config, _> = serde_path_to_error::deserialize(Value::Table(merged.clone()));
+        let err = match result {
+            Ok(config) => return Some(config),
+            Err(err) => err,
+        };
+        let path: Vec<Step> = err
+            .path()
+            .iter()
+            .filter_map(|s| match s {
+                Segment::Map { key } => Some(Step::Key(key.clone())),
+                Segment::Seq { index } => Some(Step::Index(*index)),
+                _ => None,
+            })
+            .collect();
+        let message = err.inner().to_string();
+        let message = message.lines().next().unwrap_or_default().to_string();
+        let missing = message.starts_with("missing field");
+        let mut key_path = path.clone();
+        if missing && let Some(field) = message.split('`').nth(1) {
+            key_path.push(Step::Key(field.to_string()));
+        }
+        let file = files.origin(&key_path).to_string();
+        errors.push(ConfigError {
+            file,
+            key: display(&key_path),
+            message: describe(&message, get(&merged, &path)),
+        });
+        if missing || path.is_empty() {
+            return None;
+        }
+        // Repair: drop the overlay's bad value in favour of the default's, else drop the key.
+        let from_overlay = overlay_table
+            .as_ref()
+            .is_some_and(|t| get(t, &path).is_some());
+        let array_element = matches!(path.last(), Some(Step::Index(_)));
+        let key = if array_element {
+            &path[..path.iter().rposition(|s| matches!(s, Step::Key(_))).unwrap_or(0) + 1]
+        } else {
+            &path[..]
+        };
+        if from_overlay {
+            if let Some(t) = overlay_table.as_mut() {
+                set(t, key, None);
+            }
+            set(&mut merged, key, get(&default_table, key).cloned());
+        } else {
+            set(&mut default_table, key, None);
+            set(&mut merged, key, None);
+        }
+    }
+    None
+}
+
+/// Turns serde's message into ours, showing the bad value.
+fn describe(message: &str, value: Option<&Value>) -> String {
+    match value {
+        Some(v) if !matches!(v, Value::Table(_)) && !message.starts_with("unknown field") => {
+            format!("{} is not allowed: {message}", short(v))
+        }
+        _ => message.to_string(),
+    }
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 60 {
+        format!("{}…", &s[..60])
+    } else {
+        s
+    }
+}
+
+/// Checks the values of a structurally sound configuration.
+fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
+    let mut err = |key: &str, message: String| {
+        let path: Vec<Step> = key
+            .split('.')
+            .map(|k| match k.split_once('[') {
+                Some((k, _)) => Step::Key(k.to_string()),
+                None => Step::Key(k.to_string()),
+            })
+            .collect();
+        errors.push(ConfigError {
+            file: files.origin(&path).to_string(),
+            key: key.to_string(),
+            message,
+        });
+    };
+
+    let app_ok = (1..=20).contains(&c.app.len())
+        && c.app.starts_with(|ch: char| ch.is_ascii_lowercase())
+        && c.app
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+    if !app_ok {
+        err(
+            "app",
+            format!(
+                "{:?} is not allowed: use 1 to 20 lowercase letters, digits and hyphens, starting with a letter (it is part of parameter paths)",
+                c.app
+            ),
+        );
+    }
+    let tag_ok = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 256
+            && s.chars()
+                .all(|ch| ch.is_alphanumeric() || " _.:/=+-@".contains(ch))
+    };
+    if !tag_ok(&c.cost_centre) {
+        err(
+            "cost_centre",
+            format!(
+                "{:?} is not allowed: a tag value of 1 to 256 letters, digits, spaces and _.:/=+-@",
+                c.cost_centre
+            ),
+        );
+    }
+
+    let regions = [
+        ("regions.primary", &c.regions.primary),
+        ("regions.secondary", &c.regions.secondary),
+    ];
+    let supported: Vec<&str> = REGIONS.iter().map(|(r, _)| *r).collect();
+    let mut cidrs = Vec::new();
+    for (key, region) in regions {
+        let letters = REGIONS
+            .iter()
+            .find(|(r, _)| *r == region.name)
+            .map(|(_, l)| *l);
+        match letters {
+            None => err(
+                &format!("{key}.name"),
+                format!(
+                    "{:?} is not allowed: supported regions are {}",
+                    region.name,
+                    supported.join(", ")
+                ),
+            ),
+            Some(letters) => {
+                debug_assert!(region.name.len() <= MAX_REGION_LEN);
+                let allowed: Vec<String> = letters
+                    .chars()
+                    .map(|l| format!("{}{l}", region.name))
+                    .collect();
+                if region.availability_zones.len() != 3 {
+                    err(
+                        &format!("{key}.availability_zones"),
+                        format!(
+                            "{} zones given, exactly 3 are needed (one subnet of each tier per zone)",
+                            region.availability_zones.len()
+                        ),
+                    );
+                }
+                let mut seen = BTreeSet::new();
+                for (i, az) in region.availability_zones.iter().enumerate() {
+                    if !allowed.contains(az) {
+                        err(
+                            &format!("{key}.availability_zones[{i}]"),
+                            format!(
+                                "{az:?} is not a zone of {}: allowed are {}",
+                                region.name,
+                                allowed.join(", ")
+                            ),
+                        );
+                    } else if !seen.insert(az) {
+                        err(
+                            &format!("{key}.availability_zones[{i}]"),
+                            format!("{az:?} is listed twice: the three zones must differ"),
+                        );
+                    }
+                }
+            }
+        }
+        match region.vpc_cidr.parse::<Cidr>() {
+            Err(e) => err(
+                &format!("{key}.vpc_cidr"),
+                format!("{:?} is not allowed: {e}", region.vpc_cidr),
+            ),
+            Ok(cidr) if !(16..=20).contains(&cidr.prefix()) => err(
+                &format!("{key}.vpc_cidr"),
+                format!(
+                    "{:?} is not allowed: the prefix must be /16 to /20 (AWS allows /16 at most; nine subnets of prefix + 4 must fit)",
+                    region.vpc_cidr
+                ),
+            ),
+            Ok(cidr) if !cidr.is_private() => err(
+                &format!("{key}.vpc_cidr"),
+                format!(
+                    "{:?} is not allowed: use a private RFC 1918 range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)",
+                    region.vpc_cidr
+                ),
+            ),
+            Ok(cidr) => cidrs.push((key, cidr)),
+        }
+    }
+    if c.regions.primary.name == c.regions.secondary.name {
+        err(
+            "regions.secondary.name",
+            format!(
+                "{:?} is not allowed: the secondary region must differ from the primary",
+                c.regions.secondary.name
+            ),
+        );
+    }
+    if let [(_, a), (key, b)] = cidrs.as_slice()
+        && a.overlaps(b)
+    {
+        err(
+            &format!("{key}.vpc_cidr"),
+            format!(
+                "{b} overlaps the primary VPC {a}: peered VPCs need non-overlapping blocks"
+            ),
+        );
+    }
+
+    if !RETENTION_DAYS.contains(&c.network.flow_log_retention_days) {
+        err(
+            "network.flow_log_retention_days",
+            format!(
+                "{} is not allowed: CloudWatch Logs accepts {}",
+                c.network.flow_log_retention_days,
+                RETENTION_DAYS
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+    if !(7..=30).contains(&c.keys.pending_window_days) {
+        err(
+            "keys.pending_window_days",
+            format!(
+                "{} is not allowed: KMS accepts 7 to 30 days",
+                c.keys.pending_window_days
+            ),
+        );
+    }
+}
