@@ -18,9 +18,11 @@
 
 mod expr;
 mod fragment;
+pub mod iam;
 pub mod net;
 pub mod naming;
 mod template;
+pub mod testing;
 
 pub use expr::{Expr, Pseudo};
 pub use fragment::{Fragment, Handle, Output, Parameter, Resource, ResourceType};

@@ -155,3 +155,63 @@ pub fn load(
 ) -> Result<Environment, ConfigErrors> {
     validate::load(suffix, default, overlay)
 }
+
+/// Which of the two regions a stack serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RegionRole {
+    /// The active region in normal operation.
+    Primary,
+    /// The warm-standby recovery region.
+    Secondary,
+}
+
+impl RegionRole {
+    /// `primary` or `secondary`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegionRole::Primary => "primary",
+            RegionRole::Secondary => "secondary",
+        }
+    }
+}
+
+impl Environment {
+    /// The placement of the region serving `role`.
+    pub fn region(&self, role: RegionRole) -> &Region {
+        match role {
+            RegionRole::Primary => &self.config.regions.primary,
+            RegionRole::Secondary => &self.config.regions.secondary,
+        }
+    }
+
+    /// The namer for the region serving `role`.
+    pub fn namer(&self, role: RegionRole) -> cfn::naming::Namer {
+        cfn::naming::Namer::new(self.suffix.clone(), self.region(role).name.clone())
+    }
+
+    /// The tags every taggable resource of the `role` stack carries.
+    pub fn tags(&self, role: RegionRole) -> cfn::Tags {
+        cfn::Tags::new()
+            .with("app", self.config.app.as_str())
+            .with("environment", self.suffix.as_str())
+            .with("region-role", role.as_str())
+            .with("cost-centre", self.config.cost_centre.as_str())
+    }
+
+    /// The VPC block of the region serving `role` (validated at load).
+    pub fn vpc_cidr(&self, role: RegionRole) -> cfn::net::Cidr {
+        self.region(role)
+            .vpc_cidr
+            .parse()
+            .expect("vpc_cidr was validated when the environment was loaded")
+    }
+
+    /// The three availability zones of the region serving `role` (validated at load).
+    pub fn availability_zones(&self, role: RegionRole) -> [String; 3] {
+        self.region(role)
+            .availability_zones
+            .clone()
+            .try_into()
+            .expect("exactly three zones were validated when the environment was loaded")
+    }
+}

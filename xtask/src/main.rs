@@ -1,0 +1,25 @@
+//! `cargo xtask`: the workspace's command line, so that synthesizing, testing and (later)
+//! deploying need nothing but cargo. Each subcommand lives in its own module of the xtask
+//! library; this file only parses flags and maps results to exit codes.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use xtask::{Cli, Command, exit};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = std::io::stdout();
+    let result = match cli.command {
+        Command::Synth(args) => xtask::synth::run(&args, &mut out).map(|_| exit::SUCCESS),
+        Command::Schemas(args) => xtask::schemas::run(&args, &mut out),
+        Command::Test(args) => xtask::test::run(&args).map(|_| exit::SUCCESS),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit::FAILURE)
+        }
+    }
+}

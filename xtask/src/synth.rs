@@ -1,0 +1,140 @@
+//! `cargo xtask synth`: load and validate the environment, build both templates and the
+//! manifest, and write them atomically to out/<suffix>/. Nothing is written on any error.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow};
+use deployment::Synthesis;
+use environment::{Environment, Source};
+
+use crate::fsx::write_all_atomically;
+
+/// Flags of `synth`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Environment suffix: part of every name; env/<suffix>.toml overrides env/default.toml
+    /// when it exists (lowercase letters, digits, inner hyphens; the length limit is derived
+    /// from the tightest AWS name limit).
+    #[arg(long)]
+    pub suffix: String,
+    /// Folder holding default.toml and the per-environment files.
+    #[arg(long, value_name = "DIR", default_value_os_t = crate::workspace_root().join("env"))]
+    pub env_dir: PathBuf,
+    /// Output root; files go to <OUT>/<suffix>/.
+    #[arg(long, value_name = "DIR", default_value_os_t = crate::workspace_root().join("out"))]
+    pub out: PathBuf,
+}
+
+/// What one stack's template holds, as printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackSummary {
+    /// `primary` or `secondary`.
+    pub role: &'static str,
+    /// The stack name.
+    pub name: String,
+    /// The region.
+    pub region: String,
+    /// Resources in the template.
+    pub resources: usize,
+    /// Parameters in the template.
+    pub parameters: usize,
+    /// Outputs in the template.
+    pub outputs: usize,
+    /// Size of the template file in bytes.
+    pub bytes: usize,
+    /// Where it was written.
+    pub path: PathBuf,
+}
+
+/// A path as people should read it: relative to the current folder when inside it.
+pub fn shown(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// Reads env/default.toml and env/<suffix>.toml (when the suffix is well formed and the file
+/// exists) and validates them together.
+pub fn load_environment(env_dir: &Path, suffix: &str) -> Result<Environment> {
+    let read = |path: &Path| -> Result<Source> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", shown(path)))?;
+        Ok(Source::new(shown(path), text))
+    };
+    let default = read(&env_dir.join("default.toml"))?;
+    // Only a well-formed suffix names a file; a bad one is reported by validation.
+    let overlay_path = env_dir.join(format!("{suffix}.toml"));
+    let overlay = match cfn::naming::Suffix::parse(suffix) {
+        Ok(_) if overlay_path.is_file() => Some(read(&overlay_path)?),
+        _ => None,
+    };
+    environment::load(suffix, default, overlay).map_err(|e| anyhow!("{e}"))
+}
+
+/// Loads the environment and builds everything synth writes, in memory.
+pub fn synthesize(env_dir: &Path, suffix: &str) -> Result<(Environment, Synthesis)> {
+    let env = load_environment(env_dir, suffix)?;
+    let synthesis = deployment::synth(&env)?;
+    Ok((env, synthesis))
+}
+
+/// Runs `synth`, printing one line per stack to `out`.
+pub fn run(args: &Args, out: &mut dyn Write) -> Result<Vec<StackSummary>> {
+    let started = Instant::now();
+    let (env, s) = synthesize(&args.env_dir, &args.suffix)?;
+    let dir = args.out.join(env.suffix.as_str());
+    let mut files = Vec::new();
+    let mut summaries = Vec::new();
+    for (role, template) in [("primary", &s.primary), ("secondary", &s.secondary)] {
+        let entry = &s.manifest.stacks[role];
+        let text = template.to_json_string();
+        let path = dir.join(&entry.template);
+        summaries.push(StackSummary {
+            role,
+            name: entry.name.clone(),
+            region: entry.region.clone(),
+            resources: template.body().resources().len(),
+            parameters: template.body().parameters().len(),
+            outputs: template.body().outputs().len(),
+            bytes: text.len(),
+            path: path.clone(),
+        });
+        files.push((path, text));
+    }
+    // The manifest goes last: a reader that sees it sees the templates it names.
+    files.push((dir.join("manifest.json"), s.manifest.to_json_string()));
+    write_all_atomically(&files)?;
+    for s in &summaries {
+        writeln!(
+            out,
+            "{:<9} {:<24} {:<9} {:>3} resources {:>2} parameters {:>2} outputs {:>7} bytes  {}",
+            s.role,
+            s.name,
+            s.region,
+            s.resources,
+            s.parameters,
+            s.outputs,
+            s.bytes,
+            shown(&s.path)
+        )?;
+    }
+    writeln!(
+        out,
+        "manifest  {} phases: {}  {}  ({} ms)",
+        s.manifest.phases.len(),
+        s.manifest
+            .phases
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" → "),
+        shown(&dir.join("manifest.json")),
+        started.elapsed().as_millis()
+    )?;
+    Ok(summaries)
+}
