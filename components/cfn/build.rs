@@ -71,13 +71,19 @@ fn doc_line(description: Option<&Value>) -> String {
 
 fn method_name(property: &str) -> String {
     let snake = property.to_snake_case();
-    if KEYWORDS.contains(&snake.as_str()) { format!("{snake}_") } else { snake }
+    if KEYWORDS.contains(&snake.as_str()) {
+        format!("{snake}_")
+    } else {
+        snake
+    }
 }
 
 /// Returns the definition name a property schema points at, when it is (a list of) an object
 /// definition with properties of its own.
-fn definition_ref<'a>(schema: &'a Value) -> Option<&'a str> {
-    let r = schema.get("$ref").or_else(|| schema.get("items").and_then(|i| i.get("$ref")))?;
+fn definition_ref(schema: &Value) -> Option<&str> {
+    let r = schema
+        .get("$ref")
+        .or_else(|| schema.get("items").and_then(|i| i.get("$ref")))?;
     r.as_str()?.strip_prefix("#/definitions/")
 }
 
@@ -86,7 +92,10 @@ fn generate_type(code: &mut String, type_name: &str, resource: &str, schema: &Va
     let module = resource.to_snake_case();
     let empty = serde_json::Map::new();
     let properties = schema["properties"].as_object().unwrap_or(&empty);
-    let definitions = schema.get("definitions").and_then(Value::as_object).unwrap_or(&empty);
+    let definitions = schema
+        .get("definitions")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     let read_only: BTreeSet<String> = strings(schema.get("readOnlyProperties"))
         .into_iter()
         .map(|p| p.trim_start_matches("/properties/").replace('/', "."))
@@ -102,7 +111,12 @@ fn generate_type(code: &mut String, type_name: &str, resource: &str, schema: &Va
         let def_struct = name.to_upper_camel_case();
         writeln!(defs_code, "/// {}\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct {def_struct} {{ props: std::collections::BTreeMap<String, Expr> }}", doc_line(def.get("description"))).unwrap();
         writeln!(defs_code, "impl {def_struct} {{\n/// An empty `{name}`.\npub fn new() -> Self {{ Self::default() }}").unwrap();
-        write_setters(&mut defs_code, def["properties"].as_object().unwrap(), &BTreeSet::new(), name);
+        write_setters(
+            &mut defs_code,
+            def["properties"].as_object().unwrap(),
+            &BTreeSet::new(),
+            name,
+        );
         writeln!(defs_code, "}}\nimpl From<{def_struct}> for Expr {{ fn from(v: {def_struct}) -> Expr {{ Expr::Map(v.props) }} }}").unwrap();
     }
 
@@ -145,15 +159,21 @@ fn generate_type(code: &mut String, type_name: &str, resource: &str, schema: &Va
         })
         .unwrap_or_else(|| "None".into());
     // Physical names: writable properties that identify the resource.
-    let name_properties: Vec<String> = strings(schema.get("primaryIdentifier"))
-        .into_iter()
+    // A composite identifier (route table + block, …) names relationships, not the resource.
+    let identifier = strings(schema.get("primaryIdentifier"));
+    let name_properties: Vec<String> = identifier
+        .iter()
+        .filter(|_| identifier.len() == 1)
         .map(|p| p.trim_start_matches("/properties/").to_string())
         .filter(|p| !read_only.contains(p) && properties.contains_key(p))
         .collect();
     let attributes: Vec<&String> = read_only.iter().collect();
     format!(
         "crate::TypeInfo {{ type_name: \"{type_name}\", required: &{required:?}, tag_property: {tag_property}, name_properties: &{name_properties:?}, attributes: &{attributes:?}, properties: &{props:?} }},\n",
-        props = properties.keys().filter(|p| !read_only.contains(*p)).collect::<Vec<_>>()
+        props = properties
+            .keys()
+            .filter(|p| !read_only.contains(*p))
+            .collect::<Vec<_>>()
     )
 }
 
@@ -169,7 +189,10 @@ fn write_setters(
             continue;
         }
         let method = method_name(property);
-        assert!(methods.insert(method.clone()), "{owner}: two properties map to `{method}`");
+        assert!(
+            methods.insert(method.clone()),
+            "{owner}: two properties map to `{method}`"
+        );
         let hint = match definition_ref(schema) {
             Some(def) => format!(" Takes `{}`.", def.to_upper_camel_case()),
             None => String::new(),
@@ -181,6 +204,10 @@ fn write_setters(
 fn strings(value: Option<&Value>) -> Vec<String> {
     value
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }

@@ -84,8 +84,8 @@ fn sorted(v: Value) -> Value {
 /// The types listed in types.txt.
 pub fn listed_types(dir: &Path) -> Result<Vec<String>> {
     let path = dir.join("types.txt");
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     Ok(text
         .lines()
         .map(str::trim)
@@ -136,7 +136,11 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
     write_all_atomically(&files)?;
     for entry in std::fs::read_dir(&dir)? {
         let path = entry?.path();
-        let name = path.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         if name.ends_with(".json") && !wanted.contains_key(&name) {
             std::fs::remove_file(&path)?;
             writeln!(out, "removed {name}")?;

@@ -38,9 +38,12 @@ pub fn ensure_venv(sh: &Shell) -> Result<()> {
             .context("python3 -m venv failed: install python3 and python3-venv")?;
     }
     eprintln!("installing the pinned Python tools from requirements.txt");
-    cmd!(sh, "{python} -m pip install --quiet --disable-pip-version-check -r {requirements}")
-        .run()
-        .context("pip install failed")?;
+    cmd!(
+        sh,
+        "{python} -m pip install --quiet --disable-pip-version-check -r {requirements}"
+    )
+    .run()
+    .context("pip install failed")?;
     std::fs::write(&stamp, wanted)?;
     Ok(())
 }

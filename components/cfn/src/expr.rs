@@ -145,11 +145,6 @@ impl Expr {
         Expr::Equals(Box::new(a.into()), Box::new(b.into()))
     }
 
-    /// `Fn::Not` of a condition expression.
-    pub fn not(e: Expr) -> Expr {
-        Expr::Not(Box::new(e))
-    }
-
     /// A map literal from key/value pairs.
     pub fn map<K: Into<String>, V: Into<Expr>>(pairs: impl IntoIterator<Item = (K, V)>) -> Expr {
         Expr::Map(
@@ -172,7 +167,15 @@ impl Expr {
             _ => None,
         }
     }
+}
 
+/// `!condition` is `Fn::Not`.
+impl std::ops::Not for Expr {
+    type Output = Expr;
+
+    fn not(self) -> Expr {
+        Expr::Not(Box::new(self))
+    }
 }
 
 impl From<&str> for Expr {
@@ -267,11 +270,15 @@ impl Expr {
             Expr::Num(n) => Value::from(*n),
             Expr::Str(v) => Value::from(v.as_str()),
             Expr::List(items) => all(items),
-            Expr::Map(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Expr::Map(map) => {
+                Value::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
             Expr::Ref(target) => one("Ref", target.as_str().into()),
             Expr::GetAtt(id, attr) => one("Fn::GetAtt", json!([id, attr])),
             Expr::Sub(text, vars) if vars.is_empty() => one("Fn::Sub", text.as_str().into()),
-            Expr::Sub(text, vars) => one("Fn::Sub", json!([text, Expr::Map(vars.clone()).to_json()])),
+            Expr::Sub(text, vars) => {
+                one("Fn::Sub", json!([text, Expr::Map(vars.clone()).to_json()]))
+            }
             Expr::Join(d, parts) => one("Fn::Join", json!([d, all(parts)])),
             Expr::Select(i, list) => one("Fn::Select", json!([i.to_string(), list.to_json()])),
             Expr::Split(d, v) => one("Fn::Split", json!([d, v.to_json()])),
@@ -307,7 +314,10 @@ mod tests {
             Expr::get_att(&id("Db"), "Endpoint.Address").to_json(),
             json!({"Fn::GetAtt": ["Db", "Endpoint.Address"]})
         );
-        assert_eq!(Expr::sub("a-${AWS::Region}").to_json(), json!({"Fn::Sub": "a-${AWS::Region}"}));
+        assert_eq!(
+            Expr::sub("a-${AWS::Region}").to_json(),
+            json!({"Fn::Sub": "a-${AWS::Region}"})
+        );
         assert_eq!(
             Expr::sub_with("${X}", [("X", Expr::from(1))]).to_json(),
             json!({"Fn::Sub": ["${X}", {"X": 1}]})
@@ -325,11 +335,15 @@ mod tests {
             json!({"Fn::If": ["IsLinked", "a", {"Ref": "AWS::NoValue"}]})
         );
         assert_eq!(
-            Expr::not(Expr::equals(Expr::reference(&id("P")), "")).to_json(),
+            (!Expr::equals(Expr::reference(&id("P")), "")).to_json(),
             json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "P"}, ""]}]})
         );
         assert_eq!(
-            Expr::And(vec![Expr::Condition("A".into()), Expr::Condition("B".into())]).to_json(),
+            Expr::And(vec![
+                Expr::Condition("A".into()),
+                Expr::Condition("B".into())
+            ])
+            .to_json(),
             json!({"Fn::And": [{"Condition": "A"}, {"Condition": "B"}]})
         );
         assert_eq!(

@@ -323,12 +323,24 @@ mod tests {
         d.output(id("Out"), "x", "1".into()).unwrap();
         let mut e = Fragment::new();
         e.output(id("Out"), "y", "2".into()).unwrap();
-        assert!(matches!(d.merge(e), Err(Error::Duplicate { section: "Outputs", .. })));
+        assert!(matches!(
+            d.merge(e),
+            Err(Error::Duplicate {
+                section: "Outputs",
+                ..
+            })
+        ));
 
         let mut f = Fragment::new();
         f.condition(id("C"), Expr::equals("a", "b")).unwrap();
         let g = f.clone();
-        assert!(matches!(f.merge(g), Err(Error::Duplicate { section: "Conditions", .. })));
+        assert!(matches!(
+            f.merge(g),
+            Err(Error::Duplicate {
+                section: "Conditions",
+                ..
+            })
+        ));
     }
 
     #[test]

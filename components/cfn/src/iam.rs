@@ -126,7 +126,11 @@ pub fn policy(statements: impl IntoIterator<Item = Statement>) -> Expr {
 pub fn assume_role_by(service: &str) -> Expr {
     let mut trust = Statement::allow(["sts:AssumeRole"], [])
         .service(service)
-        .condition("StringEquals", "aws:SourceAccount", Expr::pseudo(Pseudo::AccountId));
+        .condition(
+            "StringEquals",
+            "aws:SourceAccount",
+            Expr::pseudo(Pseudo::AccountId),
+        );
     // Trust policies name no resource.
     trust.resources = None;
     policy([trust])
@@ -139,9 +143,11 @@ mod tests {
 
     #[test]
     fn statements_serialise() {
-        let p = policy([Statement::allow(["logs:PutLogEvents"], [Expr::from("arn:x")])
-            .sid("Write")
-            .condition("Bool", "aws:SecureTransport", "true")]);
+        let p = policy([
+            Statement::allow(["logs:PutLogEvents"], [Expr::from("arn:x")])
+                .sid("Write")
+                .condition("Bool", "aws:SecureTransport", "true"),
+        ]);
         assert_eq!(
             p.to_json(),
             json!({"Version": "2012-10-17", "Statement": [{
@@ -150,7 +156,10 @@ mod tests {
             }]})
         );
         let t = assume_role_by("vpc-flow-logs.amazonaws.com").to_json();
-        assert_eq!(t["Statement"][0]["Principal"]["Service"], "vpc-flow-logs.amazonaws.com");
+        assert_eq!(
+            t["Statement"][0]["Principal"]["Service"],
+            "vpc-flow-logs.amazonaws.com"
+        );
         assert!(t["Statement"][0].get("Resource").is_none());
     }
 }

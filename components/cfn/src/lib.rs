@@ -19,8 +19,8 @@
 mod expr;
 mod fragment;
 pub mod iam;
-pub mod net;
 pub mod naming;
+pub mod net;
 mod template;
 pub mod testing;
 
@@ -94,7 +94,9 @@ pub enum Error {
         missing: String,
     },
     /// A reference names a logical id that the template does not define.
-    #[error("{from} refers to {target:?}, which is not a parameter, resource or condition of the template")]
+    #[error(
+        "{from} refers to {target:?}, which is not a parameter, resource or condition of the template"
+    )]
     DanglingReference {
         /// Where the reference is.
         from: String,
@@ -161,13 +163,21 @@ mod tests {
         assert!(bucket.attributes.contains(&"Arn"));
         let parameter = type_info("AWS::SSM::Parameter").unwrap();
         assert_eq!(parameter.tag_property, Some(("Tags", TagStyle::Map)));
-        assert!(type_info("AWS::EC2::VPC").unwrap().name_properties.is_empty());
+        assert!(
+            type_info("AWS::EC2::VPC")
+                .unwrap()
+                .name_properties
+                .is_empty()
+        );
         assert!(type_info("AWS::Nope::Nope").is_none());
         let mut names: Vec<_> = aws::TYPE_INFO.iter().map(|t| t.type_name).collect();
         names.sort_unstable();
         assert_eq!(
             names,
-            aws::TYPE_INFO.iter().map(|t| t.type_name).collect::<Vec<_>>(),
+            aws::TYPE_INFO
+                .iter()
+                .map(|t| t.type_name)
+                .collect::<Vec<_>>(),
             "TYPE_INFO must be sorted for binary search"
         );
     }

@@ -165,7 +165,11 @@ impl fmt::Display for Suffix {
 }
 
 fn example(rule: &NameRule, suffix: &str) -> String {
-    let q = if rule.max_qualifier > 0 { "-QUALIFIER" } else { "" };
+    let q = if rule.max_qualifier > 0 {
+        "-QUALIFIER"
+    } else {
+        ""
+    };
     match rule.scope {
         Scope::Regional => format!("{}{q}-{suffix}", rule.stem),
         Scope::Account => format!("{}{q}-{suffix}-REGION", rule.stem),
@@ -256,7 +260,10 @@ mod tests {
         assert!(Suffix::parse("qa").is_ok());
         assert!(Suffix::parse("pr-42").is_ok());
         let long = Suffix::parse("abcdefghijkl").unwrap_err().to_string();
-        assert!(long.contains("Synthetics canary names are at most 21"), "{long}");
+        assert!(
+            long.contains("Synthetics canary names are at most 21"),
+            "{long}"
+        );
         assert!(long.contains("canary-oi-SUFFIX"), "{long}");
         for bad in ["QA", "qa_1", "1qa", "qa-", "q--a", "", "qa!"] {
             let e = Suffix::parse(bad).unwrap_err().to_string();
@@ -273,11 +280,21 @@ mod tests {
             let q = "q".repeat(rule.max_qualifier);
             let name = namer.name(rule, (!q.is_empty()).then_some(q.as_str()));
             let len = name.replace("${AWS::AccountId}", "123456789012").len();
-            table.push_str(&format!("{:<22} {:>3}/{:<3} {name}\n", rule.what, len, rule.max_len));
-            assert!(len <= rule.max_len, "{name} is longer than {}", rule.max_len);
+            table.push_str(&format!(
+                "{:<22} {:>3}/{:<3} {name}\n",
+                rule.what, len, rule.max_len
+            ));
+            assert!(
+                len <= rule.max_len,
+                "{name} is longer than {}",
+                rule.max_len
+            );
         }
         println!("{table}");
-        assert_eq!(namer.name(&VPC, Some("public-a")), format!("vpc-public-a-{}", "s".repeat(max)));
+        assert_eq!(
+            namer.name(&VPC, Some("public-a")),
+            format!("vpc-public-a-{}", "s".repeat(max))
+        );
         assert_eq!(
             Namer::new(Suffix::parse("qa").unwrap(), "us-east-1").expr(&DATA_BUCKET, None),
             Expr::sub("data-qa-us-east-1-${AWS::AccountId}")

@@ -108,7 +108,12 @@ mod tests {
     #[test]
     fn parses_and_rejects() {
         assert_eq!(c("10.10.0.0/16").to_string(), "10.10.0.0/16");
-        assert!("10.10.0.1/16".parse::<Cidr>().unwrap_err().contains("10.10.0.0/16"));
+        assert!(
+            "10.10.0.1/16"
+                .parse::<Cidr>()
+                .unwrap_err()
+                .contains("10.10.0.0/16")
+        );
         assert!("10.10.0.0".parse::<Cidr>().is_err());
         assert!("10.10.0.0/33".parse::<Cidr>().is_err());
         assert!("300.1.0.0/16".parse::<Cidr>().is_err());

@@ -80,9 +80,10 @@ impl Template {
                             .entry(k.clone())
                             .or_insert_with(|| tag(k, v.as_str()));
                     }
-                    resource
-                        .properties
-                        .insert(property.to_string(), Expr::List(by_key.into_values().collect()));
+                    resource.properties.insert(
+                        property.to_string(),
+                        Expr::List(by_key.into_values().collect()),
+                    );
                 }
                 TagStyle::Map => {
                     let mut map = match resource.properties.remove(property) {
@@ -139,16 +140,25 @@ impl Template {
                 walk(format!("resource {id} property {p}"), v);
             }
             for d in &r.depends_on {
-                walk(format!("resource {id} DependsOn"), &Expr::GetAtt(d.to_string(), String::new()));
+                walk(
+                    format!("resource {id} DependsOn"),
+                    &Expr::GetAtt(d.to_string(), String::new()),
+                );
             }
             if let Some(c) = &r.condition {
-                walk(format!("resource {id} Condition"), &Expr::Condition(c.to_string()));
+                walk(
+                    format!("resource {id} Condition"),
+                    &Expr::Condition(c.to_string()),
+                );
             }
         }
         for (id, o) in &b.outputs {
             walk(format!("output {id}"), &o.value);
             if let Some(c) = &o.condition {
-                walk(format!("output {id} Condition"), &Expr::Condition(c.to_string()));
+                walk(
+                    format!("output {id} Condition"),
+                    &Expr::Condition(c.to_string()),
+                );
             }
         }
         match problems.into_iter().next() {
@@ -197,7 +207,10 @@ impl Template {
                 let mut m = Map::new();
                 m.insert("Type".into(), json!(r.type_name));
                 if !r.properties.is_empty() {
-                    m.insert("Properties".into(), Expr::Map(r.properties.clone()).to_json());
+                    m.insert(
+                        "Properties".into(),
+                        Expr::Map(r.properties.clone()).to_json(),
+                    );
                 }
                 if !r.depends_on.is_empty() {
                     let deps: Vec<&str> = r.depends_on.iter().map(LogicalId::as_str).collect();
@@ -324,10 +337,16 @@ mod tests {
                     .tags(vec![tag("Name", "vpc-qa"), tag("app", "mine")]),
             )
             .unwrap();
-        f.add(id("Param"), ssm::Parameter::new().type_("String").value("v"))
-            .unwrap();
-        f.add(id("Attachment"), ec2::VpcGatewayAttachment::new().vpc_id(vpc.reference()))
-            .unwrap();
+        f.add(
+            id("Param"),
+            ssm::Parameter::new().type_("String").value("v"),
+        )
+        .unwrap();
+        f.add(
+            id("Attachment"),
+            ec2::VpcGatewayAttachment::new().vpc_id(vpc.reference()),
+        )
+        .unwrap();
         f.output(id("VpcId"), "the vpc", vpc.reference()).unwrap();
         Template::new("sample", f)
     }
@@ -349,7 +368,11 @@ mod tests {
             j["Resources"]["Param"]["Properties"]["Tags"],
             json!({"app": "trading", "env": "qa"})
         );
-        assert!(j["Resources"]["Attachment"]["Properties"].get("Tags").is_none());
+        assert!(
+            j["Resources"]["Attachment"]["Properties"]
+                .get("Tags")
+                .is_none()
+        );
     }
 
     #[test]
@@ -382,13 +405,18 @@ mod tests {
         );
         let mut g = Fragment::new();
         g.parameter(id("Known"), Parameter::string("p")).unwrap();
-        g.output(id("O"), "o", Expr::sub("${Known}-${AWS::Region}-${!Literal}"))
-            .unwrap();
+        g.output(
+            id("O"),
+            "o",
+            Expr::sub("${Known}-${AWS::Region}-${!Literal}"),
+        )
+        .unwrap();
         assert_eq!(Template::new("x", g.clone()).validate(), Ok(()));
         g.output(id("P"), "p", Expr::sub("${Unknown}")).unwrap();
         assert!(Template::new("x", g).validate().is_err());
         let mut h = Fragment::new();
-        h.output(id("Q"), "q", Expr::if_(&id("Nope"), "a", "b")).unwrap();
+        h.output(id("Q"), "q", Expr::if_(&id("Nope"), "a", "b"))
+            .unwrap();
         assert!(Template::new("x", h).validate().is_err());
     }
 }

@@ -42,7 +42,11 @@ fn display(path: &[Step]) -> String {
             Step::Index(i) => s.push_str(&format!("[{i}]")),
         }
     }
-    if s.is_empty() { "(top level)".into() } else { s }
+    if s.is_empty() {
+        "(top level)".into()
+    } else {
+        s
+    }
 }
 
 fn get<'a>(table: &'a Table, path: &[Step]) -> Option<&'a Value> {
@@ -113,11 +117,13 @@ impl Files {
 
 /// Whether the overlay sets `path` or a table on the way to it that replaces it wholesale.
 fn prefix_in(table: &Table, path: &[Step]) -> bool {
-    (1..=path.len()).rev().any(|n| match get(table, &path[..n]) {
-        Some(Value::Table(_)) => n == path.len(),
-        Some(_) => true,
-        None => false,
-    })
+    (1..=path.len())
+        .rev()
+        .any(|n| match get(table, &path[..n]) {
+            Some(Value::Table(_)) => n == path.len(),
+            Some(_) => true,
+            None => false,
+        })
 }
 
 pub(crate) fn load(
@@ -187,7 +193,8 @@ fn structural(files: &Files, errors: &mut Vec<ConfigError>) -> Option<Config> {
     }
     let mut default_table = files.default.1.clone();
     for _ in 0..64 {
-        let result: Result<Config, _> = serde_path_to_error::deserialize(Value::Table(merged.clone()));
+        let result: Result<Config, _> =
+            serde_path_to_error::deserialize(Value::Table(merged.clone()));
         let err = match result {
             Ok(config) => return Some(config),
             Err(err) => err,
@@ -223,7 +230,11 @@ fn structural(files: &Files, errors: &mut Vec<ConfigError>) -> Option<Config> {
             .is_some_and(|t| get(t, &path).is_some());
         let array_element = matches!(path.last(), Some(Step::Index(_)));
         let key = if array_element {
-            &path[..path.iter().rposition(|s| matches!(s, Step::Key(_))).unwrap_or(0) + 1]
+            &path[..path
+                .iter()
+                .rposition(|s| matches!(s, Step::Key(_)))
+                .unwrap_or(0)
+                + 1]
         } else {
             &path[..]
         };
@@ -397,9 +408,7 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
     {
         err(
             &format!("{key}.vpc_cidr"),
-            format!(
-                "{b} overlaps the primary VPC {a}: peered VPCs need non-overlapping blocks"
-            ),
+            format!("{b} overlaps the primary VPC {a}: peered VPCs need non-overlapping blocks"),
         );
     }
 

@@ -20,11 +20,22 @@ fn shipped_environments_load_and_overlay() {
         ("qa", include_str!("../../../env/qa.toml")),
         ("prod", include_str!("../../../env/prod.toml")),
     ] {
-        let env = load(suffix, default(), Some(Source::new(format!("env/{suffix}.toml"), text)))
-            .unwrap_or_else(|e| panic!("{suffix}: {e}"));
-        let expected = if suffix == "qa" { NatGateways::Single } else { NatGateways::PerAz };
+        let env = load(
+            suffix,
+            default(),
+            Some(Source::new(format!("env/{suffix}.toml"), text)),
+        )
+        .unwrap_or_else(|e| panic!("{suffix}: {e}"));
+        let expected = if suffix == "qa" {
+            NatGateways::Single
+        } else {
+            NatGateways::PerAz
+        };
         assert_eq!(env.config.network.nat_gateways, expected);
-        assert_eq!(env.config.regions.secondary.name, "us-east-2", "default kept");
+        assert_eq!(
+            env.config.regions.secondary.name, "us-east-2",
+            "default kept"
+        );
     }
     let env = load("pr42", default(), None).unwrap();
     assert_eq!(env.config.network.flow_log_retention_days, 365);
@@ -55,7 +66,11 @@ availability_zones = ["us-east-1a", "us-east-2b", "us-east-2b"]
         "env/x.toml: network.flow_log_retention_days: 31 is not allowed: CloudWatch Logs accepts 1, 3,",
     ];
     for e in expect {
-        assert!(text.iter().any(|t| t.starts_with(e)), "missing {e:?} in:\n{}", text.join("\n"));
+        assert!(
+            text.iter().any(|t| t.starts_with(e)),
+            "missing {e:?} in:\n{}",
+            text.join("\n")
+        );
     }
     assert_eq!(text.len(), expect.len(), "{}", text.join("\n"));
 }

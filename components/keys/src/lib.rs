@@ -111,7 +111,11 @@ pub fn build(props: &KeysProps) -> Result<(Fragment, RegionKey), Error> {
             )
             .sid("AccountUsesTheKeyThroughServices")
             .this_account()
-            .condition("StringEquals", "kms:CallerAccount", Expr::pseudo(Pseudo::AccountId))
+            .condition(
+                "StringEquals",
+                "kms:CallerAccount",
+                Expr::pseudo(Pseudo::AccountId),
+            )
             .condition("StringEquals", "kms:ViaService", Expr::List(via)),
         );
     }
@@ -123,7 +127,9 @@ pub fn build(props: &KeysProps) -> Result<(Fragment, RegionKey), Error> {
                 .condition(
                     "ArnLike",
                     "kms:EncryptionContext:aws:logs:arn",
-                    Expr::sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"),
+                    Expr::sub(
+                        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*",
+                    ),
                 ),
         );
     }

@@ -66,7 +66,12 @@ pub struct NetworkProps {
 
 impl NetworkProps {
     /// Props with the defaults for everything but placement and key.
-    pub fn new(namer: Namer, vpc_cidr: Cidr, availability_zones: [String; 3], key: &RegionKey) -> Self {
+    pub fn new(
+        namer: Namer,
+        vpc_cidr: Cidr,
+        availability_zones: [String; 3],
+        key: &RegionKey,
+    ) -> Self {
         NetworkProps {
             namer,
             vpc_cidr,
@@ -117,7 +122,10 @@ fn id(s: impl Into<String>) -> Result<LogicalId, Error> {
 
 /// The zone letter of an AZ name, upper-cased for logical ids (`us-east-1a` → `A`).
 fn zone_key(az: &str) -> String {
-    az.chars().last().map(|c| c.to_ascii_uppercase().to_string()).unwrap_or_default()
+    az.chars()
+        .last()
+        .map(|c| c.to_ascii_uppercase().to_string())
+        .unwrap_or_default()
 }
 
 /// Builds the network.
@@ -150,7 +158,10 @@ pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
         for (i, az) in props.availability_zones.iter().enumerate() {
             let block = props
                 .vpc_cidr
-                .subnet(subnet_prefix, u32::try_from(tier_index * 3 + i).unwrap_or(u32::MAX))
+                .subnet(
+                    subnet_prefix,
+                    u32::try_from(tier_index * 3 + i).unwrap_or(u32::MAX),
+                )
                 .expect("nine subnets of prefix + 4 fit a validated VPC block");
             let key = zone_key(az);
             let subnet = f.add(
@@ -162,7 +173,10 @@ pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
                     .map_public_ip_on_launch(false)
                     .tags(vec![tag(
                         "Name",
-                        n.name(&naming::VPC, Some(&format!("{}-{}", tier.to_lowercase(), key.to_lowercase()))),
+                        n.name(
+                            &naming::VPC,
+                            Some(&format!("{}-{}", tier.to_lowercase(), key.to_lowercase())),
+                        ),
                     )]),
             )?;
             tiers[tier_index].push(subnet);
@@ -198,9 +212,10 @@ pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
         let eip_id = id(format!("NatEip{key}"))?;
         let eip = f.add(
             eip_id.clone(),
-            ec2::Eip::new()
-                .domain("vpc")
-                .tags(vec![tag("Name", n.name(&naming::VPC, Some(&format!("nat-{}", key.to_lowercase()))))]),
+            ec2::Eip::new().domain("vpc").tags(vec![tag(
+                "Name",
+                n.name(&naming::VPC, Some(&format!("nat-{}", key.to_lowercase()))),
+            )]),
         )?;
         f.depends_on(&eip_id, attachment.id());
         let nat = f.add(
@@ -208,7 +223,10 @@ pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
             ec2::NatGateway::new()
                 .subnet_id(public[i].reference())
                 .allocation_id(eip.attr_allocation_id())
-                .tags(vec![tag("Name", n.name(&naming::VPC, Some(&format!("nat-{}", key.to_lowercase()))))]),
+                .tags(vec![tag(
+                    "Name",
+                    n.name(&naming::VPC, Some(&format!("nat-{}", key.to_lowercase()))),
+                )]),
         )?;
         nats.push(nat);
     }
@@ -222,7 +240,13 @@ pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
             id(format!("PrivateRouteTable{key}"))?,
             ec2::RouteTable::new()
                 .vpc_id(vpc.reference())
-                .tags(vec![tag("Name", n.name(&naming::VPC, Some(&format!("private-rt-{}", key.to_lowercase()))))]),
+                .tags(vec![tag(
+                    "Name",
+                    n.name(
+                        &naming::VPC,
+                        Some(&format!("private-rt-{}", key.to_lowercase())),
+                    ),
+                )]),
         )?;
         f.add(
             id(format!("PrivateDefaultRoute{key}"))?,
@@ -242,7 +266,11 @@ pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
     )?;
     internal_route_tables.push(("isolated".to_string(), isolated_rt.clone()));
 
-    for (tier, subnets) in [("Public", &public), ("Private", &private), ("Isolated", &isolated)] {
+    for (tier, subnets) in [
+        ("Public", &public),
+        ("Private", &private),
+        ("Isolated", &isolated),
+    ] {
         for (i, subnet) in subnets.iter().enumerate() {
             let table = match tier {
                 "Public" => &public_rt,
@@ -259,14 +287,24 @@ pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
     }
 
     // Gateway endpoints: S3 and DynamoDB traffic stays on the AWS network, free of NAT charges.
-    let internal_ids = Expr::List(internal_route_tables.iter().map(|(_, rt)| rt.reference()).collect());
-    for (logical, service) in [("S3GatewayEndpoint", "s3"), ("DynamoDbGatewayEndpoint", "dynamodb")] {
+    let internal_ids = Expr::List(
+        internal_route_tables
+            .iter()
+            .map(|(_, rt)| rt.reference())
+            .collect(),
+    );
+    for (logical, service) in [
+        ("S3GatewayEndpoint", "s3"),
+        ("DynamoDbGatewayEndpoint", "dynamodb"),
+    ] {
         f.add(
             id(logical)?,
             ec2::VpcEndpoint::new()
                 .vpc_id(vpc.reference())
                 .vpc_endpoint_type("Gateway")
-                .service_name(Expr::sub(format!("com.amazonaws.${{AWS::Region}}.{service}")))
+                .service_name(Expr::sub(format!(
+                    "com.amazonaws.${{AWS::Region}}.{service}"
+                )))
                 .route_table_ids(internal_ids.clone()),
         )?;
     }
@@ -304,7 +342,9 @@ pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
                 .split(['.', '-'])
                 .map(|p| {
                     let mut c = p.chars();
-                    c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+                    c.next()
+                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                        .unwrap_or_default()
                 })
                 .collect::<String>()
         );
@@ -313,7 +353,9 @@ pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
             ec2::VpcEndpoint::new()
                 .vpc_id(vpc.reference())
                 .vpc_endpoint_type("Interface")
-                .service_name(Expr::sub(format!("com.amazonaws.${{AWS::Region}}.{service}")))
+                .service_name(Expr::sub(format!(
+                    "com.amazonaws.${{AWS::Region}}.{service}"
+                )))
                 .private_dns_enabled(true)
                 .subnet_ids(Network::ids(&private))
                 .security_group_ids(vec![endpoint_sg.attr_group_id()]),
@@ -338,7 +380,11 @@ pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
                 iam::role::Policy::new()
                     .policy_name("write-flow-logs")
                     .policy_document(policy([Statement::allow(
-                        ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                        [
+                            "logs:CreateLogStream",
+                            "logs:DescribeLogStreams",
+                            "logs:PutLogEvents",
+                        ],
                         [group.attr_arn()],
                     )])),
             ]),
@@ -427,7 +473,10 @@ mod tests {
             "AWS::EC2::Subnet",
             json!({"AvailabilityZone": "us-east-1c", "CidrBlock": "10.10.128.0/20"}),
         );
-        assert_eq!(t["Resources"]["IsolatedSubnetC"]["Properties"]["CidrBlock"], "10.10.128.0/20");
+        assert_eq!(
+            t["Resources"]["IsolatedSubnetC"]["Properties"]["CidrBlock"],
+            "10.10.128.0/20"
+        );
     }
 
     #[test]
@@ -451,7 +500,8 @@ mod tests {
         assert!(
             routes
                 .iter()
-                .all(|(_, r)| r["Properties"]["RouteTableId"] != json!({"Ref": "IsolatedRouteTable"}))
+                .all(|(_, r)| r["Properties"]["RouteTableId"]
+                    != json!({"Ref": "IsolatedRouteTable"}))
         );
     }
 

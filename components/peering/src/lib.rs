@@ -167,7 +167,10 @@ mod tests {
         let t = Template::new("t", f).to_json();
         for r in ["PeeringRouteA", "PeeringRouteIsolated"] {
             assert_eq!(t["Resources"][r]["Condition"], "IsLinked");
-            assert_eq!(t["Resources"][r]["Properties"]["DestinationCidrBlock"], "10.20.0.0/16");
+            assert_eq!(
+                t["Resources"][r]["Properties"]["DestinationCidrBlock"],
+                "10.20.0.0/16"
+            );
         }
     }
 }

@@ -147,7 +147,11 @@ pub fn synth(env: &Environment) -> Result<Synthesis, Error> {
     })
 }
 
-fn manifest(env: &Environment, primary: &Template, secondary: &Template) -> Result<Manifest, Error> {
+fn manifest(
+    env: &Environment,
+    primary: &Template,
+    secondary: &Template,
+) -> Result<Manifest, Error> {
     let templates = [("primary", primary), ("secondary", secondary)];
     let template = |role: &str| {
         templates
@@ -274,7 +278,10 @@ mod tests {
     fn env() -> Environment {
         environment::load(
             "qa",
-            environment::Source::new("env/default.toml", include_str!("../../../env/default.toml")),
+            environment::Source::new(
+                "env/default.toml",
+                include_str!("../../../env/default.toml"),
+            ),
             None,
         )
         .unwrap()

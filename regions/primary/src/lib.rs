@@ -68,7 +68,7 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         )?;
         let linked = body.condition(
             LogicalId::new("PeeringLinked")?,
-            Expr::not(Expr::equals(connection_id.clone(), "")),
+            !Expr::equals(connection_id.clone(), ""),
         )?;
         body.merge(peering::accepter_routes(&peering::AccepterRoutesProps {
             connection_id,

@@ -1,0 +1,589 @@
+//! Our policy rules over synthesized templates, one pure function per rule, in the manner of
+//! cdk-nag: each takes one resource (with its template for context) and says Compliant,
+//! NonCompliant with the reason, or NotApplicable.
+
+use serde_json::Value;
+
+/// A rule's verdict on one resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The rule holds.
+    Compliant,
+    /// The rule is broken, and why.
+    NonCompliant(String),
+    /// The rule does not concern this resource.
+    NotApplicable,
+}
+
+/// One resource as a rule sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct ResourceView<'a> {
+    /// The logical id.
+    pub id: &'a str,
+    /// The resource body (`Type`, `Properties`, policies).
+    pub body: &'a Value,
+    /// The whole template, for rules that need context.
+    pub template: &'a Value,
+    /// The environment suffix.
+    pub suffix: &'a str,
+}
+
+impl ResourceView<'_> {
+    fn type_name(&self) -> &str {
+        self.body["Type"].as_str().unwrap_or_default()
+    }
+
+    fn props(&self) -> &Value {
+        &self.body["Properties"]
+    }
+}
+
+/// A named rule.
+pub struct Rule {
+    /// Short name, used in findings.
+    pub name: &'static str,
+    /// What the rule demands.
+    pub description: &'static str,
+    /// The check.
+    pub check: fn(&ResourceView) -> Verdict,
+}
+
+/// Every rule, in the order of SPEC §4.
+pub const RULES: &[Rule] = &[
+    Rule {
+        name: "names-carry-suffix",
+        description: "every physical name and Name tag contains the environment suffix",
+        check: names_carry_suffix,
+    },
+    Rule {
+        name: "destroyable",
+        description: "DeletionPolicy and UpdateReplacePolicy are Delete; no deletion protection",
+        check: destroyable,
+    },
+    Rule {
+        name: "encrypted-with-cmk",
+        description: "log groups and data stores are encrypted with a customer-managed key",
+        check: encrypted_with_cmk,
+    },
+    Rule {
+        name: "no-wildcard-action",
+        description: "no IAM statement allows Action \"*\"",
+        check: no_wildcard_action,
+    },
+    Rule {
+        name: "no-wildcard-resource",
+        description: "no Resource \"*\" outside key policies and actions without resource-level permissions",
+        check: no_wildcard_resource,
+    },
+    Rule {
+        name: "no-open-ingress",
+        description: "no security group open to 0.0.0.0/0 or ::/0, except a load balancer's on 80/443",
+        check: no_open_ingress,
+    },
+    Rule {
+        name: "tagged",
+        description: "every taggable resource carries app, environment, region-role and cost-centre",
+        check: tagged,
+    },
+];
+
+/// A broken rule on one resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule's name.
+    pub rule: &'static str,
+    /// The resource's logical id.
+    pub resource: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.rule, self.resource, self.reason)
+    }
+}
+
+/// Runs every rule over every resource of `template`.
+pub fn evaluate(template: &Value, suffix: &str) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let Some(resources) = template["Resources"].as_object() else {
+        return findings;
+    };
+    for (id, body) in resources {
+        let view = ResourceView {
+            id,
+            body,
+            template,
+            suffix,
+        };
+        for rule in RULES {
+            if let Verdict::NonCompliant(reason) = (rule.check)(&view) {
+                findings.push(Finding {
+                    rule: rule.name,
+                    resource: id.clone(),
+                    reason,
+                });
+            }
+        }
+    }
+    findings
+}
+
+/// The literal text of a string or `Fn::Sub` value.
+fn text_of(v: &Value) -> Option<&str> {
+    v.as_str()
+        .or_else(|| v.get("Fn::Sub").and_then(Value::as_str))
+}
+
+fn contains_suffix(name: &str, suffix: &str) -> bool {
+    name.contains(&format!("-{suffix}-")) || name.ends_with(&format!("-{suffix}"))
+}
+
+/// Physical names that are not the type's primary identifier.
+const NAMES_BESIDE_IDENTIFIER: &[(&str, &str)] = &[("AWS::EC2::SecurityGroup", "GroupName")];
+
+/// Every physical name (the type's writable primary identifier) and every `Name` tag carries
+/// the suffix.
+pub fn names_carry_suffix(r: &ResourceView) -> Verdict {
+    let mut names: Vec<(String, &Value)> = Vec::new();
+    if let Some(info) = cfn::type_info(r.type_name()) {
+        let extra = NAMES_BESIDE_IDENTIFIER
+            .iter()
+            .filter(|(t, _)| *t == r.type_name())
+            .map(|(_, p)| p);
+        for p in info.name_properties.iter().chain(extra) {
+            if let Some(v) = r.props().get(*p) {
+                names.push((p.to_string(), v));
+            }
+        }
+    }
+    if let Some(tags) = r.props().get("Tags").and_then(Value::as_array) {
+        for t in tags {
+            if t["Key"] == "Name" {
+                names.push(("Tags.Name".into(), &t["Value"]));
+            }
+        }
+    }
+    if names.is_empty() {
+        return Verdict::NotApplicable;
+    }
+    for (what, v) in names {
+        match text_of(v) {
+            Some(name) if contains_suffix(name, r.suffix) => {}
+            Some(name) => {
+                return Verdict::NonCompliant(format!(
+                    "{what} {name:?} does not carry the suffix {:?}",
+                    r.suffix
+                ));
+            }
+            None => {
+                return Verdict::NonCompliant(format!(
+                    "{what} is computed ({v}); names must come from the naming function"
+                ));
+            }
+        }
+    }
+    Verdict::Compliant
+}
+
+/// Delete on both policies, and no deletion protection switched on.
+pub fn destroyable(r: &ResourceView) -> Verdict {
+    for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
+        if r.body.get(policy).and_then(Value::as_str) != Some("Delete") {
+            return Verdict::NonCompliant(format!(
+                "{policy} is {}, not Delete",
+                r.body.get(policy).map_or("absent".into(), Value::to_string)
+            ));
+        }
+    }
+    for flag in ["DeletionProtection", "DeletionProtectionEnabled"] {
+        if r.props().get(flag) == Some(&Value::Bool(true)) {
+            return Verdict::NonCompliant(format!("{flag} is on"));
+        }
+    }
+    Verdict::Compliant
+}
+
+/// A key reference that is a customer-managed key: a reference into the template (Ref/GetAtt),
+/// a parameter or a key ARN, never an AWS-managed alias.
+fn is_cmk(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.is_empty() && !s.contains("alias/aws/"),
+        Some(_) => true,
+    }
+}
+
+/// Log groups and data stores are encrypted with a customer-managed key.
+pub fn encrypted_with_cmk(r: &ResourceView) -> Verdict {
+    let p = r.props();
+    let ok = match r.type_name() {
+        "AWS::Logs::LogGroup" => is_cmk(p.get("KmsKeyId")),
+        "AWS::S3::Bucket" => {
+            let rule = &p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"];
+            rule["SSEAlgorithm"] == "aws:kms" && is_cmk(rule.get("KMSMasterKeyID"))
+        }
+        "AWS::RDS::DBCluster" => {
+            // A secondary cluster of a global database inherits encryption but needs its key.
+            is_cmk(p.get("KmsKeyId"))
+                && (p["StorageEncrypted"] == true || p.get("GlobalClusterIdentifier").is_some())
+        }
+        "AWS::RDS::GlobalCluster" => {
+            p["StorageEncrypted"] == true || p.get("SourceDBClusterIdentifier").is_some()
+        }
+        "AWS::DynamoDB::GlobalTable" => {
+            p["SSESpecification"]["SSEEnabled"] == true
+                && p["SSESpecification"]["SSEType"] == "KMS"
+                && p["Replicas"].as_array().is_some_and(|rs| {
+                    rs.iter()
+                        .all(|x| is_cmk(x["SSESpecification"].get("KMSMasterKeyId")))
+                })
+        }
+        "AWS::DynamoDB::Table" => {
+            p["SSESpecification"]["SSEEnabled"] == true
+                && is_cmk(p["SSESpecification"].get("KMSMasterKeyId"))
+        }
+        "AWS::SNS::Topic" => is_cmk(p.get("KmsMasterKeyId")),
+        "AWS::SecretsManager::Secret" => is_cmk(p.get("KmsKeyId")),
+        "AWS::Events::EventBus" => is_cmk(p.get("KmsKeyIdentifier")),
+        "AWS::Backup::BackupVault" => is_cmk(p.get("EncryptionKeyArn")),
+        "AWS::SQS::Queue" => is_cmk(p.get("KmsMasterKeyId")),
+        _ => return Verdict::NotApplicable,
+    };
+    if ok {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(format!(
+            "{} is not encrypted with a customer-managed key",
+            r.type_name()
+        ))
+    }
+}
+
+/// Every IAM statement inside the resource's properties.
+fn statements(v: &Value) -> Vec<&Value> {
+    let mut out = Vec::new();
+    match v {
+        Value::Object(o) => {
+            if let Some(s) = o.get("Statement") {
+                match s {
+                    Value::Array(a) => out.extend(a.iter()),
+                    other => out.push(other),
+                }
+            }
+            for (k, child) in o {
+                if k != "Statement" {
+                    out.extend(statements(child));
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|c| out.extend(statements(c))),
+        _ => {}
+    }
+    out
+}
+
+fn as_list(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::Array(a) => a.iter().collect(),
+        Value::Null => vec![],
+        other => vec![other],
+    }
+}
+
+/// No Allow statement grants every action.
+pub fn no_wildcard_action(r: &ResourceView) -> Verdict {
+    let all = statements(r.props());
+    if all.is_empty() {
+        return Verdict::NotApplicable;
+    }
+    for s in all {
+        if s["Effect"] == "Allow" && as_list(&s["Action"]).iter().any(|a| *a == "*") {
+            return Verdict::NonCompliant(format!(
+                "statement {} allows Action \"*\"",
+                s.get("Sid").map_or("without Sid".into(), Value::to_string)
+            ));
+        }
+    }
+    Verdict::Compliant
+}
+
+/// Actions that support no resource-level permissions, so `Resource: "*"` is the only form.
+const RESOURCELESS_ACTIONS: &[&str] = &[
+    "cloudwatch:PutMetricData",
+    "ecr:GetAuthorizationToken",
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+];
+
+/// `Resource: "*"` only in key policies (where it means the key itself) and for actions that
+/// support no resource-level permissions.
+pub fn no_wildcard_resource(r: &ResourceView) -> Verdict {
+    let all = statements(r.props());
+    if all.is_empty() {
+        return Verdict::NotApplicable;
+    }
+    if r.type_name() == "AWS::KMS::Key" {
+        return Verdict::Compliant;
+    }
+    for s in all {
+        if s["Effect"] != "Allow" || !as_list(&s["Resource"]).iter().any(|x| *x == "*") {
+            continue;
+        }
+        let scoped: Vec<&Value> = as_list(&s["Action"])
+            .into_iter()
+            .filter(|a| {
+                !a.as_str()
+                    .is_some_and(|a| RESOURCELESS_ACTIONS.contains(&a))
+            })
+            .collect();
+        if !scoped.is_empty() {
+            return Verdict::NonCompliant(format!(
+                "Resource \"*\" with actions that support resource-level permissions: {}",
+                scoped
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    Verdict::Compliant
+}
+
+/// The logical id a `Ref`/`GetAtt` names.
+fn target(v: &Value) -> Option<&str> {
+    v.get("Ref")
+        .and_then(Value::as_str)
+        .or_else(|| v.get("Fn::GetAtt").and_then(|g| g[0].as_str()))
+}
+
+/// Whether security group `sg` is attached to a load balancer of the template.
+fn fronts_a_load_balancer(template: &Value, sg: &str) -> bool {
+    template["Resources"].as_object().is_some_and(|rs| {
+        rs.values().any(|r| {
+            r["Type"] == "AWS::ElasticLoadBalancingV2::LoadBalancer"
+                && as_list(&r["Properties"]["SecurityGroups"])
+                    .iter()
+                    .any(|g| target(g) == Some(sg))
+        })
+    })
+}
+
+/// No ingress from anywhere, except a load balancer's group on 80 or 443.
+pub fn no_open_ingress(r: &ResourceView) -> Verdict {
+    let (rules, group): (Vec<&Value>, Option<&str>) = match r.type_name() {
+        "AWS::EC2::SecurityGroup" => (as_list(&r.props()["SecurityGroupIngress"]), Some(r.id)),
+        "AWS::EC2::SecurityGroupIngress" => (vec![r.props()], target(&r.props()["GroupId"])),
+        _ => return Verdict::NotApplicable,
+    };
+    for rule in rules {
+        let open = rule["CidrIp"] == "0.0.0.0/0" || rule["CidrIpv6"] == "::/0";
+        if !open {
+            continue;
+        }
+        let web = [80, 443]
+            .iter()
+            .any(|p| rule["FromPort"] == *p && rule["ToPort"] == *p && rule["IpProtocol"] == "tcp");
+        let alb = group.is_some_and(|g| fronts_a_load_balancer(r.template, g));
+        if !(web && alb) {
+            return Verdict::NonCompliant(format!(
+                "ingress from anywhere on {}-{} {}",
+                rule["FromPort"], rule["ToPort"], rule["IpProtocol"]
+            ));
+        }
+    }
+    Verdict::Compliant
+}
+
+/// The tags every taggable resource carries.
+pub const REQUIRED_TAGS: &[&str] = &["app", "environment", "region-role", "cost-centre"];
+
+/// Every taggable resource carries the required tags.
+pub fn tagged(r: &ResourceView) -> Verdict {
+    let Some((property, style)) = cfn::type_info(r.type_name()).and_then(|i| i.tag_property) else {
+        return Verdict::NotApplicable;
+    };
+    let tags = &r.props()[property];
+    let missing: Vec<&str> = REQUIRED_TAGS
+        .iter()
+        .copied()
+        .filter(|k| match style {
+            cfn::TagStyle::List => !as_list(tags).iter().any(|t| t["Key"] == *k),
+            cfn::TagStyle::Map => tags.get(*k).is_none(),
+        })
+        .collect();
+    if missing.is_empty() {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(format!("missing tags: {}", missing.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Runs `check` on resource `R` of a template holding `resources`.
+    fn verdict(check: fn(&ResourceView) -> Verdict, resources: Value) -> Verdict {
+        let template = json!({ "Resources": resources });
+        let view = ResourceView {
+            id: "R",
+            body: &template["Resources"]["R"],
+            template: &template,
+            suffix: "qa",
+        };
+        check(&view)
+    }
+
+    fn nc(v: Verdict) -> bool {
+        matches!(v, Verdict::NonCompliant(_))
+    }
+
+    #[test]
+    fn names_carry_suffix_rule() {
+        let bucket = |name: &str| json!({"R": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": {"Fn::Sub": name}}}});
+        assert_eq!(
+            verdict(
+                names_carry_suffix,
+                bucket("data-qa-us-east-1-${AWS::AccountId}")
+            ),
+            Verdict::Compliant
+        );
+        assert!(nc(verdict(names_carry_suffix, bucket("data-us-east-1"))));
+        let vpc = |name: &str| json!({"R": {"Type": "AWS::EC2::VPC", "Properties": {"Tags": [{"Key": "Name", "Value": name}]}}});
+        assert_eq!(
+            verdict(names_carry_suffix, vpc("vpc-qa")),
+            Verdict::Compliant
+        );
+        assert!(nc(verdict(names_carry_suffix, vpc("vpc-qaa"))));
+        assert_eq!(
+            verdict(
+                names_carry_suffix,
+                json!({"R": {"Type": "AWS::EC2::VPC", "Properties": {}}})
+            ),
+            Verdict::NotApplicable
+        );
+    }
+
+    #[test]
+    fn destroyable_rule() {
+        let r = |policy: &str, protect: bool| json!({"R": {"Type": "AWS::RDS::DBCluster", "DeletionPolicy": policy, "UpdateReplacePolicy": "Delete", "Properties": {"DeletionProtection": protect}}});
+        assert_eq!(verdict(destroyable, r("Delete", false)), Verdict::Compliant);
+        assert!(nc(verdict(destroyable, r("Retain", false))));
+        assert!(nc(verdict(destroyable, r("Snapshot", false))));
+        assert!(nc(verdict(destroyable, r("Delete", true))));
+        assert!(nc(verdict(
+            destroyable,
+            json!({"R": {"Type": "AWS::S3::Bucket"}})
+        )));
+    }
+
+    #[test]
+    fn encrypted_with_cmk_rule() {
+        let group = |key: Value| json!({"R": {"Type": "AWS::Logs::LogGroup", "Properties": {"KmsKeyId": key}}});
+        assert_eq!(
+            verdict(
+                encrypted_with_cmk,
+                group(json!({"Fn::GetAtt": ["Key", "Arn"]}))
+            ),
+            Verdict::Compliant
+        );
+        assert!(nc(verdict(encrypted_with_cmk, group(Value::Null))));
+        let bucket = |alg: &str, key: &str| json!({"R": {"Type": "AWS::S3::Bucket", "Properties": {"BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": alg, "KMSMasterKeyID": key}}]}}}});
+        assert_eq!(
+            verdict(
+                encrypted_with_cmk,
+                bucket("aws:kms", "arn:aws:kms:us-east-1:1:key/x")
+            ),
+            Verdict::Compliant
+        );
+        assert!(nc(verdict(encrypted_with_cmk, bucket("AES256", ""))));
+        assert!(nc(verdict(
+            encrypted_with_cmk,
+            bucket("aws:kms", "alias/aws/s3")
+        )));
+        assert_eq!(
+            verdict(encrypted_with_cmk, json!({"R": {"Type": "AWS::EC2::VPC"}})),
+            Verdict::NotApplicable
+        );
+    }
+
+    #[test]
+    fn no_wildcard_action_rule() {
+        let role = |action: Value| json!({"R": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": action, "Resource": ["arn:x"]}]}}]}}});
+        assert_eq!(
+            verdict(no_wildcard_action, role(json!(["s3:GetObject"]))),
+            Verdict::Compliant
+        );
+        assert!(nc(verdict(no_wildcard_action, role(json!("*")))));
+        assert!(nc(verdict(
+            no_wildcard_action,
+            role(json!(["s3:GetObject", "*"]))
+        )));
+    }
+
+    #[test]
+    fn no_wildcard_resource_rule() {
+        let role = |action: &str| json!({"R": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": [action], "Resource": "*"}]}}]}}});
+        assert_eq!(
+            verdict(no_wildcard_resource, role("ecr:GetAuthorizationToken")),
+            Verdict::Compliant
+        );
+        assert!(nc(verdict(no_wildcard_resource, role("s3:GetObject"))));
+        let key = json!({"R": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {"Statement": [{"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*"}]}}}});
+        assert_eq!(verdict(no_wildcard_resource, key), Verdict::Compliant);
+    }
+
+    #[test]
+    fn no_open_ingress_rule() {
+        let sg = |cidr: &str, port: u16| json!({"R": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"SecurityGroupIngress": [{"CidrIp": cidr, "FromPort": port, "ToPort": port, "IpProtocol": "tcp"}]}}});
+        assert_eq!(
+            verdict(no_open_ingress, sg("10.0.0.0/16", 22)),
+            Verdict::Compliant
+        );
+        assert!(nc(verdict(no_open_ingress, sg("0.0.0.0/0", 22))));
+        // 443 from anywhere is fine only for a load balancer's group.
+        assert!(nc(verdict(no_open_ingress, sg("0.0.0.0/0", 443))));
+        let mut with_alb = sg("0.0.0.0/0", 443);
+        with_alb["Alb"] = json!({"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {"SecurityGroups": [{"Ref": "R"}]}});
+        assert_eq!(
+            verdict(no_open_ingress, with_alb.clone()),
+            Verdict::Compliant
+        );
+        with_alb["R"]["Properties"]["SecurityGroupIngress"][0]["FromPort"] = json!(8080);
+        with_alb["R"]["Properties"]["SecurityGroupIngress"][0]["ToPort"] = json!(8080);
+        assert!(nc(verdict(no_open_ingress, with_alb)));
+    }
+
+    #[test]
+    fn tagged_rule() {
+        let all = json!([{"Key": "app", "Value": "t"}, {"Key": "environment", "Value": "qa"}, {"Key": "region-role", "Value": "primary"}, {"Key": "cost-centre", "Value": "c"}]);
+        let vpc =
+            |tags: Value| json!({"R": {"Type": "AWS::EC2::VPC", "Properties": {"Tags": tags}}});
+        assert_eq!(verdict(tagged, vpc(all)), Verdict::Compliant);
+        assert!(nc(verdict(
+            tagged,
+            vpc(json!([{"Key": "app", "Value": "t"}]))
+        )));
+        let param =
+            json!({"R": {"Type": "AWS::SSM::Parameter", "Properties": {"Tags": {"app": "t"}}}});
+        assert!(nc(verdict(tagged, param)));
+        assert_eq!(
+            verdict(tagged, json!({"R": {"Type": "AWS::EC2::Route"}})),
+            Verdict::NotApplicable
+        );
+    }
+}
