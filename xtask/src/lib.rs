@@ -2,8 +2,16 @@
 //! drive them exactly as the binary does. Only xtask reads env/*.toml, writes files and runs
 //! other programs.
 
+pub mod aws;
+pub mod buckets;
+pub mod changes;
+pub mod deploy;
+pub mod destroy;
+pub mod diff;
 pub mod fsx;
+pub mod phases;
 pub mod schemas;
+pub mod stack;
 pub mod synth;
 pub mod test;
 
@@ -17,7 +25,7 @@ pub mod exit {
     pub const SUCCESS: u8 = 0;
     /// Bad input or a failed step; the message says which.
     pub const FAILURE: u8 = 1;
-    /// A check found differences (`schemas --check`).
+    /// A check found differences (`diff`: changes to deploy; `schemas --check`: drift).
     pub const DIFFERENCES: u8 = 2;
 }
 
@@ -35,6 +43,12 @@ pub struct Cli {
 pub enum Command {
     /// Write both regional templates and the deploy manifest to out/<suffix>/.
     Synth(synth::Args),
+    /// Show what deploy would change, phase by phase (exit 0: none, 2: changes, 1: error).
+    Diff(diff::Args),
+    /// Synth, then deploy the phases primary → secondary → primary-link through change sets.
+    Deploy(deploy::Args),
+    /// Delete both stacks in reverse order, emptying versioned buckets first.
+    Destroy(destroy::Args),
     /// Refresh (or --check) the vendored CloudFormation schemas from the pinned cfn-lint.
     Schemas(schemas::Args),
     /// Install the pinned Python tools into .venv, then run the whole test suite.

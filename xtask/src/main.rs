@@ -12,6 +12,9 @@ fn main() -> ExitCode {
     let mut out = std::io::stdout();
     let result = match cli.command {
         Command::Synth(args) => xtask::synth::run(&args, &mut out).map(|_| exit::SUCCESS),
+        Command::Diff(args) => xtask::diff::run(&args, &mut out),
+        Command::Deploy(args) => xtask::deploy::run(&args, &mut out).map(|_| exit::SUCCESS),
+        Command::Destroy(args) => xtask::destroy::run(&args, &mut out).map(|_| exit::SUCCESS),
         Command::Schemas(args) => xtask::schemas::run(&args, &mut out),
         Command::Test(args) => xtask::test::run(&args).map(|_| exit::SUCCESS),
     };

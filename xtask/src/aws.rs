@@ -1,0 +1,83 @@
+//! AWS clients for one region: the standard credential chain, and an optional endpoint URL for
+//! a local emulator. Credentials are never printed.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// Where the AWS calls go.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Target {
+    /// Send every AWS call to this endpoint (a local emulator such as moto) instead of AWS.
+    /// The standard AWS_ENDPOINT_URL variable works too.
+    #[arg(long, value_name = "URL", global = true)]
+    pub endpoint_url: Option<String>,
+}
+
+impl Target {
+    /// Whether calls go to an emulator (explicitly or through AWS_ENDPOINT_URL).
+    pub fn is_emulator(&self) -> bool {
+        self.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some()
+    }
+
+    /// How long to wait between polls: emulators answer at once.
+    pub fn poll_interval(&self) -> std::time::Duration {
+        if self.is_emulator() {
+            std::time::Duration::from_millis(200)
+        } else {
+            std::time::Duration::from_secs(5)
+        }
+    }
+}
+
+/// The SDK configuration for `region`.
+pub async fn sdk_config(region: &str, target: &Target) -> SdkConfig {
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_string()));
+    if let Some(url) = &target.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// A CloudFormation client for `region`.
+pub async fn cloudformation(region: &str, target: &Target) -> aws_sdk_cloudformation::Client {
+    aws_sdk_cloudformation::Client::new(&sdk_config(region, target).await)
+}
+
+/// An S3 client for `region` (path-style addressing against an emulator).
+pub async fn s3(region: &str, target: &Target) -> aws_sdk_s3::Client {
+    let config = sdk_config(region, target).await;
+    let s3 = aws_sdk_s3::config::Builder::from(&config)
+        .force_path_style(target.is_emulator())
+        .build();
+    aws_sdk_s3::Client::from_conf(s3)
+}
+
+/// The message of an SDK error: the service's code and message when it answered, else the
+/// transport problem (no credentials, no connection, …).
+pub fn describe_error<E, R>(err: &aws_sdk_cloudformation::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_cloudformation::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_cloudformation::error::SdkError;
+    match err {
+        SdkError::ServiceError(e) => {
+            let e = e.err();
+            match (e.code(), e.message()) {
+                (Some(code), Some(msg)) => format!("{code}: {msg}"),
+                (Some(code), None) => code.to_string(),
+                _ => e.to_string(),
+            }
+        }
+        other => {
+            let mut s = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(inner) = source {
+                s.push_str(": ");
+                s.push_str(&inner.to_string());
+                source = inner.source();
+            }
+            s
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! `cargo xtask deploy`: synth, then the phases of the manifest in order. Each phase makes a
+//! change set, shows it, executes it (after confirmation) while streaming stack events, and
+//! hands its outputs to the next phase. A failed phase stops the run; a re-run continues from
+//! the deployed state.
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+
+use crate::changes::{refused, render};
+use crate::phases::{Common, Context, Resolution, confirm, header};
+use crate::stack::ChangeSetResult;
+
+/// Flags of `deploy`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Suffix, configuration, output and AWS target.
+    #[command(flatten)]
+    pub common: Common,
+    /// Execute every change set without asking (for CI and scripts).
+    #[arg(long)]
+    pub yes: bool,
+    /// Allow change sets that replace or remove Aurora clusters, the global cluster, tables,
+    /// buckets, backup vaults, KMS keys or secrets. Data in them is lost.
+    #[arg(long)]
+    pub allow_replace_stateful: bool,
+}
+
+/// Runs `deploy`.
+pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
+    let synth_args = crate::synth::Args {
+        suffix: args.common.suffix.clone(),
+        env_dir: args.common.env_dir.clone(),
+        out: args.common.out.clone(),
+    };
+    crate::synth::run(&synth_args, out)?;
+    let context = Context::new(&args.common)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(deploy(&context, args, out))
+}
+
+async fn deploy(context: &Context, args: &Args, out: &mut dyn Write) -> Result<()> {
+    let started = Instant::now();
+    let phases = &context.synthesis.manifest.phases;
+    for (index, phase) in phases.iter().enumerate() {
+        let phase_started = Instant::now();
+        let stack = context.stack(&phase.stack).await?;
+        header(out, index, phases.len(), phase, &stack)?;
+        let parameters = match context.resolve(phase).await? {
+            Resolution::Ready(p) => p,
+            Resolution::Blocked(why) => bail!("phase {} cannot start: {why}", phase.name),
+        };
+        let mut deployed = stack.describe().await?;
+        if let Some(d) = &deployed {
+            if d.busy() {
+                bail!(
+                    "stack {} is {}: wait until the running operation ends, then deploy again",
+                    stack.name,
+                    d.status
+                );
+            }
+            if d.needs_recreation() {
+                writeln!(
+                    out,
+                    "  stack {} is {} (a failed first creation): deleting it before creating it again",
+                    stack.name, d.status
+                )?;
+                stack.delete(&phase.name, out).await?;
+                deployed = None;
+            }
+        }
+        let template = context.template_source(&phase.stack).await?;
+        let result = stack
+            .change_set(&template, &parameters, deployed.is_none(), &phase.name)
+            .await?;
+        let (id, changes) = match result {
+            ChangeSetResult::NoChanges => {
+                writeln!(out, "  no changes")?;
+                continue;
+            }
+            ChangeSetResult::Changes { id, changes } => (id, changes),
+        };
+        render(&changes, out)?;
+        let creating = deployed.is_none();
+        // A change set that will not run is deleted; when it was to create the stack, the
+        // empty stack CloudFormation made for it (REVIEW_IN_PROGRESS) goes too.
+        let abandon = async |out: &mut dyn Write| -> Result<()> {
+            stack.delete_change_set(&id).await?;
+            if creating {
+                stack.delete(&phase.name, out).await?;
+            }
+            Ok(())
+        };
+        let dangerous = refused(&changes);
+        if !dangerous.is_empty() && !args.allow_replace_stateful {
+            abandon(out).await?;
+            bail!(
+                "refusing phase {}: the change set {}; data would be lost. Pass --allow-replace-stateful if that is intended",
+                phase.name,
+                dangerous.join(", ")
+            );
+        }
+        let question = format!("deploy phase {} ({} changes)?", phase.name, changes.len());
+        let confirmed = confirm(args.yes, &question, "y");
+        if !matches!(confirmed, Ok(true)) {
+            abandon(out).await?;
+            confirmed?;
+            bail!("phase {} not deployed: not confirmed", phase.name);
+        }
+        stack.execute(&id, &phase.name, out).await.map_err(|e| {
+            anyhow::anyhow!(
+                "phase {} failed: {e:#}; later phases were not started. Fix the cause and run deploy again: it continues from the deployed state",
+                phase.name
+            )
+        })?;
+        writeln!(
+            out,
+            "  phase {} done in {:.1} s",
+            phase.name,
+            phase_started.elapsed().as_secs_f64()
+        )?;
+    }
+    writeln!(
+        out,
+        "deployed {} phases of {} in {:.1} s",
+        phases.len(),
+        context.env.suffix,
+        started.elapsed().as_secs_f64()
+    )?;
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! `cargo xtask diff`: for each phase, what a deploy would change. A change set is made against
+//! the deployed stack, printed and deleted; a stack that does not exist yet is shown as all
+//! additions without touching AWS. Exit code 0: no changes; 2: changes; 1: error.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use crate::changes::{Change, render};
+use crate::exit;
+use crate::phases::{Common, Context, Resolution, header};
+use crate::stack::ChangeSetResult;
+
+/// Flags of `diff`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Suffix, configuration and AWS target.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Runs `diff`; returns the exit code.
+pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
+    let context = Context::new(&args.common)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(diff(&context, out))
+}
+
+async fn diff(context: &Context, out: &mut dyn Write) -> Result<u8> {
+    let phases = &context.synthesis.manifest.phases;
+    let mut pending = false;
+    for (index, phase) in phases.iter().enumerate() {
+        let stack = context.stack(&phase.stack).await?;
+        header(out, index, phases.len(), phase, &stack)?;
+        let deployed = stack.describe().await?;
+        let Some(deployed) = deployed.filter(|d| !d.needs_recreation()) else {
+            // Nothing deployed: every resource of the template is new.
+            let template = match phase.stack.as_str() {
+                "primary" => &context.synthesis.primary,
+                _ => &context.synthesis.secondary,
+            };
+            let adds: Vec<Change> = template
+                .body()
+                .resources()
+                .iter()
+                .map(|(id, r)| Change {
+                    action: "Add".into(),
+                    logical_id: id.to_string(),
+                    resource_type: r.type_name.to_string(),
+                    replacement: None,
+                    details: vec![],
+                })
+                .collect();
+            writeln!(out, "  stack {} does not exist yet", stack.name)?;
+            render(&adds, out)?;
+            pending = true;
+            continue;
+        };
+        let parameters = match context.resolve(phase).await? {
+            Resolution::Ready(p) => p,
+            Resolution::Blocked(why) => {
+                writeln!(out, "  cannot diff yet: {why}")?;
+                pending = true;
+                continue;
+            }
+        };
+        if deployed.busy() {
+            writeln!(
+                out,
+                "  stack is {}: diff again when it settles",
+                deployed.status
+            )?;
+            pending = true;
+            continue;
+        }
+        let template = context.template_source(&phase.stack).await?;
+        match stack
+            .change_set(
+                &template,
+                &parameters,
+                false,
+                &format!("diff-{}", phase.name),
+            )
+            .await?
+        {
+            ChangeSetResult::NoChanges => writeln!(out, "  no changes")?,
+            ChangeSetResult::Changes { id, changes } => {
+                render(&changes, out)?;
+                stack.delete_change_set(&id).await?;
+                pending = true;
+            }
+        }
+    }
+    Ok(if pending {
+        exit::DIFFERENCES
+    } else {
+        exit::SUCCESS
+    })
+}

@@ -1,0 +1,496 @@
+//! One CloudFormation stack: describe it, make and read change sets, execute them while
+//! streaming stack events, delete it.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter};
+
+use crate::aws::describe_error;
+use crate::changes::{Change, from_sdk};
+
+/// The longest we wait for one stack operation (an Aurora global database takes long).
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(3 * 3600);
+
+/// A stack as it is deployed.
+#[derive(Debug, Clone)]
+pub struct Deployed {
+    /// The stack id (an ARN), stable across deletion.
+    pub id: String,
+    /// The stack status, e.g. `CREATE_COMPLETE`.
+    pub status: String,
+    /// Outputs by name.
+    pub outputs: BTreeMap<String, String>,
+    /// Parameters by name.
+    pub parameters: BTreeMap<String, String>,
+}
+
+impl Deployed {
+    /// Whether the stack only exists as a failed first creation (or an unexecuted change
+    /// set), which cannot be updated.
+    pub fn needs_recreation(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "REVIEW_IN_PROGRESS" | "CREATE_FAILED"
+        )
+    }
+
+    /// Whether the stack is in the middle of an operation.
+    pub fn busy(&self) -> bool {
+        self.status.ends_with("_IN_PROGRESS") && self.status != "REVIEW_IN_PROGRESS"
+    }
+}
+
+/// A parameter value for a change set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamValue {
+    /// This value.
+    Value(String),
+    /// The value the stack has now.
+    UsePrevious,
+}
+
+/// Where CloudFormation reads the template from.
+#[derive(Debug, Clone)]
+pub enum TemplateSource {
+    /// Inline, at most 51,200 bytes.
+    Body(String),
+    /// An S3 URL, at most 1 MB.
+    Url(String),
+    /// The template the stack has now.
+    Previous,
+}
+
+/// What a change set says.
+#[derive(Debug, Clone)]
+pub enum ChangeSetResult {
+    /// The template and parameters equal what is deployed.
+    NoChanges,
+    /// The change set `id` holds these changes.
+    Changes {
+        /// The change set's id.
+        id: String,
+        /// Its changes.
+        changes: Vec<Change>,
+    },
+}
+
+/// One stack in one region.
+pub struct Stack {
+    /// The client for the stack's region.
+    pub client: Client,
+    /// The stack name.
+    pub name: String,
+    /// The region, for messages.
+    pub region: String,
+    /// Time between polls.
+    pub poll: Duration,
+}
+
+/// Whether an error says the stack does not exist.
+fn is_missing(message: &str) -> bool {
+    message.contains("does not exist")
+}
+
+impl Stack {
+    /// The deployed stack, or `None` when there is none (a deleted stack counts as none).
+    pub async fn describe(&self) -> Result<Option<Deployed>> {
+        self.describe_by(&self.name).await
+    }
+
+    async fn describe_by(&self, name_or_id: &str) -> Result<Option<Deployed>> {
+        let response = match self
+            .client
+            .describe_stacks()
+            .stack_name(name_or_id)
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                let message = describe_error(&e);
+                if is_missing(&message) {
+                    return Ok(None);
+                }
+                bail!(
+                    "cannot describe stack {} in {}: {message}",
+                    self.name,
+                    self.region
+                );
+            }
+        };
+        let Some(s) = response.stacks().first() else {
+            return Ok(None);
+        };
+        let status = s
+            .stack_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
+        if status == "DELETE_COMPLETE" {
+            return Ok(None);
+        }
+        Ok(Some(Deployed {
+            id: s.stack_id().unwrap_or_default().to_string(),
+            status,
+            outputs: s
+                .outputs()
+                .iter()
+                .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
+                .collect(),
+            parameters: s
+                .parameters()
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.parameter_key()?.to_string(),
+                        p.parameter_value().unwrap_or_default().to_string(),
+                    ))
+                })
+                .collect(),
+        }))
+    }
+
+    /// Creates a change set and waits until CloudFormation has computed it.
+    pub async fn change_set(
+        &self,
+        template: &TemplateSource,
+        parameters: &BTreeMap<String, ParamValue>,
+        create: bool,
+        label: &str,
+    ) -> Result<ChangeSetResult> {
+        let name = format!(
+            "xtask-{label}-{}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default()
+        );
+        let mut request = self
+            .client
+            .create_change_set()
+            .stack_name(&self.name)
+            .change_set_name(&name)
+            .change_set_type(if create {
+                ChangeSetType::Create
+            } else {
+                ChangeSetType::Update
+            })
+            .capabilities(Capability::CapabilityNamedIam)
+            .include_nested_stacks(false)
+            .description(format!("cargo xtask, phase {label}"));
+        request = match template {
+            TemplateSource::Body(b) => request.template_body(b),
+            TemplateSource::Url(u) => request.template_url(u),
+            TemplateSource::Previous => request.use_previous_template(true),
+        };
+        for (key, value) in parameters {
+            let p = Parameter::builder().parameter_key(key);
+            request = request.parameters(match value {
+                ParamValue::Value(v) => p.parameter_value(v).build(),
+                ParamValue::UsePrevious => p.use_previous_value(true).build(),
+            });
+        }
+        let created = match request.send().await {
+            Ok(c) => c,
+            Err(e) => {
+                let message = describe_error(&e);
+                if message.contains("No updates are to be performed") {
+                    return Ok(ChangeSetResult::NoChanges);
+                }
+                bail!(
+                    "CloudFormation rejected the change set for stack {} in {}: {message}",
+                    self.name,
+                    self.region
+                );
+            }
+        };
+        let id = created.id().unwrap_or(&name).to_string();
+
+        let started = Instant::now();
+        loop {
+            let d = self
+                .client
+                .describe_change_set()
+                .change_set_name(&id)
+                .stack_name(&self.name)
+                .send()
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!("cannot read change set {id}: {}", describe_error(&e))
+                })?;
+            match d.status() {
+                Some(ChangeSetStatus::CreateComplete) => break,
+                Some(ChangeSetStatus::Failed) => {
+                    let reason = d.status_reason().unwrap_or_default().to_string();
+                    let _ = self.delete_change_set(&id).await;
+                    if reason.contains("didn't contain changes")
+                        || reason.contains("No updates are to be performed")
+                    {
+                        return Ok(ChangeSetResult::NoChanges);
+                    }
+                    bail!(
+                        "the change set for stack {} in {} failed: {reason}",
+                        self.name,
+                        self.region
+                    );
+                }
+                _ if started.elapsed() > Duration::from_secs(600) => {
+                    bail!(
+                        "the change set for stack {} took over 10 minutes",
+                        self.name
+                    )
+                }
+                _ => tokio::time::sleep(self.poll).await,
+            }
+        }
+
+        let mut changes = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .describe_change_set()
+                .change_set_name(&id)
+                .stack_name(&self.name)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!("cannot read change set {id}: {}", describe_error(&e))
+                })?;
+            changes.extend(page.changes().iter().filter_map(from_sdk));
+            token = page.next_token().map(String::from);
+            if token.is_none() {
+                break;
+            }
+        }
+        if changes.is_empty() {
+            let _ = self.delete_change_set(&id).await;
+            return Ok(ChangeSetResult::NoChanges);
+        }
+        Ok(ChangeSetResult::Changes { id, changes })
+    }
+
+    /// Deletes a change set that will not be executed.
+    pub async fn delete_change_set(&self, id: &str) -> Result<()> {
+        self.client
+            .delete_change_set()
+            .change_set_name(id)
+            .stack_name(&self.name)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("cannot delete change set {id}: {}", describe_error(&e))
+            })?;
+        Ok(())
+    }
+
+    /// Executes change set `id` and streams the stack's events until it settles.
+    pub async fn execute(&self, id: &str, label: &str, out: &mut dyn Write) -> Result<()> {
+        let seen = self.event_ids().await?;
+        let since = Instant::now();
+        self.client
+            .execute_change_set()
+            .change_set_name(id)
+            .stack_name(&self.name)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot execute the change set of stack {}: {}",
+                    self.name,
+                    describe_error(&e)
+                )
+            })?;
+        let status = self
+            .watch(&self.name.clone(), seen, since, label, out)
+            .await?;
+        match status.as_deref() {
+            Some("CREATE_COMPLETE" | "UPDATE_COMPLETE") => Ok(()),
+            other => bail!(
+                "stack {} in {} ended in {}",
+                self.name,
+                self.region,
+                other.unwrap_or("deletion")
+            ),
+        }
+    }
+
+    /// Deletes the stack and streams its events until it is gone.
+    pub async fn delete(&self, label: &str, out: &mut dyn Write) -> Result<()> {
+        let Some(deployed) = self.describe().await? else {
+            return Ok(());
+        };
+        let seen = self.event_ids().await?;
+        let since = Instant::now();
+        self.client
+            .delete_stack()
+            .stack_name(&self.name)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("cannot delete stack {}: {}", self.name, describe_error(&e))
+            })?;
+        match self.watch(&deployed.id, seen, since, label, out).await? {
+            None => Ok(()),
+            Some(status) => bail!("stack {} in {} ended in {status}", self.name, self.region),
+        }
+    }
+
+    /// The physical ids and types of the stack's resources, by logical id.
+    pub async fn resources(&self) -> Result<Vec<(String, String, String)>> {
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_stack_resources()
+                .stack_name(&self.name)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot list resources of {}: {}",
+                        self.name,
+                        describe_error(&e)
+                    )
+                })?;
+            for r in page.stack_resource_summaries() {
+                all.push((
+                    r.logical_resource_id().unwrap_or_default().to_string(),
+                    r.physical_resource_id().unwrap_or_default().to_string(),
+                    r.resource_type().unwrap_or_default().to_string(),
+                ));
+            }
+            token = page.next_token().map(String::from);
+            if token.is_none() {
+                return Ok(all);
+            }
+        }
+    }
+
+    async fn event_ids(&self) -> Result<HashSet<String>> {
+        Ok(self
+            .events(&self.name)
+            .await?
+            .into_iter()
+            .map(|e| e.id)
+            .collect())
+    }
+
+    /// The stack's events, newest first (the first pages are enough to find new ones).
+    async fn events(&self, name_or_id: &str) -> Result<Vec<Event>> {
+        let response = match self
+            .client
+            .describe_stack_events()
+            .stack_name(name_or_id)
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                let message = describe_error(&e);
+                if is_missing(&message) {
+                    return Ok(vec![]);
+                }
+                bail!("cannot read events of {}: {message}", self.name);
+            }
+        };
+        Ok(response
+            .stack_events()
+            .iter()
+            .map(|e| Event {
+                id: e.event_id().unwrap_or_default().to_string(),
+                status: e
+                    .resource_status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                resource_type: e.resource_type().unwrap_or_default().to_string(),
+                logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+                reason: e.resource_status_reason().unwrap_or_default().to_string(),
+            })
+            .collect())
+    }
+
+    /// Prints new events until the stack settles; returns the final status, `None` when the
+    /// stack is gone.
+    async fn watch(
+        &self,
+        name_or_id: &str,
+        mut seen: HashSet<String>,
+        since: Instant,
+        label: &str,
+        out: &mut dyn Write,
+    ) -> Result<Option<String>> {
+        let mut failures = Vec::new();
+        loop {
+            let mut fresh: Vec<Event> = self
+                .events(name_or_id)
+                .await?
+                .into_iter()
+                .filter(|e| !seen.contains(&e.id))
+                .collect();
+            fresh.reverse();
+            for e in fresh {
+                writeln!(
+                    out,
+                    "  [{:>5.0}s] {label:<12} {:<28} {:<40} {}{}{}",
+                    since.elapsed().as_secs_f64(),
+                    e.status,
+                    e.resource_type,
+                    e.logical_id,
+                    if e.reason.is_empty() { "" } else { "  " },
+                    e.reason
+                )
+                .context("cannot print")?;
+                if e.status.ends_with("_FAILED") {
+                    failures.push(format!(
+                        "{} ({}): {}",
+                        e.logical_id, e.resource_type, e.reason
+                    ));
+                }
+                seen.insert(e.id);
+            }
+            let status = self.describe_by(name_or_id).await?.map(|d| d.status);
+            let settled = match status.as_deref() {
+                None => true,
+                Some(s) => !s.ends_with("_IN_PROGRESS"),
+            };
+            if settled {
+                if !failures.is_empty()
+                    && !matches!(
+                        status.as_deref(),
+                        Some("CREATE_COMPLETE" | "UPDATE_COMPLETE") | None
+                    )
+                {
+                    writeln!(out, "  failed resources:")?;
+                    for f in &failures {
+                        writeln!(out, "    {f}")?;
+                    }
+                }
+                return Ok(status);
+            }
+            if since.elapsed() > OPERATION_TIMEOUT {
+                bail!(
+                    "stack {} is still {} after {} minutes; look at the AWS console",
+                    self.name,
+                    status.unwrap_or_default(),
+                    OPERATION_TIMEOUT.as_secs() / 60
+                );
+            }
+            tokio::time::sleep(self.poll).await;
+        }
+    }
+}
+
+struct Event {
+    id: String,
+    status: String,
+    resource_type: String,
+    logical_id: String,
+    reason: String,
+}

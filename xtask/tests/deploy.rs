@@ -1,0 +1,241 @@
+//! The deployer end to end against a local AWS emulator (moto): all three phases, outputs wired
+//! into parameters, resources really created in the right regions, a no-op redeploy, a Modify
+//! diff after a configuration change, destroy, and the fault paths. Nothing here reaches AWS.
+
+mod support;
+
+use serde_json::Value;
+use support::Moto;
+
+const PRIMARY: &str = "trading-dr-primary-e2e";
+const SECONDARY: &str = "trading-dr-secondary-e2e";
+
+fn stack<'a>(state: &'a Value, name: &str) -> Option<&'a Value> {
+    state["stacks"].get(name)
+}
+
+#[test]
+fn deploy_redeploy_diff_and_destroy() {
+    let moto = Moto::start();
+
+    // Before anything exists, diff shows every resource as an addition.
+    let before = moto.xtask("diff", "e2e", &[]);
+    before.expect_code(2);
+    assert!(
+        before.stdout.contains("does not exist yet"),
+        "{}",
+        before.stdout
+    );
+
+    // Deploy all three phases.
+    let deploy = moto.xtask("deploy", "e2e", &["--yes"]);
+    deploy.expect_code(0);
+    for phase in [
+        "phase 1/3 primary",
+        "phase 2/3 secondary",
+        "phase 3/3 primary-link",
+    ] {
+        assert!(
+            deploy.stdout.contains(phase),
+            "{phase} missing:\n{}",
+            deploy.stdout
+        );
+    }
+    assert!(
+        deploy.stdout.contains("CREATE_COMPLETE"),
+        "{}",
+        deploy.stdout
+    );
+    println!("first deploy: {:.1} s", deploy.elapsed.as_secs_f64());
+
+    let east1 = moto.inspect("us-east-1");
+    let east2 = moto.inspect("us-east-2");
+    let primary = stack(&east1, PRIMARY).expect("primary stack exists in us-east-1");
+    let secondary = stack(&east2, SECONDARY).expect("secondary stack exists in us-east-2");
+    assert!(stack(&east2, PRIMARY).is_none() && stack(&east1, SECONDARY).is_none());
+    assert_eq!(
+        primary["status"], "UPDATE_COMPLETE",
+        "primary-link updated the primary"
+    );
+    assert_eq!(secondary["status"], "CREATE_COMPLETE");
+
+    // Outputs of one phase arrive as the next phase's parameters.
+    let primary_vpc = primary["outputs"]["VpcId"].as_str().expect("VpcId output");
+    assert_eq!(secondary["parameters"]["PrimaryVpcId"], primary_vpc);
+    let pcx = secondary["outputs"]["PeeringConnectionId"]
+        .as_str()
+        .expect("PeeringConnectionId output");
+    assert_eq!(primary["parameters"]["PeeringConnectionId"], pcx);
+
+    // The resources exist, each in its region.
+    let vpc_cidrs = |s: &Value| -> Vec<String> {
+        s["vpcs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["cidr"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(vpc_cidrs(&east1), ["10.10.0.0/16"]);
+    assert_eq!(vpc_cidrs(&east2), ["10.20.0.0/16"]);
+    assert_eq!(east1["vpcs"][0]["id"], primary_vpc);
+    assert_eq!(east1["vpcs"][0]["tags"]["environment"], "e2e");
+    for (state, region) in [(&east1, "us-east-1"), (&east2, "us-east-2")] {
+        let subnets = state["subnets"].as_array().unwrap();
+        assert_eq!(subnets.len(), 9, "{region}: {subnets:?}");
+        assert!(
+            subnets
+                .iter()
+                .all(|s| s["az"].as_str().unwrap().starts_with(region))
+        );
+    }
+    let peering = east2["peerings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == pcx)
+        .expect("the peering connection exists in us-east-2");
+    assert_eq!(peering["accepter"], primary_vpc);
+    assert_eq!(peering["requester"], east2["vpcs"][0]["id"]);
+    // Routes through the connection on both sides: 3 private tables and the isolated one.
+    let peering_routes = |s: &Value, cidr: &str| {
+        s["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["destination"] == cidr && r["peering"] == pcx)
+            .count()
+    };
+    assert_eq!(peering_routes(&east2, "10.10.0.0/16"), 4);
+    assert_eq!(peering_routes(&east1, "10.20.0.0/16"), 4);
+
+    // A second deploy changes nothing.
+    let again = moto.xtask("deploy", "e2e", &["--yes"]);
+    again.expect_code(0);
+    assert_eq!(
+        again.stdout.matches("no changes").count(),
+        3,
+        "{}",
+        again.stdout
+    );
+    println!("no-op redeploy: {:.1} s", again.elapsed.as_secs_f64());
+    moto.xtask("diff", "e2e", &[]).expect_code(0);
+
+    // A configuration change shows as a modification.
+    std::fs::write(
+        moto.env_dir().join("e2e.toml"),
+        "[network]\nflow_log_retention_days = 90\n",
+    )
+    .unwrap();
+    let changed = moto.xtask("diff", "e2e", &[]);
+    changed.expect_code(2);
+    assert!(
+        changed.stdout.contains("~ Modify  FlowLogGroup"),
+        "{}",
+        changed.stdout
+    );
+    // diff leaves no change set behind and deploys nothing.
+    moto.xtask("diff", "e2e", &[]).expect_code(2);
+
+    // Destroy removes every stack.
+    let destroy = moto.xtask("destroy", "e2e", &["--yes"]);
+    destroy.expect_code(0);
+    assert!(
+        destroy.stdout.contains("pending deletion for 7 days"),
+        "{}",
+        destroy.stdout
+    );
+    for region in ["us-east-1", "us-east-2"] {
+        let state = moto.inspect(region);
+        assert_eq!(state["stacks"], serde_json::json!({}), "{region}: {state}");
+    }
+    // Destroying again finds nothing to do.
+    let twice = moto.xtask("destroy", "e2e", &["--yes"]);
+    twice.expect_code(0);
+    assert_eq!(
+        twice.stdout.matches("not deployed").count(),
+        3,
+        "{}",
+        twice.stdout
+    );
+}
+
+#[test]
+fn a_rejected_change_set_stops_the_deploy_before_the_secondary() {
+    let moto = Moto::start();
+    moto.reject_change_set(Some((
+        PRIMARY,
+        "Template format error: injected by the test",
+    )));
+    let run = moto.xtask("deploy", "e2e", &["--yes"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("CloudFormation rejected the change set for stack trading-dr-primary-e2e in us-east-1: ValidationError: Template format error: injected by the test"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("phase 2/3"), "{}", run.stdout);
+    assert_eq!(moto.inspect("us-east-2")["stacks"], serde_json::json!({}));
+}
+
+#[test]
+fn an_interrupted_deploy_converges_when_run_again() {
+    let moto = Moto::start();
+    moto.reject_change_set(Some((SECONDARY, "Rate exceeded: injected by the test")));
+    let first = moto.xtask("deploy", "e2e", &["--yes"]);
+    first.expect_code(1);
+    assert!(
+        first.stdout.contains("phase 2/3 secondary"),
+        "{}",
+        first.stdout
+    );
+    assert!(!first.stdout.contains("phase 3/3"), "{}", first.stdout);
+    assert!(stack(&moto.inspect("us-east-1"), PRIMARY).is_some());
+
+    moto.reject_change_set(None);
+    let second = moto.xtask("deploy", "e2e", &["--yes"]);
+    second.expect_code(0);
+    let phase1 = second.stdout.split("phase 2/3").next().unwrap();
+    assert!(
+        phase1.contains("no changes"),
+        "the primary is already deployed:\n{}",
+        second.stdout
+    );
+    let east2 = moto.inspect("us-east-2");
+    assert_eq!(
+        stack(&east2, SECONDARY).unwrap()["status"],
+        "CREATE_COMPLETE"
+    );
+    let east1 = moto.inspect("us-east-1");
+    assert_eq!(
+        stack(&east1, PRIMARY).unwrap()["parameters"]["PeeringConnectionId"],
+        stack(&east2, SECONDARY).unwrap()["outputs"]["PeeringConnectionId"]
+    );
+}
+
+#[test]
+fn without_yes_and_without_a_terminal_nothing_is_deployed() {
+    let moto = Moto::start();
+    let run = moto.xtask("deploy", "e2e", &[]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("pass --yes"), "{}", run.stderr);
+    assert_eq!(moto.inspect("us-east-1")["stacks"], serde_json::json!({}));
+    let destroy = moto.xtask("destroy", "e2e", &[]);
+    destroy.expect_code(1);
+    assert!(destroy.stderr.contains("pass --yes"), "{}", destroy.stderr);
+}
+
+#[test]
+fn diff_says_when_a_phase_waits_for_another_stack() {
+    let moto = Moto::start();
+    moto.reject_change_set(Some((SECONDARY, "injected")));
+    moto.xtask("deploy", "e2e", &["--yes"]).expect_code(1);
+    let diff = moto.xtask("diff", "e2e", &[]);
+    diff.expect_code(2);
+    assert!(
+        diff.stdout
+            .contains("stack trading-dr-secondary-e2e does not exist yet"),
+        "{}",
+        diff.stdout
+    );
+}

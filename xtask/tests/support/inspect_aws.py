@@ -1,0 +1,62 @@
+"""Reads what the emulator holds, for the deploy tests' assertions, as JSON on stdout.
+
+Usage: python inspect_aws.py ENDPOINT REGION
+"""
+
+import json
+import sys
+
+import boto3
+
+endpoint, region = sys.argv[1], sys.argv[2]
+session = boto3.session.Session(
+    aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
+)
+ec2 = session.client("ec2", endpoint_url=endpoint)
+cfn = session.client("cloudformation", endpoint_url=endpoint)
+
+
+def tags(item):
+    return {t["Key"]: t["Value"] for t in item.get("Tags", [])}
+
+
+stacks = {}
+for s in cfn.describe_stacks().get("Stacks", []):
+    stacks[s["StackName"]] = {
+        "status": s["StackStatus"],
+        "outputs": {o["OutputKey"]: o["OutputValue"] for o in s.get("Outputs", [])},
+        "parameters": {p["ParameterKey"]: p.get("ParameterValue") for p in s.get("Parameters", [])},
+    }
+
+print(
+    json.dumps(
+        {
+            "stacks": stacks,
+            "vpcs": [
+                {"id": v["VpcId"], "cidr": v["CidrBlock"], "tags": tags(v)}
+                for v in ec2.describe_vpcs()["Vpcs"]
+                if not v.get("IsDefault")
+            ],
+            "subnets": [
+                {"id": s["SubnetId"], "vpc": s["VpcId"], "cidr": s["CidrBlock"], "az": s["AvailabilityZone"]}
+                for s in ec2.describe_subnets()["Subnets"]
+                if not s.get("DefaultForAz")
+            ],
+            "peerings": [
+                {
+                    "id": p["VpcPeeringConnectionId"],
+                    "requester": p["RequesterVpcInfo"]["VpcId"],
+                    "accepter": p["AccepterVpcInfo"]["VpcId"],
+                    "status": p["Status"]["Code"],
+                }
+                for p in ec2.describe_vpc_peering_connections()["VpcPeeringConnections"]
+            ],
+            "routes": [
+                {"table": t["RouteTableId"], "destination": r.get("DestinationCidrBlock"), "peering": r.get("VpcPeeringConnectionId")}
+                for t in ec2.describe_route_tables()["RouteTables"]
+                for r in t["Routes"]
+            ],
+        },
+        sort_keys=True,
+    )
+)

@@ -1,0 +1,178 @@
+//! The emulator harness of the deploy tests: a moto server (with this repository's fixes, see
+//! moto_server.py) on a free loopback port, the xtask binary run against it, and a reader of
+//! what the emulator holds.
+
+#![allow(dead_code)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The project's virtual environment: `TRADING_DR_VENV`, else `.venv` in the workspace.
+pub fn venv() -> PathBuf {
+    std::env::var_os("TRADING_DR_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| xtask::workspace_root().join(".venv"))
+}
+
+fn python() -> PathBuf {
+    let p = venv().join("bin/python");
+    assert!(
+        p.is_file(),
+        "{} not found: run `cargo xtask test`, which installs the pinned tools (moto) into .venv",
+        p.display()
+    );
+    p
+}
+
+fn support(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/support")
+        .join(file)
+}
+
+/// A running emulator and a scratch folder for outputs, faults and env files.
+pub struct Moto {
+    child: Child,
+    /// The endpoint URL.
+    pub url: String,
+    /// Scratch folder.
+    pub dir: tempfile::TempDir,
+}
+
+impl Moto {
+    /// Starts moto on a free port and waits until it accepts connections.
+    pub fn start() -> Moto {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let log = std::fs::File::create(dir.path().join("moto.log")).unwrap();
+        let child = Command::new(python())
+            .arg(support("moto_server.py"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("TRADING_DR_FAULTS", dir.path().join("faults.json"))
+            .env("MOTO_PORT", port.to_string())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("moto starts");
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "moto did not listen on port {port} within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+        };
+        std::fs::create_dir_all(moto.env_dir()).unwrap();
+        std::fs::write(
+            moto.env_dir().join("default.toml"),
+            include_str!("../../../env/default.toml"),
+        )
+        .unwrap();
+        moto
+    }
+
+    /// The env folder the tests deploy from (a copy of the shipped default.toml).
+    pub fn env_dir(&self) -> PathBuf {
+        self.dir.path().join("env")
+    }
+
+    /// Makes CreateChangeSet for `stack` fail with `message` (None clears every fault).
+    pub fn reject_change_set(&self, stack: Option<(&str, &str)>) {
+        let faults = match stack {
+            Some((name, message)) => serde_json::json!({"reject_change_set": {name: message}}),
+            None => serde_json::json!({}),
+        };
+        std::fs::write(self.dir.path().join("faults.json"), faults.to_string()).unwrap();
+    }
+
+    /// Runs `cargo xtask <args> --suffix <suffix>` against the emulator with test credentials.
+    pub fn xtask(&self, command: &str, suffix: &str, extra: &[&str]) -> Run {
+        let started = Instant::now();
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .arg(command)
+            .args(["--suffix", suffix, "--endpoint-url", &self.url])
+            .arg("--env-dir")
+            .arg(self.env_dir())
+            .arg("--out")
+            .arg(self.dir.path().join("out"))
+            .args(extra)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ENDPOINT_URL")
+            .stdin(Stdio::null())
+            .output()
+            .expect("xtask runs");
+        Run::new(output, started.elapsed())
+    }
+
+    /// What the emulator holds in `region`.
+    pub fn inspect(&self, region: &str) -> Value {
+        let out = Command::new(python())
+            .arg(support("inspect_aws.py"))
+            .args([&self.url, region])
+            .output()
+            .expect("inspect runs");
+        assert!(
+            out.status.success(),
+            "inspect failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One xtask run.
+pub struct Run {
+    /// Exit code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl Run {
+    fn new(o: Output, elapsed: Duration) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            elapsed,
+        }
+    }
+
+    /// Panics with the whole output unless the exit code is `code`.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code {} (expected {code})\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+}

@@ -1,0 +1,140 @@
+"""moto's server for the deploy tests, with two additions that live in this repository.
+
+1. Stack outputs after a change set. moto 5.2 builds a stack's output map when a stack is made
+   with CreateStack but not when a change set is executed, so DescribeStacks returns no outputs
+   after `cargo xtask deploy` (which only uses change sets). Real CloudFormation returns them
+   either way, and the deployer passes outputs from one phase to the next, so the tests need
+   them: after `ChangeSet.apply` the output map is rebuilt from the applied template.
+
+2. KMS key tags. moto 5.2 hands an AWS::KMS::Key's `Tags` ([{"Key", "Value"}], CloudFormation's
+   shape) to its KMS tagger, which wants the KMS API's shape ([{"TagKey", "TagValue"}]), fails
+   with a KeyError, and the stack then reports that the key does not exist. The tags are
+   converted before moto sees them.
+
+3. Inter-region peering. moto 5.2's AWS::EC2::VPCPeeringConnection ignores `PeerRegion` and
+   looks the peer VPC up in the stack's own region, so a peering to another region fails with
+   InvalidVpcID.NotFound (its EC2 API, CreateVpcPeeringConnection, does honour PeerRegion). The
+   resource is created the way the API does it, and, as CloudFormation does within one account,
+   accepted.
+
+4. Change sets that only change parameters. moto 5.2 computes a change set's changes from the
+   template alone, so a change set whose template is the same but whose parameters differ (the
+   primary-link phase) lists no change, where CloudFormation lists the resources that use the
+   changed parameters. The changes are computed with the parameters, as moto's own stack
+   update already does (those resources show as Modify).
+
+5. Route tables on stack deletion. moto 5.2's AWS::EC2::RouteTable cannot be deleted through
+   CloudFormation (the model has no delete), so deleting a stack leaves its route tables behind
+   and the VPC then refuses deletion with DependencyViolation. The route table is deleted the
+   way the EC2 API deletes it.
+
+6. Fault injection. On every CreateChangeSet the JSON file named by TRADING_DR_FAULTS is read
+   (when it exists); {"reject_change_set": {"<stack name>": "<message>"}} makes CreateChangeSet
+   for that stack fail with a ValidationError carrying the message, as CloudFormation does for a
+   template it rejects.
+
+Usage: python moto_server.py -H 127.0.0.1 -p PORT
+"""
+
+import json
+import os
+import sys
+
+from moto.cloudformation import models
+from moto.ec2.models import ec2_backends
+from moto.ec2.models.route_tables import RouteTable
+from moto.ec2.models.vpc_peering_connections import VPCPeeringConnection
+from moto.kms import models as kms_models
+from moto.cloudformation.exceptions import ValidationError
+from moto.server import main
+
+_apply = models.ChangeSet.apply
+
+
+def _apply_with_outputs(self):
+    _apply(self)
+    # The output map is built from the stack's template, which moto only replaces after
+    # apply returns: give the stack the applied template first.
+    self.stack.template = self.template
+    self.stack._parse_template()
+    self.stack.output_map = self.stack._create_output_map()
+
+
+models.ChangeSet.apply = _apply_with_outputs
+
+_create_key = kms_models.Key.create_from_cloudformation_json.__func__
+
+
+def _create_key_with_kms_tags(cls, resource_name, cloudformation_json, *args, **kwargs):
+    properties = cloudformation_json.get("Properties", {})
+    properties["Tags"] = [
+        {"TagKey": t["Key"], "TagValue": t["Value"]} for t in properties.get("Tags", [])
+    ]
+    return _create_key(cls, resource_name, cloudformation_json, *args, **kwargs)
+
+
+kms_models.Key.create_from_cloudformation_json = classmethod(_create_key_with_kms_tags)
+
+def _create_peering(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    properties = cloudformation_json["Properties"]
+    backend = ec2_backends[account_id][region_name]
+    peer_account = properties.get("PeerOwnerId") or account_id
+    peer_region = properties.get("PeerRegion") or region_name
+    vpc = backend.get_vpc(properties["VpcId"])
+    peer_vpc = ec2_backends[peer_account][peer_region].get_vpc(properties["PeerVpcId"])
+    connection = backend.create_vpc_peering_connection(vpc, peer_vpc)
+    if peer_account == account_id:
+        connection._status.accept()
+    return connection
+
+
+VPCPeeringConnection.create_from_cloudformation_json = classmethod(_create_peering)
+
+def _diff_with_parameters(self):
+    by_action = self.stack.resource_map.build_resource_diff(self.template_dict, self.parameters)
+    old = self.stack.resource_map._resource_json_map
+    changes = []
+    for action, names in by_action.items():
+        for name in names:
+            source = old if action == "Remove" else self.template_dict["Resources"]
+            changes.append(
+                models.Change(
+                    action=action,
+                    logical_resource_id=name,
+                    resource_type=source[name]["Type"],
+                )
+            )
+    return changes
+
+
+models.ChangeSet.diff = _diff_with_parameters
+
+def _delete_route_table(cls, resource_name, cloudformation_json, account_id, region_name):
+    ec2_backends[account_id][region_name].delete_route_table(resource_name)
+
+
+RouteTable.delete_from_cloudformation_json = classmethod(_delete_route_table)
+
+_create_change_set = models.CloudFormationBackend.create_change_set
+
+
+def _faults():
+    path = os.environ.get("TRADING_DR_FAULTS")
+    if not path or not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
+        text = f.read().strip()
+    return json.loads(text) if text else {}
+
+
+def _create_change_set_with_faults(self, stack_name, *args, **kwargs):
+    message = _faults().get("reject_change_set", {}).get(stack_name)
+    if message:
+        raise ValidationError(stack_name, message=message)
+    return _create_change_set(self, stack_name, *args, **kwargs)
+
+
+models.CloudFormationBackend.create_change_set = _create_change_set_with_faults
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
