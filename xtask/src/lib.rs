@@ -31,7 +31,7 @@ pub mod exit {
 
 /// Trading DR: a warm-standby, two-region deployment as Cargo packages.
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask", version, about, long_about = None)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, about, long_about = None)]
 pub struct Cli {
     /// The command to run.
     #[command(subcommand)]

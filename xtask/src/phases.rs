@@ -27,8 +27,9 @@ pub struct Common {
     /// Output root for the synthesized files.
     #[arg(long, value_name = "DIR", default_value_os_t = crate::workspace_root().join("out"))]
     pub out: PathBuf,
-    /// S3 bucket for templates larger than CloudFormation's 51,200-byte inline limit; it must
-    /// exist and be readable by CloudFormation in both regions.
+    /// Upload templates to this S3 bucket and deploy them from there; needed once a template is
+    /// over CloudFormation's 51,200-byte inline limit. The bucket must exist, and CloudFormation
+    /// in both regions must be able to read it.
     #[arg(long, value_name = "BUCKET")]
     pub staging_bucket: Option<String>,
     /// Where the AWS calls go.
@@ -92,18 +93,18 @@ impl Context {
         Ok(serde_json::to_string(&template.to_json())?)
     }
 
-    /// Where CloudFormation reads the template of `role`: inline when it fits, else uploaded to
-    /// the staging bucket.
+    /// Where CloudFormation reads the template of `role`: uploaded to the staging bucket when
+    /// one is given, else inline, which CloudFormation allows up to 51,200 bytes.
     pub async fn template_source(&self, role: &str) -> Result<TemplateSource> {
         let body = self.template_json(role)?;
-        if body.len() <= INLINE_LIMIT {
-            return Ok(TemplateSource::Body(body));
-        }
         let Some(bucket) = &self.common.staging_bucket else {
-            bail!(
-                "the {role} template is {} bytes even as compact JSON, over CloudFormation's inline limit of {INLINE_LIMIT}: pass --staging-bucket BUCKET to upload it",
-                body.len()
-            );
+            if body.len() > INLINE_LIMIT {
+                bail!(
+                    "the {role} template is {} bytes even as compact JSON, over CloudFormation's inline limit of {INLINE_LIMIT}: pass --staging-bucket BUCKET to upload it",
+                    body.len()
+                );
+            }
+            return Ok(TemplateSource::Body(body));
         };
         let region = &self.synthesis.manifest.stacks[role].region;
         let key = format!(

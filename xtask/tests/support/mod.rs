@@ -120,6 +120,21 @@ impl Moto {
         Run::new(output, started.elapsed())
     }
 
+    /// Runs s3_fixture.py `command` on `bucket` and returns its listing.
+    pub fn s3_fixture(&self, command: &str, bucket: &str) -> Value {
+        let out = Command::new(python())
+            .arg(support("s3_fixture.py"))
+            .args([&self.url, command, bucket])
+            .output()
+            .expect("s3_fixture runs");
+        assert!(
+            out.status.success(),
+            "s3_fixture failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     /// What the emulator holds in `region`.
     pub fn inspect(&self, region: &str) -> Value {
         let out = Command::new(python())

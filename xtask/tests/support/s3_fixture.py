@@ -1,0 +1,39 @@
+"""Makes and reads S3 buckets in the emulator for the deploy tests, as JSON on stdout.
+
+Usage:
+  python s3_fixture.py ENDPOINT create BUCKET   versioned bucket: two versions of a.txt, then a
+                                                delete marker on it, and one version of b.txt
+  python s3_fixture.py ENDPOINT list BUCKET     {"versions": [...], "markers": [...]}
+"""
+
+import json
+import sys
+
+import boto3
+
+endpoint, command, bucket = sys.argv[1:4]
+s3 = boto3.client(
+    "s3",
+    endpoint_url=endpoint,
+    region_name="us-east-1",
+    aws_access_key_id="testing",
+    aws_secret_access_key="testing",
+)
+
+if command == "create":
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=bucket, Key="a.txt", Body=b"one")
+    s3.put_object(Bucket=bucket, Key="a.txt", Body=b"two")
+    s3.delete_object(Bucket=bucket, Key="a.txt")
+    s3.put_object(Bucket=bucket, Key="b.txt", Body=b"three")
+
+listing = s3.list_object_versions(Bucket=bucket)
+print(
+    json.dumps(
+        {
+            "versions": [v["Key"] for v in listing.get("Versions", [])],
+            "markers": [m["Key"] for m in listing.get("DeleteMarkers", [])],
+        }
+    )
+)
