@@ -30,5 +30,10 @@ async fn emptying_removes_every_version_and_delete_marker() {
     let after = moto.s3_fixture("list", "versioned-e2e");
     assert_eq!(after, serde_json::json!({"versions": [], "markers": []}));
     // A bucket that is already gone counts as empty.
-    assert_eq!(xtask::buckets::empty(&s3, "no-such-bucket-e2e").await.unwrap(), 0);
+    assert_eq!(
+        xtask::buckets::empty(&s3, "no-such-bucket-e2e")
+            .await
+            .unwrap(),
+        0
+    );
 }

@@ -244,8 +244,12 @@ fn diff_says_when_a_phase_waits_for_another_stack() {
 fn templates_deploy_from_a_staging_bucket() {
     let moto = Moto::start();
     moto.s3_fixture("create", "staging-e2e");
-    moto.xtask("deploy", "e2e", &["--yes", "--staging-bucket", "staging-e2e"])
-        .expect_code(0);
+    moto.xtask(
+        "deploy",
+        "e2e",
+        &["--yes", "--staging-bucket", "staging-e2e"],
+    )
+    .expect_code(0);
     let listing = moto.s3_fixture("list", "staging-e2e");
     let uploaded: Vec<&str> = listing["versions"]
         .as_array()
@@ -256,7 +260,11 @@ fn templates_deploy_from_a_staging_bucket() {
         .collect();
     // The primary twice (primary and primary-link phases, same content) and the secondary.
     assert_eq!(uploaded.len(), 3, "{listing}");
-    assert!(uploaded.iter().any(|k| k.starts_with("trading-dr/e2e/secondary-")));
+    assert!(
+        uploaded
+            .iter()
+            .any(|k| k.starts_with("trading-dr/e2e/secondary-"))
+    );
     assert_eq!(
         stack(&moto.inspect("us-east-1"), PRIMARY).unwrap()["status"],
         "UPDATE_COMPLETE"
