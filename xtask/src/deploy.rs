@@ -29,12 +29,7 @@ pub struct Args {
 
 /// Runs `deploy`.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
-    let synth_args = crate::synth::Args {
-        suffix: args.common.suffix.clone(),
-        env_dir: args.common.env_dir.clone(),
-        out: args.common.out.clone(),
-    };
-    crate::synth::run(&synth_args, out)?;
+    crate::synth::run(&args.common.synth, out)?;
     let context = Context::new(&args.common)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
 use deployment::{ParameterSource, Phase, Synthesis};
@@ -18,15 +17,9 @@ pub const INLINE_LIMIT: usize = 51_200;
 /// Flags every AWS command takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Common {
-    /// Environment suffix (see `synth --help`).
-    #[arg(long)]
-    pub suffix: String,
-    /// Folder holding default.toml and the per-environment files.
-    #[arg(long, value_name = "DIR", default_value_os_t = crate::workspace_root().join("env"))]
-    pub env_dir: PathBuf,
-    /// Output root for the synthesized files.
-    #[arg(long, value_name = "DIR", default_value_os_t = crate::workspace_root().join("out"))]
-    pub out: PathBuf,
+    /// Suffix, configuration folder and output folder, as for `synth`.
+    #[command(flatten)]
+    pub synth: crate::synth::Args,
     /// Upload templates to this S3 bucket and deploy them from there; needed once a template is
     /// over CloudFormation's 51,200-byte inline limit. The bucket must exist, and CloudFormation
     /// in both regions must be able to read it.
@@ -59,7 +52,8 @@ pub enum Resolution {
 impl Context {
     /// Synthesizes the environment of `common` in memory.
     pub fn new(common: &Common) -> Result<Self> {
-        let (env, synthesis) = crate::synth::synthesize(&common.env_dir, &common.suffix)?;
+        let (env, synthesis) =
+            crate::synth::synthesize(&common.synth.env_dir, &common.synth.suffix)?;
         Ok(Context {
             env,
             synthesis,

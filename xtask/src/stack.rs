@@ -90,9 +90,14 @@ pub struct Stack {
     pub poll: Duration,
 }
 
-/// Whether an error says the stack does not exist.
-fn is_missing(message: &str) -> bool {
-    message.contains("does not exist")
+/// `Ok(())` when an error message says the stack does not exist (an answer, not a failure),
+/// else the error, introduced by `context`.
+fn absent_or_fail(message: String, context: impl FnOnce() -> String) -> Result<()> {
+    if message.contains("does not exist") {
+        Ok(())
+    } else {
+        bail!("{}: {message}", context())
+    }
 }
 
 impl Stack {
@@ -111,15 +116,10 @@ impl Stack {
         {
             Ok(r) => r,
             Err(e) => {
-                let message = describe_error(&e);
-                if is_missing(&message) {
-                    return Ok(None);
-                }
-                bail!(
-                    "cannot describe stack {} in {}: {message}",
-                    self.name,
-                    self.region
-                );
+                absent_or_fail(describe_error(&e), || {
+                    format!("cannot describe stack {} in {}", self.name, self.region)
+                })?;
+                return Ok(None);
             }
         };
         let Some(s) = response.stacks().first() else {
@@ -393,11 +393,10 @@ impl Stack {
         {
             Ok(r) => r,
             Err(e) => {
-                let message = describe_error(&e);
-                if is_missing(&message) {
-                    return Ok(vec![]);
-                }
-                bail!("cannot read events of {}: {message}", self.name);
+                absent_or_fail(describe_error(&e), || {
+                    format!("cannot read events of {}", self.name)
+                })?;
+                return Ok(vec![]);
             }
         };
         Ok(response

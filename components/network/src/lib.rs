@@ -110,6 +110,14 @@ impl Network {
         self.vpc.reference()
     }
 
+    /// The route tables that reach other networks, as (stable key, `Ref`) pairs.
+    pub fn internal_route_table_refs(&self) -> Vec<(String, Expr)> {
+        self.internal_route_tables
+            .iter()
+            .map(|(k, rt)| (k.clone(), rt.reference()))
+            .collect()
+    }
+
     /// Subnet ids of a tier, for resource properties.
     pub fn ids(subnets: &[Handle<ec2::Subnet>]) -> Expr {
         Expr::List(subnets.iter().map(Handle::reference).collect())
