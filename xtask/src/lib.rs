@@ -63,3 +63,13 @@ pub fn workspace_root() -> PathBuf {
         .expect("xtask lives inside the workspace")
         .to_path_buf()
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

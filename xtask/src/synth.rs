@@ -13,6 +13,7 @@ use crate::fsx::write_all_atomically;
 
 /// Flags of `synth`.
 #[derive(Debug, Clone, clap::Args)]
+#[group(skip)]
 pub struct Args {
     /// Environment suffix: part of every name; env/<suffix>.toml overrides env/default.toml
     /// when it exists (lowercase letters, digits, inner hyphens; the length limit is derived
