@@ -169,6 +169,11 @@ pub fn names_carry_suffix(r: &ResourceView) -> Verdict {
         return Verdict::NotApplicable;
     }
     for (what, v) in names {
+        // A reference to another resource of the template names that resource, whose own
+        // name this rule checks.
+        if target(v).is_some_and(|t| r.template["Resources"].get(t).is_some()) {
+            continue;
+        }
         match text_of(v) {
             Some(name) if contains_suffix(name, r.suffix) => {}
             Some(name) => {

@@ -109,6 +109,30 @@ fn deploy_redeploy_diff_and_destroy() {
     assert_eq!(peering_routes(&east2, "10.10.0.0/16"), 4);
     assert_eq!(peering_routes(&east1, "10.20.0.0/16"), 4);
 
+    // The buckets exist in both regions; the primary's replicate to the secondary's, with
+    // Replication Time Control and the secondary's key, once the link phase ran.
+    let replication = moto.s3_fixture("replication", "data-e2e-us-east-1-123456789012");
+    let rule = &replication["Rules"][0];
+    assert_eq!(
+        rule["Destination"]["Bucket"], "arn:aws:s3:::data-e2e-us-east-2-123456789012",
+        "{replication}"
+    );
+    assert_eq!(
+        rule["Destination"]["ReplicationTime"]["Time"]["Minutes"], 15,
+        "{replication}"
+    );
+    assert_eq!(
+        rule["Destination"]["EncryptionConfiguration"]["ReplicaKmsKeyID"],
+        secondary["outputs"]["RegionKeyArn"],
+        "{replication}"
+    );
+    assert_eq!(
+        primary["parameters"]["SecondaryKeyArn"],
+        secondary["outputs"]["RegionKeyArn"]
+    );
+    // Objects and old versions in a bucket must not stop destroy.
+    moto.s3_fixture("fill", "data-e2e-us-east-2-123456789012");
+
     // A second deploy changes nothing.
     let again = moto.xtask("deploy", "e2e", &["--yes"]);
     again.expect_code(0);

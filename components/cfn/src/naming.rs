@@ -66,6 +66,8 @@ rules! {
     KEY_ALIAS = "alias/trading-data", 0, Regional, 256, "KMS alias names";
     /// The VPC peering connection (its `Name` tag).
     PEERING = "peering", 0, Regional, 255, "EC2 Name tags";
+    /// The role S3 assumes to replicate buckets to the secondary.
+    REPLICATION_ROLE = "s3-replication", 0, Account, 64, "IAM role names";
     /// Application data buckets.
     DATA_BUCKET = "data", 0, Global, 63, "S3 bucket names";
     /// Configuration and artifact buckets.

@@ -58,6 +58,8 @@ pub struct Config {
     pub network: Network,
     /// Customer-managed key settings.
     pub keys: Keys,
+    /// Bucket settings.
+    pub storage: Storage,
 }
 
 /// The primary and the secondary region.
@@ -108,6 +110,14 @@ pub struct Network {
 pub struct Keys {
     /// Days a deleted key waits before AWS removes it, 7 to 30. Default: 7.
     pub pending_window_days: u32,
+}
+
+/// Bucket settings.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Storage {
+    /// Days a replaced or deleted object version is kept, 1 to 3650. Default: 30.
+    pub noncurrent_version_days: u32,
 }
 
 /// One configuration problem.

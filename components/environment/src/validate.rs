@@ -426,6 +426,15 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
             ),
         );
     }
+    if !(1..=3650).contains(&c.storage.noncurrent_version_days) {
+        err(
+            "storage.noncurrent_version_days",
+            format!(
+                "{} is not allowed: use 1 to 3650 days",
+                c.storage.noncurrent_version_days
+            ),
+        );
+    }
     if !(7..=30).contains(&c.keys.pending_window_days) {
         err(
             "keys.pending_window_days",

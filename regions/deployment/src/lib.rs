@@ -127,6 +127,12 @@ const WIRES: &[(&str, &str, &str, &str)] = &[
         "secondary",
         secondary::wiring::PEERING_CONNECTION_ID,
     ),
+    (
+        "primary-link",
+        primary::wiring::SECONDARY_KEY_ARN,
+        "secondary",
+        secondary::wiring::REGION_KEY_ARN,
+    ),
 ];
 
 /// Builds both templates and the manifest for `env`, checking the wiring against them.

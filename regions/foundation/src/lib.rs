@@ -15,11 +15,13 @@ pub struct Foundation {
     pub network: network::Network,
 }
 
-/// Builds the key and the network of the region serving `role` into `body`.
+/// Builds the key and the network of the region serving `role` into `body`. `via_services`
+/// are the services (`s3`, `rds`, …) through which the stack's resources use the key.
 #[allow(unused_variables)]
 pub fn build(
     env: &Environment,
     role: RegionRole,
+    via_services: &[&str],
     body: &mut Fragment,
 ) -> Result<Foundation, Error> {
     let namer = env.namer(role);
@@ -29,7 +31,7 @@ pub fn build(
         let (f, key) = keys::build(&keys::KeysProps {
             namer: namer.clone(),
             pending_window_days: env.config.keys.pending_window_days,
-            via_services: vec![],
+            via_services: via_services.iter().map(|s| s.to_string()).collect(),
             cloudwatch_logs: cfg!(feature = "network"),
         })?;
         body.merge(f)?;

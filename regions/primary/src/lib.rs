@@ -3,15 +3,18 @@
 //!
 //! The primary is deployed twice per rollout: first on its own (phase `primary`), then again
 //! with the secondary's outputs as parameters (phase `primary-link`), which adds what needs the
-//! secondary to exist: today the routes through the peering connection.
+//! secondary to exist: the routes through the peering connection, and replication of the
+//! buckets to the secondary's, encrypted with the secondary's key.
 
-use cfn::{Error, Fragment, Template};
+use cfn::{Error, Expr, Fragment, LogicalId, Parameter, Template};
 use environment::{Environment, RegionRole};
 
 /// Names of the parameters the deploy manifest feeds and of the outputs it reads.
 pub mod wiring {
     /// Parameter: the peering connection the secondary requested (primary-link phase).
     pub const PEERING_CONNECTION_ID: &str = "PeeringConnectionId";
+    /// Parameter: the secondary region's key (primary-link phase).
+    pub const SECONDARY_KEY_ARN: &str = "SecondaryKeyArn";
     /// Output: the primary VPC, which the secondary peers with.
     pub const VPC_ID: &str = "VpcId";
 }
@@ -22,11 +25,33 @@ const ROLE: RegionRole = RegionRole::Primary;
 #[allow(unused_variables, unused_mut)]
 pub fn stack(env: &Environment) -> Result<Template, Error> {
     let mut body = Fragment::new();
-    let base = foundation::build(env, ROLE, &mut body)?;
+    let via_services: Vec<&str> = [cfg!(feature = "storage").then_some("s3")]
+        .into_iter()
+        .flatten()
+        .collect();
+    let base = foundation::build(env, ROLE, &via_services, &mut body)?;
+
+    // What the primary-link phase brings: the secondary's key, once the secondary exists.
+    let secondary_key = if cfg!(feature = "storage") {
+        let arn = body.parameter(
+            LogicalId::new(wiring::SECONDARY_KEY_ARN)?,
+            Parameter::string(
+                "The secondary region's key, from the secondary stack's outputs; empty until the primary-link phase",
+            )
+            .default_value("")
+            .pattern("^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]+)?$"),
+        )?;
+        let linked = body.condition(
+            LogicalId::new("SecondaryLinked")?,
+            !Expr::equals(arn.clone(), ""),
+        )?;
+        Some((arn, linked))
+    } else {
+        None
+    };
 
     #[cfg(feature = "peering")]
     {
-        use cfn::{Expr, LogicalId, Parameter};
         let connection_id = body.parameter(
             LogicalId::new(wiring::PEERING_CONNECTION_ID)?,
             Parameter::string(
@@ -46,6 +71,23 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
             route_tables: base.network.internal_route_table_refs(),
         })?)?;
     }
+
+    #[cfg(feature = "storage")]
+    let buckets = {
+        let (arn, linked) = secondary_key.clone().expect("storage declares the link");
+        let (f, buckets) = storage::build(&storage::StorageProps {
+            noncurrent_version_days: env.config.storage.noncurrent_version_days,
+            replication: Some(storage::ReplicationProps {
+                condition: linked,
+                destination: env.namer(RegionRole::Secondary),
+                replica_key_arn: arn,
+                minutes: 15,
+            }),
+            ..storage::StorageProps::new(env.namer(ROLE), &base.key)
+        })?;
+        body.merge(f)?;
+        buckets
+    };
 
     foundation::finish(env, ROLE, body)
 }

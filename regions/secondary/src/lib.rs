@@ -1,8 +1,8 @@
 //! The secondary (recovery) region's stack (us-east-2 by default), as a bill of materials: each
 //! component its Cargo feature enables, wired through typed handles.
 //!
-//! It is deployed after the primary and takes the primary's outputs as parameters: today the
-//! primary VPC id, which the peering connection requests.
+//! It is deployed after the primary and takes the primary's outputs as parameters: the primary
+//! VPC id, which the peering connection requests. Its buckets receive the primary's replicas.
 
 use cfn::{Error, Fragment, Template};
 use environment::{Environment, RegionRole};
@@ -13,6 +13,8 @@ pub mod wiring {
     pub const PRIMARY_VPC_ID: &str = "PrimaryVpcId";
     /// Output: the peering connection, which the primary routes through.
     pub const PEERING_CONNECTION_ID: &str = "PeeringConnectionId";
+    /// Output: the secondary region's key, which encrypts what the primary replicates.
+    pub const REGION_KEY_ARN: &str = "RegionKeyArn";
 }
 
 const ROLE: RegionRole = RegionRole::Secondary;
@@ -21,7 +23,11 @@ const ROLE: RegionRole = RegionRole::Secondary;
 #[allow(unused_variables, unused_mut)]
 pub fn stack(env: &Environment) -> Result<Template, Error> {
     let mut body = Fragment::new();
-    let base = foundation::build(env, ROLE, &mut body)?;
+    let via_services: Vec<&str> = [cfg!(feature = "storage").then_some("s3")]
+        .into_iter()
+        .flatten()
+        .collect();
+    let base = foundation::build(env, ROLE, &via_services, &mut body)?;
 
     #[cfg(feature = "peering")]
     {
@@ -41,6 +47,16 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         })?;
         body.merge(f)?;
     }
+
+    #[cfg(feature = "storage")]
+    let buckets = {
+        let (f, buckets) = storage::build(&storage::StorageProps {
+            noncurrent_version_days: env.config.storage.noncurrent_version_days,
+            ..storage::StorageProps::new(env.namer(ROLE), &base.key)
+        })?;
+        body.merge(f)?;
+        buckets
+    };
 
     foundation::finish(env, ROLE, body)
 }

@@ -28,7 +28,12 @@
    and the VPC then refuses deletion with DependencyViolation. The route table is deleted the
    way the EC2 API deletes it.
 
-6. Fault injection. On every CreateChangeSet the JSON file named by TRADING_DR_FAULTS is read
+6. Bucket versioning and replication. moto 5.2's AWS::S3::Bucket applies only encryption and
+   tags; `VersioningConfiguration` and `ReplicationConfiguration` are dropped. Destroy must empty
+   versioned buckets, and the link phase must configure replication, so both are applied
+   through moto's S3 backend, on creation and on update, as the S3 API would.
+
+7. Fault injection. On every CreateChangeSet the JSON file named by TRADING_DR_FAULTS is read
    (when it exists); {"reject_change_set": {"<stack name>": "<message>"}} makes CreateChangeSet
    for that stack fail with a ValidationError carrying the message, as CloudFormation does for a
    template it rejects.
@@ -45,6 +50,7 @@ from moto.ec2.models import ec2_backends
 from moto.ec2.models.route_tables import RouteTable
 from moto.ec2.models.vpc_peering_connections import VPCPeeringConnection
 from moto.kms import models as kms_models
+from moto.s3 import models as s3_models
 from moto.cloudformation.exceptions import ValidationError
 from moto.server import main
 
@@ -114,6 +120,59 @@ def _delete_route_table(cls, resource_name, cloudformation_json, account_id, reg
 
 
 RouteTable.delete_from_cloudformation_json = classmethod(_delete_route_table)
+
+def _apply_bucket_settings(bucket, cloudformation_json):
+    properties = cloudformation_json.get("Properties", {})
+    backend = s3_models.s3_backends[bucket.account_id][bucket.partition]
+    status = properties.get("VersioningConfiguration", {}).get("Status")
+    if status:
+        backend.put_bucket_versioning(bucket.name, status)
+    replication = properties.get("ReplicationConfiguration")
+    if replication:
+        rules = [
+            {
+                "ID": rule.get("Id", "rule"),
+                "Priority": rule.get("Priority", 1),
+                "Status": rule["Status"],
+                "Destination": rule["Destination"],
+            }
+            for rule in replication["Rules"]
+        ]
+        backend.put_bucket_replication(bucket.name, {"Role": replication["Role"], "Rule": rules})
+    elif getattr(bucket, "replication", None):
+        backend.delete_bucket_replication(bucket.name)
+    return bucket
+
+
+_create_bucket = s3_models.FakeBucket.create_from_cloudformation_json.__func__
+_update_bucket = s3_models.FakeBucket.update_from_cloudformation_json.__func__
+
+
+def _create_bucket_with_settings(
+    cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+):
+    bucket = _create_bucket(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    )
+    return _apply_bucket_settings(bucket, cloudformation_json)
+
+
+def _update_bucket_with_settings(
+    cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+):
+    bucket = _update_bucket(
+        cls,
+        original_resource=original_resource,
+        new_resource_name=new_resource_name,
+        cloudformation_json=cloudformation_json,
+        account_id=account_id,
+        region_name=region_name,
+    )
+    return _apply_bucket_settings(bucket, cloudformation_json)
+
+
+s3_models.FakeBucket.create_from_cloudformation_json = classmethod(_create_bucket_with_settings)
+s3_models.FakeBucket.update_from_cloudformation_json = classmethod(_update_bucket_with_settings)
 
 _create_change_set = models.CloudFormationBackend.create_change_set
 

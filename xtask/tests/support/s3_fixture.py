@@ -3,7 +3,9 @@
 Usage:
   python s3_fixture.py ENDPOINT create BUCKET   versioned bucket: two versions of a.txt, then a
                                                 delete marker on it, and one version of b.txt
+  python s3_fixture.py ENDPOINT fill BUCKET     the same objects in an existing versioned bucket
   python s3_fixture.py ENDPOINT list BUCKET     {"versions": [...], "markers": [...]}
+  python s3_fixture.py ENDPOINT replication BUCKET   the bucket's replication configuration
 """
 
 import json
@@ -20,9 +22,18 @@ s3 = boto3.client(
     aws_secret_access_key="testing",
 )
 
+if command == "replication":
+    try:
+        config = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
+    except s3.exceptions.ClientError as e:
+        config = {"error": e.response["Error"]["Code"]}
+    print(json.dumps(config, default=str))
+    sys.exit(0)
+
 if command == "create":
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+if command in ("create", "fill"):
     s3.put_object(Bucket=bucket, Key="a.txt", Body=b"one")
     s3.put_object(Bucket=bucket, Key="a.txt", Body=b"two")
     s3.delete_object(Bucket=bucket, Key="a.txt")

@@ -1,0 +1,435 @@
+//! The region's buckets: one for application data, one for configuration and deploy artifacts
+//! (templates and task definitions, which is how ECS configuration is backed up). Both are
+//! versioned, encrypted with the region's key (bucket keys on), closed to the public, reachable
+//! over TLS only, and expire noncurrent versions. In the primary, both replicate to their twins
+//! in the secondary with Replication Time Control, once the secondary exists.
+//!
+//! ```
+//! use cfn::naming::{Namer, Suffix};
+//!
+//! let namer = Namer::new(Suffix::parse("qa").unwrap(), "us-east-2");
+//! let (_, key) = keys::build(&keys::KeysProps {
+//!     namer: namer.clone(), pending_window_days: 7, via_services: vec!["s3".into()], cloudwatch_logs: false,
+//! })?;
+//! let (fragment, buckets) = storage::build(&storage::StorageProps::new(namer, &key))?;
+//! assert_eq!(fragment.resources().len(), 4); // two buckets and their policies
+//! # let _ = buckets;
+//! # Ok::<(), cfn::Error>(())
+//! ```
+
+use cfn::aws::{iam, s3};
+use cfn::iam::{Statement, assume_role_by, policy};
+use cfn::naming::{self, NameRule, Namer};
+use cfn::{Error, Expr, Fragment, Handle, LogicalId, Pseudo};
+use keys::RegionKey;
+
+/// Replication from this region's buckets to the other region's.
+#[derive(Clone, Debug)]
+pub struct ReplicationProps {
+    /// The condition under which replication is configured: the destination exists.
+    pub condition: LogicalId,
+    /// Names the destination buckets (the other region's namer).
+    pub destination: Namer,
+    /// ARN of the destination region's key, which encrypts the replicas.
+    pub replica_key_arn: Expr,
+    /// Replication Time Control's threshold in minutes; AWS supports 15 only. Default: 15.
+    pub minutes: u32,
+}
+
+/// Properties of the region's buckets.
+#[derive(Clone, Debug)]
+pub struct StorageProps {
+    /// Names the buckets (`data-<suffix>-<region>-<account>`, `config-…`).
+    pub namer: Namer,
+    /// ARN of the region's key.
+    pub key_arn: Expr,
+    /// Days a replaced or deleted version is kept. Default: 30.
+    pub noncurrent_version_days: u32,
+    /// Replication to the other region. Default: none (the secondary's buckets).
+    pub replication: Option<ReplicationProps>,
+}
+
+impl StorageProps {
+    /// Props with the defaults.
+    pub fn new(namer: Namer, key: &RegionKey) -> Self {
+        StorageProps {
+            namer,
+            key_arn: key.arn(),
+            noncurrent_version_days: 30,
+            replication: None,
+        }
+    }
+}
+
+/// The region's buckets.
+#[derive(Clone, Debug)]
+pub struct Buckets {
+    /// Application data.
+    pub data: Handle<s3::Bucket>,
+    /// Configuration and deploy artifacts.
+    pub config: Handle<s3::Bucket>,
+    key_arn: Expr,
+}
+
+impl Buckets {
+    /// The statements that let a principal read and write objects of the data bucket (with
+    /// the key use that needs).
+    pub fn grant_data_read_write(&self) -> Vec<Statement> {
+        vec![
+            Statement::allow(
+                ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                [Expr::sub(format!("${{{}.Arn}}/*", self.data.id()))],
+            ),
+            Statement::allow(["s3:ListBucket"], [self.data.attr_arn()]),
+            Statement::allow(
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                [self.key_arn.clone()],
+            ),
+        ]
+    }
+}
+
+fn id(s: &str) -> Result<LogicalId, Error> {
+    LogicalId::new(s)
+}
+
+/// The ARN of a bucket named by `rule` in the namer's region.
+fn bucket_arn(namer: &Namer, rule: &NameRule) -> Expr {
+    Expr::sub(format!(
+        "arn:${{AWS::Partition}}:s3:::{}",
+        namer.name(rule, None)
+    ))
+}
+
+/// Builds the buckets, their TLS-only policies and, with replication, the replication role.
+pub fn build(props: &StorageProps) -> Result<(Fragment, Buckets), Error> {
+    let mut f = Fragment::new();
+    let role = match &props.replication {
+        Some(r) => Some(replication_role(&mut f, props, r)?),
+        None => None,
+    };
+    let mut made = Vec::new();
+    for (logical, rule, rule_id) in [
+        ("DataBucket", &naming::DATA_BUCKET, "data-to-secondary"),
+        (
+            "ConfigBucket",
+            &naming::CONFIG_BUCKET,
+            "config-to-secondary",
+        ),
+    ] {
+        let mut bucket = s3::Bucket::new()
+            .bucket_name(props.namer.expr(rule, None))
+            .versioning_configuration(s3::bucket::VersioningConfiguration::new().status("Enabled"))
+            .bucket_encryption(
+                s3::bucket::BucketEncryption::new().server_side_encryption_configuration(vec![
+                    s3::bucket::ServerSideEncryptionRule::new()
+                        .bucket_key_enabled(true)
+                        .server_side_encryption_by_default(
+                            s3::bucket::ServerSideEncryptionByDefault::new()
+                                .sse_algorithm("aws:kms")
+                                .kms_master_key_id(props.key_arn.clone()),
+                        ),
+                ]),
+            )
+            .public_access_block_configuration(
+                s3::bucket::PublicAccessBlockConfiguration::new()
+                    .block_public_acls(true)
+                    .block_public_policy(true)
+                    .ignore_public_acls(true)
+                    .restrict_public_buckets(true),
+            )
+            .ownership_controls(s3::bucket::OwnershipControls::new().rules(vec![
+                s3::bucket::OwnershipControlsRule::new().object_ownership("BucketOwnerEnforced"),
+            ]))
+            .lifecycle_configuration(s3::bucket::LifecycleConfiguration::new().rules(vec![
+                s3::bucket::Rule::new()
+                    .id("expire-noncurrent-versions")
+                    .status("Enabled")
+                    .noncurrent_version_expiration(
+                        s3::bucket::NoncurrentVersionExpiration::new()
+                            .noncurrent_days(props.noncurrent_version_days),
+                    )
+                    .abort_incomplete_multipart_upload(
+                        s3::bucket::AbortIncompleteMultipartUpload::new().days_after_initiation(7),
+                    ),
+            ]));
+        if let (Some(r), Some(role)) = (&props.replication, &role) {
+            bucket = bucket.replication_configuration(Expr::if_(
+                &r.condition,
+                s3::bucket::ReplicationConfiguration::new()
+                    .role(role.attr_arn())
+                    .rules(vec![replication_rule(r, rule, rule_id)]),
+                Expr::pseudo(Pseudo::NoValue),
+            ));
+        }
+        let handle = f.add(id(logical)?, bucket)?;
+        f.add(
+            id(&format!("{logical}Policy"))?,
+            s3::BucketPolicy::new()
+                .bucket(handle.reference())
+                .policy_document(policy([Statement::deny(
+                    ["s3:*"],
+                    [
+                        handle.attr_arn(),
+                        Expr::sub(format!("${{{logical}.Arn}}/*")),
+                    ],
+                )
+                .sid("DenyInsecureTransport")
+                .anyone()
+                .condition("Bool", "aws:SecureTransport", "false")])),
+        )?;
+        f.output(
+            id(&format!("{logical}Name"))?,
+            format!("Name of the {} bucket", rule.stem),
+            handle.reference(),
+        )?;
+        made.push(handle);
+    }
+    let config = made.pop().expect("two buckets");
+    let data = made.pop().expect("two buckets");
+    Ok((
+        f,
+        Buckets {
+            data,
+            config,
+            key_arn: props.key_arn.clone(),
+        },
+    ))
+}
+
+fn replication_rule(
+    r: &ReplicationProps,
+    rule: &NameRule,
+    rule_id: &str,
+) -> s3::bucket::ReplicationRule {
+    s3::bucket::ReplicationRule::new()
+        .id(rule_id)
+        .status("Enabled")
+        .priority(1)
+        .filter(s3::bucket::ReplicationRuleFilter::new().prefix(""))
+        .delete_marker_replication(s3::bucket::DeleteMarkerReplication::new().status("Enabled"))
+        .source_selection_criteria(
+            s3::bucket::SourceSelectionCriteria::new().sse_kms_encrypted_objects(
+                s3::bucket::SseKmsEncryptedObjects::new().status("Enabled"),
+            ),
+        )
+        .destination(
+            s3::bucket::ReplicationDestination::new()
+                .bucket(bucket_arn(&r.destination, rule))
+                .storage_class("STANDARD")
+                .encryption_configuration(
+                    s3::bucket::EncryptionConfiguration::new()
+                        .replica_kms_key_id(r.replica_key_arn.clone()),
+                )
+                .replication_time(
+                    s3::bucket::ReplicationTime::new()
+                        .status("Enabled")
+                        .time(s3::bucket::ReplicationTimeValue::new().minutes(r.minutes)),
+                )
+                .metrics(
+                    s3::bucket::Metrics::new()
+                        .status("Enabled")
+                        .event_threshold(
+                            s3::bucket::ReplicationTimeValue::new().minutes(r.minutes),
+                        ),
+                ),
+        )
+}
+
+/// The role S3 assumes to replicate: read versions of the source buckets, write replicas to
+/// the destination buckets, decrypt with the source key and encrypt with the replica key, each
+/// only through S3 in its region.
+fn replication_role(
+    f: &mut Fragment,
+    props: &StorageProps,
+    r: &ReplicationProps,
+) -> Result<Handle<iam::Role>, Error> {
+    let sources: Vec<(Expr, Expr)> = [&naming::DATA_BUCKET, &naming::CONFIG_BUCKET]
+        .iter()
+        .map(|rule| {
+            let arn = bucket_arn(&props.namer, rule);
+            let objects = Expr::sub(format!(
+                "arn:${{AWS::Partition}}:s3:::{}/*",
+                props.namer.name(rule, None)
+            ));
+            (arn, objects)
+        })
+        .collect();
+    let destinations: Vec<Expr> = [&naming::DATA_BUCKET, &naming::CONFIG_BUCKET]
+        .iter()
+        .map(|rule| {
+            Expr::sub(format!(
+                "arn:${{AWS::Partition}}:s3:::{}/*",
+                r.destination.name(rule, None)
+            ))
+        })
+        .collect();
+    let statements = vec![
+        Statement::allow(
+            ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+            sources.iter().map(|(b, _)| b.clone()),
+        ),
+        Statement::allow(
+            [
+                "s3:GetObjectVersionAcl",
+                "s3:GetObjectVersionForReplication",
+                "s3:GetObjectVersionTagging",
+            ],
+            sources.iter().map(|(_, o)| o.clone()),
+        ),
+        Statement::allow(
+            [
+                "s3:ReplicateDelete",
+                "s3:ReplicateObject",
+                "s3:ReplicateTags",
+            ],
+            destinations,
+        ),
+        Statement::allow(["kms:Decrypt"], [props.key_arn.clone()]).condition(
+            "StringEquals",
+            "kms:ViaService",
+            Expr::sub("s3.${AWS::Region}.amazonaws.com"),
+        ),
+        Statement::allow(["kms:Encrypt"], [r.replica_key_arn.clone()]).condition(
+            "StringEquals",
+            "kms:ViaService",
+            format!("s3.{}.amazonaws.com", r.destination.region()),
+        ),
+    ];
+    f.add_when(
+        id("ReplicationRole")?,
+        &r.condition,
+        iam::Role::new()
+            .role_name(props.namer.name(&naming::REPLICATION_ROLE, None))
+            .description(
+                "Lets S3 replicate the data and configuration buckets to the secondary region",
+            )
+            .assume_role_policy_document(assume_role_by("s3.amazonaws.com"))
+            .policies(vec![
+                iam::role::Policy::new()
+                    .policy_name("replicate-to-secondary")
+                    .policy_document(policy(statements)),
+            ]),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cfn::Template;
+    use cfn::naming::Suffix;
+    use cfn::testing::{assert_has_resource_properties, assert_resource_count};
+    use serde_json::{Value, json};
+
+    fn namer(region: &str) -> Namer {
+        Namer::new(Suffix::parse("qa").unwrap(), region)
+    }
+
+    fn render(replicate: bool) -> Value {
+        let mut props = StorageProps {
+            namer: namer("us-east-1"),
+            key_arn: Expr::from("arn:aws:kms:us-east-1:1:key/a"),
+            noncurrent_version_days: 30,
+            replication: None,
+        };
+        let mut body = Fragment::new();
+        if replicate {
+            let cond = body
+                .condition(id("SecondaryLinked").unwrap(), Expr::equals("a", "a"))
+                .unwrap();
+            props.replication = Some(ReplicationProps {
+                condition: cond,
+                destination: namer("us-east-2"),
+                replica_key_arn: Expr::from("arn:aws:kms:us-east-2:1:key/b"),
+                minutes: 15,
+            });
+        }
+        let (f, _) = build(&props).unwrap();
+        body.merge(f).unwrap();
+        Template::new("t", body).to_json()
+    }
+
+    #[test]
+    fn buckets_are_versioned_encrypted_private_and_tls_only() {
+        let t = render(false);
+        assert_resource_count(&t, "AWS::S3::Bucket", 2);
+        assert_has_resource_properties(
+            &t,
+            "AWS::S3::Bucket",
+            json!({
+                "BucketName": {"Fn::Sub": "data-qa-us-east-1-${AWS::AccountId}"},
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
+                    "BucketKeyEnabled": true,
+                    "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "arn:aws:kms:us-east-1:1:key/a"}
+                }]},
+                "PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
+                "LifecycleConfiguration": {"Rules": [{"Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}]}
+            }),
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::S3::BucketPolicy",
+            json!({"PolicyDocument": {"Statement": [{
+                "Effect": "Deny", "Action": ["s3:*"], "Principal": {"AWS": "*"},
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+            }]}}),
+        );
+        assert!(
+            t["Resources"]["DataBucket"]["Properties"]
+                .get("ReplicationConfiguration")
+                .is_none()
+        );
+        assert_resource_count(&t, "AWS::IAM::Role", 0);
+    }
+
+    #[test]
+    fn the_primary_replicates_with_rtc_delete_markers_and_the_replica_key() {
+        let t = render(true);
+        let rc = &t["Resources"]["DataBucket"]["Properties"]["ReplicationConfiguration"]["Fn::If"];
+        assert_eq!(rc[0], "SecondaryLinked");
+        assert_eq!(rc[2], json!({"Ref": "AWS::NoValue"}));
+        let rule = &rc[1]["Rules"][0];
+        assert!(
+            cfn::testing::matches_partially(
+                rule,
+                &json!({
+                    "Status": "Enabled",
+                    "DeleteMarkerReplication": {"Status": "Enabled"},
+                    "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+                    "Destination": {
+                        "Bucket": {"Fn::Sub": "arn:${AWS::Partition}:s3:::data-qa-us-east-2-${AWS::AccountId}"},
+                        "EncryptionConfiguration": {"ReplicaKmsKeyID": "arn:aws:kms:us-east-2:1:key/b"},
+                        "ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}},
+                        "Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 15}}
+                    }
+                })
+            ),
+            "{rule}"
+        );
+        let role = &t["Resources"]["ReplicationRole"];
+        assert_eq!(role["Condition"], "SecondaryLinked");
+        let actions: Vec<&str> = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["Action"].as_array().unwrap())
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "s3:GetReplicationConfiguration",
+                "s3:ListBucket",
+                "s3:GetObjectVersionAcl",
+                "s3:GetObjectVersionForReplication",
+                "s3:GetObjectVersionTagging",
+                "s3:ReplicateDelete",
+                "s3:ReplicateObject",
+                "s3:ReplicateTags",
+                "kms:Decrypt",
+                "kms:Encrypt"
+            ]
+        );
+    }
+}
