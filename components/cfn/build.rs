@@ -40,7 +40,7 @@ fn main() {
         let type_name = schema["typeName"].as_str().expect("typeName").to_string();
         let parts: Vec<&str> = type_name.split("::").collect();
         assert_eq!(parts.len(), 3, "unexpected type name {type_name}");
-        let service = parts[1].to_snake_case();
+        let service = parts[1].to_lowercase();
         let code = services.entry(service.clone()).or_default();
         let row = generate_type(code, &type_name, parts[2], &schema);
         info_rows.insert(type_name, row);

@@ -26,6 +26,8 @@ pub struct ResourceView<'a> {
     pub template: &'a Value,
     /// The environment suffix.
     pub suffix: &'a str,
+    /// The stack's role: `primary` or `secondary`.
+    pub role: &'a str,
 }
 
 impl ResourceView<'_> {
@@ -81,6 +83,16 @@ pub const RULES: &[Rule] = &[
         check: no_open_ingress,
     },
     Rule {
+        name: "recoverable",
+        description: "every data store can be restored to an earlier point: PITR, versions or backups",
+        check: recoverable,
+    },
+    Rule {
+        name: "replicated",
+        description: "every data store of the primary is replicated to the secondary",
+        check: replicated,
+    },
+    Rule {
         name: "tagged",
         description: "every taggable resource carries app, environment, region-role and cost-centre",
         check: tagged,
@@ -105,7 +117,7 @@ impl std::fmt::Display for Finding {
 }
 
 /// Runs every rule over every resource of `template`.
-pub fn evaluate(template: &Value, suffix: &str) -> Vec<Finding> {
+pub fn evaluate(template: &Value, suffix: &str, role: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
     let Some(resources) = template["Resources"].as_object() else {
         return findings;
@@ -116,6 +128,7 @@ pub fn evaluate(template: &Value, suffix: &str) -> Vec<Finding> {
             body,
             template,
             suffix,
+            role,
         };
         for rule in RULES {
             if let Verdict::NonCompliant(reason) = (rule.check)(&view) {
@@ -240,10 +253,9 @@ pub fn encrypted_with_cmk(r: &ResourceView) -> Verdict {
         "AWS::DynamoDB::GlobalTable" => {
             p["SSESpecification"]["SSEEnabled"] == true
                 && p["SSESpecification"]["SSEType"] == "KMS"
-                && p["Replicas"].as_array().is_some_and(|rs| {
-                    rs.iter()
-                        .all(|x| is_cmk(x["SSESpecification"].get("KMSMasterKeyId")))
-                })
+                && branches(&p["Replicas"])
+                    .iter()
+                    .all(|x| is_cmk(x["SSESpecification"].get("KMSMasterKeyId")))
         }
         "AWS::DynamoDB::Table" => {
             p["SSESpecification"]["SSEEnabled"] == true
@@ -412,11 +424,109 @@ pub fn no_open_ingress(r: &ResourceView) -> Verdict {
     Verdict::Compliant
 }
 
+/// Data stores can go back in time: tables with point-in-time recovery on every replica,
+/// buckets with versioning, Aurora clusters with continuous backups of at least 7 days.
+pub fn recoverable(r: &ResourceView) -> Verdict {
+    let p = r.props();
+    let (ok, what) = match r.type_name() {
+        "AWS::DynamoDB::GlobalTable" => (
+            branches(&p["Replicas"]).iter().all(|x| {
+                x["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] == true
+            }),
+            "point-in-time recovery on every replica",
+        ),
+        "AWS::DynamoDB::Table" => (
+            p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] == true,
+            "point-in-time recovery",
+        ),
+        "AWS::S3::Bucket" => (
+            p["VersioningConfiguration"]["Status"] == "Enabled",
+            "versioning",
+        ),
+        "AWS::RDS::DBCluster" => (
+            p["BackupRetentionPeriod"].as_u64().is_some_and(|d| d >= 7),
+            "a backup retention of at least 7 days",
+        ),
+        _ => return Verdict::NotApplicable,
+    };
+    if ok {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(format!("{} lacks {what}", r.type_name()))
+    }
+}
+
+/// In the primary, data stores replicate to the secondary: buckets have a replication
+/// configuration, the sessions table a second replica, Aurora clusters belong to a global
+/// cluster, secrets have replica regions. (In the secondary they are the destinations.)
+pub fn replicated(r: &ResourceView) -> Verdict {
+    if r.role != "primary" {
+        return Verdict::NotApplicable;
+    }
+    let p = r.props();
+    let has_if_branch = |v: &Value| {
+        v.get("Fn::If")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.len() == 3 && a[1].is_object())
+            || v.is_object() && v.get("Fn::If").is_none()
+    };
+    let (ok, what) = match r.type_name() {
+        "AWS::S3::Bucket" => (
+            has_if_branch(&p["ReplicationConfiguration"]),
+            "a replication configuration",
+        ),
+        "AWS::DynamoDB::GlobalTable" => {
+            let max = match p["Replicas"].get("Fn::If").and_then(Value::as_array) {
+                Some(a) if a.len() == 3 => as_list(&a[1]).len().max(as_list(&a[2]).len()),
+                _ => as_list(&p["Replicas"]).len(),
+            };
+            (max >= 2, "a replica in the secondary region")
+        }
+        "AWS::RDS::DBCluster" => (
+            p.get("GlobalClusterIdentifier").is_some(),
+            "membership in a global cluster",
+        ),
+        "AWS::SecretsManager::Secret" => (!p["ReplicaRegions"].is_null(), "a replica region"),
+        _ => return Verdict::NotApplicable,
+    };
+    if ok {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(format!("{} lacks {what}", r.type_name()))
+    }
+}
+
 /// The tags every taggable resource carries.
 pub const REQUIRED_TAGS: &[&str] = &["app", "environment", "region-role", "cost-centre"];
 
+/// Every element of a list that may stand behind `Fn::If`, in every branch.
+fn branches(v: &Value) -> Vec<&Value> {
+    match v.get("Fn::If").and_then(Value::as_array) {
+        Some(a) if a.len() == 3 => branches(&a[1]).into_iter().chain(branches(&a[2])).collect(),
+        _ => as_list(v),
+    }
+}
+
 /// Every taggable resource carries the required tags.
 pub fn tagged(r: &ResourceView) -> Verdict {
+    if r.type_name() == "AWS::DynamoDB::GlobalTable" {
+        // A global table carries its tags per replica.
+        for replica in branches(&r.props()["Replicas"]) {
+            let missing: Vec<&str> = REQUIRED_TAGS
+                .iter()
+                .copied()
+                .filter(|k| !as_list(&replica["Tags"]).iter().any(|t| t["Key"] == *k))
+                .collect();
+            if !missing.is_empty() {
+                return Verdict::NonCompliant(format!(
+                    "replica {} lacks tags: {}",
+                    replica["Region"],
+                    missing.join(", ")
+                ));
+            }
+        }
+        return Verdict::Compliant;
+    }
     let Some((property, style)) = cfn::type_info(r.type_name()).and_then(|i| i.tag_property) else {
         return Verdict::NotApplicable;
     };
@@ -449,6 +559,7 @@ mod tests {
             body: &template["Resources"]["R"],
             template: &template,
             suffix: "qa",
+            role: "primary",
         };
         check(&view)
     }
@@ -574,11 +685,49 @@ mod tests {
     }
 
     #[test]
+    fn recoverable_rule() {
+        let bucket = |status: &str| json!({"R": {"Type": "AWS::S3::Bucket", "Properties": {"VersioningConfiguration": {"Status": status}}}});
+        assert_eq!(verdict(recoverable, bucket("Enabled")), Verdict::Compliant);
+        assert!(nc(verdict(recoverable, bucket("Suspended"))));
+        let table = |second: bool| {
+            json!({"R": {"Type": "AWS::DynamoDB::GlobalTable", "Properties": {"Replicas": {"Fn::If": ["C",
+            [{"Region": "a", "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": true}},
+             {"Region": "b", "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": second}}],
+            [{"Region": "a", "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": true}}]]}}}})
+        };
+        assert_eq!(verdict(recoverable, table(true)), Verdict::Compliant);
+        assert!(nc(verdict(recoverable, table(false))));
+        let cluster = |days: u64| json!({"R": {"Type": "AWS::RDS::DBCluster", "Properties": {"BackupRetentionPeriod": days}}});
+        assert_eq!(verdict(recoverable, cluster(35)), Verdict::Compliant);
+        assert!(nc(verdict(recoverable, cluster(1))));
+    }
+
+    #[test]
+    fn replicated_rule() {
+        let bucket = |rc: Value| json!({"R": {"Type": "AWS::S3::Bucket", "Properties": {"ReplicationConfiguration": rc}}});
+        assert_eq!(
+            verdict(
+                replicated,
+                bucket(
+                    json!({"Fn::If": ["L", {"Role": "r", "Rules": []}, {"Ref": "AWS::NoValue"}]})
+                )
+            ),
+            Verdict::Compliant
+        );
+        assert!(nc(verdict(replicated, bucket(Value::Null))));
+        let table = |n: usize| json!({"R": {"Type": "AWS::DynamoDB::GlobalTable", "Properties": {"Replicas": vec![json!({"Region": "a"}); n]}}});
+        assert_eq!(verdict(replicated, table(2)), Verdict::Compliant);
+        assert!(nc(verdict(replicated, table(1))));
+        let cluster = json!({"R": {"Type": "AWS::RDS::DBCluster", "Properties": {}}});
+        assert!(nc(verdict(replicated, cluster)));
+    }
+
+    #[test]
     fn tagged_rule() {
         let all = json!([{"Key": "app", "Value": "t"}, {"Key": "environment", "Value": "qa"}, {"Key": "region-role", "Value": "primary"}, {"Key": "cost-centre", "Value": "c"}]);
         let vpc =
             |tags: Value| json!({"R": {"Type": "AWS::EC2::VPC", "Properties": {"Tags": tags}}});
-        assert_eq!(verdict(tagged, vpc(all)), Verdict::Compliant);
+        assert_eq!(verdict(tagged, vpc(all.clone())), Verdict::Compliant);
         assert!(nc(verdict(
             tagged,
             vpc(json!([{"Key": "app", "Value": "t"}]))
@@ -590,5 +739,8 @@ mod tests {
             verdict(tagged, json!({"R": {"Type": "AWS::EC2::Route"}})),
             Verdict::NotApplicable
         );
+        let table = |tags: Value| json!({"R": {"Type": "AWS::DynamoDB::GlobalTable", "Properties": {"Replicas": [{"Region": "a", "Tags": tags}]}}});
+        assert_eq!(verdict(tagged, table(all.clone())), Verdict::Compliant);
+        assert!(nc(verdict(tagged, table(json!([])))));
     }
 }

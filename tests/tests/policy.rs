@@ -11,7 +11,7 @@ fn synthesized_templates_break_no_rule() {
         for (role, _, text) in s.templates() {
             let template = tests::json(text);
             checked += template["Resources"].as_object().unwrap().len();
-            for f in evaluate(&template, suffix) {
+            for f in evaluate(&template, suffix, role) {
                 findings.push(format!("{suffix}/{role}: {f}"));
             }
         }

@@ -54,19 +54,23 @@ pub async fn s3(region: &str, target: &Target) -> aws_sdk_s3::Client {
 
 /// The message of an SDK error: the service's code and message when it answered, else the
 /// transport problem (no credentials, no connection, …).
-pub fn describe_error<E, R>(err: &aws_sdk_cloudformation::error::SdkError<E, R>) -> String
+pub fn describe_error<E>(
+    err: &aws_sdk_cloudformation::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> String
 where
     E: aws_sdk_cloudformation::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     use aws_sdk_cloudformation::error::SdkError;
     match err {
-        SdkError::ServiceError(e) => {
-            let e = e.err();
+        SdkError::ServiceError(context) => {
+            let e = context.err();
             match (e.code(), e.message()) {
                 (Some(code), Some(msg)) => format!("{code}: {msg}"),
                 (Some(code), None) => code.to_string(),
-                _ => e.to_string(),
+                _ => format!(
+                    "the service answered HTTP {} without an error code",
+                    context.raw().status().as_u16()
+                ),
             }
         }
         other => {

@@ -68,6 +68,8 @@ rules! {
     PEERING = "peering", 0, Regional, 255, "EC2 Name tags";
     /// The role S3 assumes to replicate buckets to the secondary.
     REPLICATION_ROLE = "s3-replication", 0, Account, 64, "IAM role names";
+    /// The sessions table (the same name in both regions).
+    SESSIONS_TABLE = "sessions", 0, Regional, 255, "DynamoDB table names";
     /// Application data buckets.
     DATA_BUCKET = "data", 0, Global, 63, "S3 bucket names";
     /// Configuration and artifact buckets.

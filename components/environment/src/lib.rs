@@ -60,6 +60,8 @@ pub struct Config {
     pub keys: Keys,
     /// Bucket settings.
     pub storage: Storage,
+    /// Sessions table settings.
+    pub sessions: Sessions,
 }
 
 /// The primary and the secondary region.
@@ -118,6 +120,14 @@ pub struct Keys {
 pub struct Storage {
     /// Days a replaced or deleted object version is kept, 1 to 3650. Default: 30.
     pub noncurrent_version_days: u32,
+}
+
+/// Sessions table settings.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Sessions {
+    /// The attribute holding each session's expiry in epoch seconds. Default: `expires_at`.
+    pub ttl_attribute: String,
 }
 
 /// One configuration problem.

@@ -435,6 +435,20 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
             ),
         );
     }
+    let attribute_ok = (1..=255).contains(&c.sessions.ttl_attribute.len())
+        && c.sessions
+            .ttl_attribute
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "_-.".contains(ch));
+    if !attribute_ok {
+        err(
+            "sessions.ttl_attribute",
+            format!(
+                "{:?} is not allowed: an attribute name of 1 to 255 letters, digits, _ - or .",
+                c.sessions.ttl_attribute
+            ),
+        );
+    }
     if !(7..=30).contains(&c.keys.pending_window_days) {
         err(
             "keys.pending_window_days",

@@ -3,8 +3,9 @@
 //!
 //! The primary is deployed twice per rollout: first on its own (phase `primary`), then again
 //! with the secondary's outputs as parameters (phase `primary-link`), which adds what needs the
-//! secondary to exist: the routes through the peering connection, and replication of the
-//! buckets to the secondary's, encrypted with the secondary's key.
+//! secondary to exist: the routes through the peering connection, replication of the buckets
+//! to the secondary's, and the sessions table's replica there, both encrypted with the
+//! secondary's key.
 
 use cfn::{Error, Expr, Fragment, LogicalId, Parameter, Template};
 use environment::{Environment, RegionRole};
@@ -25,14 +26,17 @@ const ROLE: RegionRole = RegionRole::Primary;
 #[allow(unused_variables, unused_mut)]
 pub fn stack(env: &Environment) -> Result<Template, Error> {
     let mut body = Fragment::new();
-    let via_services: Vec<&str> = [cfg!(feature = "storage").then_some("s3")]
-        .into_iter()
-        .flatten()
-        .collect();
+    let via_services: Vec<&str> = [
+        cfg!(feature = "storage").then_some("s3"),
+        cfg!(feature = "sessions").then_some("dynamodb"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let base = foundation::build(env, ROLE, &via_services, &mut body)?;
 
     // What the primary-link phase brings: the secondary's key, once the secondary exists.
-    let secondary_key = if cfg!(feature = "storage") {
+    let secondary_key = if cfg!(any(feature = "storage", feature = "sessions")) {
         let arn = body.parameter(
             LogicalId::new(wiring::SECONDARY_KEY_ARN)?,
             Parameter::string(
@@ -87,6 +91,23 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         })?;
         body.merge(f)?;
         buckets
+    };
+
+    #[cfg(feature = "sessions")]
+    let sessions = {
+        let (arn, linked) = secondary_key.clone().expect("sessions declares the link");
+        let (f, table) = sessions::build(&sessions::SessionsProps {
+            ttl_attribute: env.config.sessions.ttl_attribute.clone(),
+            replica: Some(sessions::ReplicaProps {
+                condition: linked,
+                region: env.region(RegionRole::Secondary).name.clone(),
+                key_arn: arn,
+                tags: env.tags(RegionRole::Secondary),
+            }),
+            ..sessions::SessionsProps::new(env.namer(ROLE), base.key.arn(), env.tags(ROLE))
+        })?;
+        body.merge(f)?;
+        table
     };
 
     foundation::finish(env, ROLE, body)

@@ -23,10 +23,15 @@ const ROLE: RegionRole = RegionRole::Secondary;
 #[allow(unused_variables, unused_mut)]
 pub fn stack(env: &Environment) -> Result<Template, Error> {
     let mut body = Fragment::new();
-    let via_services: Vec<&str> = [cfg!(feature = "storage").then_some("s3")]
-        .into_iter()
-        .flatten()
-        .collect();
+    // The sessions replica in this region is created by the primary stack's global table, with
+    // this region's key, through DynamoDB.
+    let via_services: Vec<&str> = [
+        cfg!(feature = "storage").then_some("s3"),
+        cfg!(feature = "sessions").then_some("dynamodb"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let base = foundation::build(env, ROLE, &via_services, &mut body)?;
 
     #[cfg(feature = "peering")]
