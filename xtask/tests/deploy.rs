@@ -109,6 +109,30 @@ fn deploy_redeploy_diff_and_destroy() {
     assert_eq!(peering_routes(&east2, "10.10.0.0/16"), 4);
     assert_eq!(peering_routes(&east1, "10.20.0.0/16"), 4);
 
+    // The global database: the primary cluster writes, the secondary joined with an instance.
+    let global = &east1["global_clusters"][0];
+    assert_eq!(global["id"], "aurora-global-e2e-us-east-1", "{global}");
+    assert_eq!(
+        secondary["parameters"]["AuroraGlobalClusterIdentifier"],
+        "aurora-global-e2e-us-east-1"
+    );
+    let member = |region_state: &Value| region_state["db_clusters"][0]["arn"].clone();
+    assert_eq!(
+        global["members"],
+        serde_json::json!([
+            {"arn": member(&east1), "writer": true},
+            {"arn": member(&east2), "writer": false}
+        ])
+    );
+    assert_eq!(
+        east1["db_clusters"][0]["instances"],
+        serde_json::json!(["aurora-1-e2e", "aurora-2-e2e"])
+    );
+    assert_eq!(
+        east2["db_clusters"][0]["instances"],
+        serde_json::json!(["aurora-1-e2e"])
+    );
+
     // The buckets exist in both regions; the primary's replicate to the secondary's, with
     // Replication Time Control and the secondary's key, once the link phase ran.
     let replication = moto.s3_fixture("replication", "data-e2e-us-east-1-123456789012");

@@ -258,6 +258,49 @@ const CASES: &[Case] = &[
         ],
     ),
     (
+        "Aurora engine older than global databases with Serverless v2 allow",
+        "qa",
+        Some("[aurora]\nengine_version = \"13.9\"\n"),
+        None,
+        &[
+            "env/qa.toml: aurora.engine_version: \"13.9\" is not allowed: use an Aurora PostgreSQL 14 version from 14.3 on",
+        ],
+    ),
+    (
+        "headless secondary cluster",
+        "qa",
+        Some("[aurora]\nsecondary_instances = 0\n"),
+        None,
+        &[
+            "aurora.secondary_instances: 0 is not allowed: use 1 to 16 (a secondary cluster without an instance cannot take over)",
+        ],
+    ),
+    (
+        "capacity range upside down",
+        "qa",
+        Some("[aurora]\nmin_capacity_acu = 8\nmax_capacity_acu = 2\n"),
+        None,
+        &[
+            "aurora.max_capacity_acu: 2 is not allowed: use 8 (the minimum) to 256 ACUs in steps of 0.5",
+        ],
+    ),
+    (
+        "managed RPO below the floor",
+        "qa",
+        Some("[aurora]\nmanaged_rpo_seconds = 10\n"),
+        None,
+        &[
+            "aurora.managed_rpo_seconds: 10 is not allowed: 0 turns the managed RPO off, else 20 to 604800 seconds",
+        ],
+    ),
+    (
+        "reserved master user",
+        "qa",
+        Some("[aurora]\nmaster_username = \"postgres\"\n"),
+        None,
+        &["aurora.master_username: \"postgres\" is not allowed"],
+    ),
+    (
         "TOML syntax error",
         "qa",
         Some("[network\nnat_gateways = \"single\"\n"),

@@ -58,6 +58,18 @@ rules! {
     VPC = "vpc", 16, Regional, 255, "EC2 Name tags";
     /// The security group of the interface endpoints.
     ENDPOINTS_SG = "endpoints", 0, Regional, 255, "EC2 security group names";
+    /// The security group of the application's tasks.
+    APP_SG = "app", 0, Regional, 255, "EC2 security group names";
+    /// The security group of the Aurora cluster.
+    DB_SG = "aurora-db", 0, Regional, 255, "EC2 security group names";
+    /// The Aurora subnet group.
+    DB_SUBNET_GROUP = "aurora-subnets", 0, Regional, 255, "RDS subnet group names";
+    /// The Aurora cluster parameter group.
+    DB_PARAMETERS = "aurora-params", 0, Regional, 255, "RDS parameter group names";
+    /// The Aurora instances (`aurora-1-<suffix>`, …).
+    DB_INSTANCE = "aurora", 2, Regional, 63, "Aurora instance identifiers";
+    /// The database's master credentials (replicated to the secondary).
+    DB_SECRET = "trading/aurora-master", 0, Regional, 512, "Secrets Manager secret names";
     /// The flow-log log group.
     FLOW_LOG_GROUP = "/trading/flow-logs", 0, Regional, 512, "CloudWatch Logs log group names";
     /// The role VPC flow logs assume.

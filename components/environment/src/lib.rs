@@ -62,6 +62,8 @@ pub struct Config {
     pub storage: Storage,
     /// Sessions table settings.
     pub sessions: Sessions,
+    /// Aurora global database settings.
+    pub aurora: Aurora,
 }
 
 /// The primary and the secondary region.
@@ -128,6 +130,33 @@ pub struct Storage {
 pub struct Sessions {
     /// The attribute holding each session's expiry in epoch seconds. Default: `expires_at`.
     pub ttl_attribute: String,
+}
+
+/// Aurora global database settings.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Aurora {
+    /// Aurora PostgreSQL version, 14.x with x ≥ 3, the same in both regions. Default: `14.18`.
+    pub engine_version: String,
+    /// Serverless v2 minimum capacity in ACUs, 0.5 to 256 in steps of 0.5. Default: 0.5.
+    pub min_capacity_acu: f64,
+    /// Serverless v2 maximum capacity in ACUs, at least the minimum, at most 256. Default: 16.
+    pub max_capacity_acu: f64,
+    /// Readers beside the writer in the primary, 1 to 15. Default: 1.
+    pub primary_readers: u32,
+    /// Instances in the secondary cluster, 1 to 16 (a secondary without one cannot take over).
+    /// Default: 1.
+    pub secondary_instances: u32,
+    /// Managed RPO in seconds (`rds.global_db_rpo`): 0 for off, else 20 or more. Default: 20.
+    pub managed_rpo_seconds: u32,
+    /// Days of continuous backups, 1 to 35. Default: 35.
+    pub backup_retention_days: u32,
+    /// Performance Insights retention: 7 (free) or a multiple of 31 up to 713, or 731. Default: 7.
+    pub performance_insights_retention_days: u32,
+    /// The database created in the cluster. Default: `trading`.
+    pub database_name: String,
+    /// The master user, whose password is generated into Secrets Manager. Default: `trading_admin`.
+    pub master_username: String,
 }
 
 /// One configuration problem.

@@ -449,12 +449,115 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
             ),
         );
     }
+    aurora(&c.aurora, &mut err);
     if !(7..=30).contains(&c.keys.pending_window_days) {
         err(
             "keys.pending_window_days",
             format!(
                 "{} is not allowed: KMS accepts 7 to 30 days",
                 c.keys.pending_window_days
+            ),
+        );
+    }
+}
+
+fn aurora(a: &crate::Aurora, err: &mut dyn FnMut(&str, String)) {
+    let minor = a
+        .engine_version
+        .strip_prefix("14.")
+        .and_then(|m| m.parse::<u32>().ok());
+    if minor.is_none_or(|m| m < 3) {
+        err(
+            "aurora.engine_version",
+            format!(
+                "{:?} is not allowed: use an Aurora PostgreSQL 14 version from 14.3 on (Serverless v2 and global databases need it), e.g. \"14.18\"",
+                a.engine_version
+            ),
+        );
+    }
+    let half_steps = |v: f64| (v * 2.0).fract() == 0.0;
+    if !(0.5..=256.0).contains(&a.min_capacity_acu) || !half_steps(a.min_capacity_acu) {
+        err(
+            "aurora.min_capacity_acu",
+            format!(
+                "{} is not allowed: Serverless v2 capacity is 0.5 to 256 ACUs in steps of 0.5",
+                a.min_capacity_acu
+            ),
+        );
+    }
+    if !(a.min_capacity_acu..=256.0).contains(&a.max_capacity_acu)
+        || !half_steps(a.max_capacity_acu)
+    {
+        err(
+            "aurora.max_capacity_acu",
+            format!(
+                "{} is not allowed: use {} (the minimum) to 256 ACUs in steps of 0.5",
+                a.max_capacity_acu, a.min_capacity_acu
+            ),
+        );
+    }
+    if !(1..=15).contains(&a.primary_readers) {
+        err(
+            "aurora.primary_readers",
+            format!("{} is not allowed: use 1 to 15 readers", a.primary_readers),
+        );
+    }
+    if !(1..=16).contains(&a.secondary_instances) {
+        err(
+            "aurora.secondary_instances",
+            format!(
+                "{} is not allowed: use 1 to 16 (a secondary cluster without an instance cannot take over)",
+                a.secondary_instances
+            ),
+        );
+    }
+    if a.managed_rpo_seconds != 0 && !(20..=604_800).contains(&a.managed_rpo_seconds) {
+        err(
+            "aurora.managed_rpo_seconds",
+            format!(
+                "{} is not allowed: 0 turns the managed RPO off, else 20 to 604800 seconds",
+                a.managed_rpo_seconds
+            ),
+        );
+    }
+    if !(1..=35).contains(&a.backup_retention_days) {
+        err(
+            "aurora.backup_retention_days",
+            format!(
+                "{} is not allowed: Aurora keeps 1 to 35 days",
+                a.backup_retention_days
+            ),
+        );
+    }
+    let pi = a.performance_insights_retention_days;
+    if !(pi == 7 || pi == 731 || (pi.is_multiple_of(31) && (31..=713).contains(&pi))) {
+        err(
+            "aurora.performance_insights_retention_days",
+            format!("{pi} is not allowed: use 7, a multiple of 31 up to 713, or 731"),
+        );
+    }
+    let ident = |s: &str, max: usize| {
+        (1..=max).contains(&s.len())
+            && s.starts_with(|c: char| c.is_ascii_alphabetic())
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if !ident(&a.database_name, 63) {
+        err(
+            "aurora.database_name",
+            format!(
+                "{:?} is not allowed: 1 to 63 letters, digits and underscores, starting with a letter",
+                a.database_name
+            ),
+        );
+    }
+    let reserved = ["admin", "postgres", "rdsadmin", "root", "master"];
+    if !ident(&a.master_username, 63) || reserved.contains(&a.master_username.as_str()) {
+        err(
+            "aurora.master_username",
+            format!(
+                "{:?} is not allowed: 1 to 63 letters, digits and underscores, starting with a letter, and not one of {}",
+                a.master_username,
+                reserved.join(", ")
             ),
         );
     }

@@ -102,6 +102,9 @@ pub struct Network {
     pub internal_route_tables: Vec<(String, Handle<ec2::RouteTable>)>,
     /// The security group of the interface endpoints.
     pub endpoint_security_group: Handle<ec2::SecurityGroup>,
+    /// The security group of the application's tasks: the database and other private
+    /// services admit traffic from this group only.
+    pub app_security_group: Handle<ec2::SecurityGroup>,
 }
 
 impl Network {
@@ -122,6 +125,17 @@ impl Network {
     pub fn ids(subnets: &[Handle<ec2::Subnet>]) -> Expr {
         Expr::List(subnets.iter().map(Handle::reference).collect())
     }
+}
+
+/// An egress rule that matches no traffic. A security group given only this rule loses the
+/// default allow-all egress rule: for groups that answer and never open connections.
+pub fn no_egress() -> ec2::security_group::Egress {
+    ec2::security_group::Egress::new()
+        .ip_protocol("icmp")
+        .from_port(252)
+        .to_port(86)
+        .cidr_ip("255.255.255.255/32")
+        .description("No egress")
 }
 
 fn id(s: impl Into<String>) -> Result<LogicalId, Error> {
@@ -332,16 +346,8 @@ pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
                     .cidr_ip(props.vpc_cidr.to_string())
                     .description("HTTPS from the VPC"),
             ])
-            // Endpoints answer; they never open connections. This rule matches no traffic and
-            // replaces the default allow-all egress rule.
-            .security_group_egress(vec![
-                ec2::security_group::Egress::new()
-                    .ip_protocol("icmp")
-                    .from_port(252)
-                    .to_port(86)
-                    .cidr_ip("255.255.255.255/32")
-                    .description("No egress"),
-            ]),
+            // Endpoints answer; they never open connections.
+            .security_group_egress(vec![no_egress()]),
     )?;
     for service in &props.interface_endpoints {
         let logical = format!(
@@ -369,6 +375,15 @@ pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
                 .security_group_ids(vec![endpoint_sg.attr_group_id()]),
         )?;
     }
+
+    // The tasks' group. Its ingress comes from the load balancer's group (service tier).
+    let app_sg = f.add(
+        id("AppSecurityGroup")?,
+        ec2::SecurityGroup::new()
+            .group_name(n.name(&naming::APP_SG, None))
+            .group_description("Application tasks")
+            .vpc_id(vpc.reference()),
+    )?;
 
     // Flow logs: every accepted and rejected flow, to an encrypted log group.
     let group = f.add(
@@ -432,6 +447,7 @@ pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
             isolated_subnets: isolated,
             internal_route_tables,
             endpoint_security_group: endpoint_sg,
+            app_security_group: app_sg,
         },
     ))
 }

@@ -117,6 +117,12 @@ pub struct Synthesis {
 const WIRES: &[(&str, &str, &str, &str)] = &[
     (
         "secondary",
+        secondary::wiring::GLOBAL_CLUSTER_ID,
+        "primary",
+        primary::wiring::GLOBAL_CLUSTER_ID,
+    ),
+    (
+        "secondary",
         secondary::wiring::PRIMARY_VPC_ID,
         "primary",
         primary::wiring::VPC_ID,

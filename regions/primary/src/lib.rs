@@ -4,8 +4,8 @@
 //! The primary is deployed twice per rollout: first on its own (phase `primary`), then again
 //! with the secondary's outputs as parameters (phase `primary-link`), which adds what needs the
 //! secondary to exist: the routes through the peering connection, replication of the buckets
-//! to the secondary's, and the sessions table's replica there, both encrypted with the
-//! secondary's key.
+//! to the secondary's, the sessions table's replica there and the database credentials' replica,
+//! all encrypted with the secondary's key.
 
 use cfn::{Error, Expr, Fragment, LogicalId, Parameter, Template};
 use environment::{Environment, RegionRole};
@@ -18,6 +18,8 @@ pub mod wiring {
     pub const SECONDARY_KEY_ARN: &str = "SecondaryKeyArn";
     /// Output: the primary VPC, which the secondary peers with.
     pub const VPC_ID: &str = "VpcId";
+    /// Output: the Aurora global cluster, which the secondary cluster joins.
+    pub const GLOBAL_CLUSTER_ID: &str = "AuroraGlobalClusterIdentifier";
 }
 
 const ROLE: RegionRole = RegionRole::Primary;
@@ -29,6 +31,8 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
     let via_services: Vec<&str> = [
         cfg!(feature = "storage").then_some("s3"),
         cfg!(feature = "sessions").then_some("dynamodb"),
+        cfg!(feature = "aurora").then_some("rds"),
+        cfg!(feature = "aurora").then_some("secretsmanager"),
     ]
     .into_iter()
     .flatten()
@@ -36,7 +40,11 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
     let base = foundation::build(env, ROLE, &via_services, &mut body)?;
 
     // What the primary-link phase brings: the secondary's key, once the secondary exists.
-    let secondary_key = if cfg!(any(feature = "storage", feature = "sessions")) {
+    let secondary_key = if cfg!(any(
+        feature = "storage",
+        feature = "sessions",
+        feature = "aurora"
+    )) {
         let arn = body.parameter(
             LogicalId::new(wiring::SECONDARY_KEY_ARN)?,
             Parameter::string(
@@ -108,6 +116,33 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         })?;
         body.merge(f)?;
         table
+    };
+
+    #[cfg(feature = "aurora")]
+    let database = {
+        let a = &env.config.aurora;
+        let (arn, linked) = secondary_key.clone().expect("aurora declares the link");
+        let role = aurora::Role::Primary {
+            managed_rpo_seconds: (a.managed_rpo_seconds > 0).then_some(a.managed_rpo_seconds),
+            readers: a.primary_readers,
+            database_name: a.database_name.clone(),
+            master_username: a.master_username.clone(),
+            secret_replica: Some(aurora::SecretReplica {
+                condition: linked,
+                region: env.region(RegionRole::Secondary).name.clone(),
+                key_arn: arn,
+            }),
+        };
+        let (f, database) = aurora::build(&aurora::AuroraProps {
+            engine_version: a.engine_version.clone(),
+            min_capacity: a.min_capacity_acu,
+            max_capacity: a.max_capacity_acu,
+            backup_retention_days: a.backup_retention_days,
+            performance_insights_retention_days: a.performance_insights_retention_days,
+            ..aurora::AuroraProps::new(env.namer(ROLE), role, &base.key, &base.network)
+        })?;
+        body.merge(f)?;
+        database
     };
 
     foundation::finish(env, ROLE, body)

@@ -11,6 +11,8 @@ use environment::{Environment, RegionRole};
 pub mod wiring {
     /// Parameter: the primary VPC to peer with.
     pub const PRIMARY_VPC_ID: &str = "PrimaryVpcId";
+    /// Parameter: the Aurora global cluster to join.
+    pub const GLOBAL_CLUSTER_ID: &str = "AuroraGlobalClusterIdentifier";
     /// Output: the peering connection, which the primary routes through.
     pub const PEERING_CONNECTION_ID: &str = "PeeringConnectionId";
     /// Output: the secondary region's key, which encrypts what the primary replicates.
@@ -28,6 +30,8 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
     let via_services: Vec<&str> = [
         cfg!(feature = "storage").then_some("s3"),
         cfg!(feature = "sessions").then_some("dynamodb"),
+        cfg!(feature = "aurora").then_some("rds"),
+        cfg!(feature = "aurora").then_some("secretsmanager"),
     ]
     .into_iter()
     .flatten()
@@ -61,6 +65,33 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         })?;
         body.merge(f)?;
         buckets
+    };
+
+    #[cfg(feature = "aurora")]
+    let database = {
+        use cfn::{LogicalId, Parameter};
+        let a = &env.config.aurora;
+        let global_cluster_id = body.parameter(
+            LogicalId::new(wiring::GLOBAL_CLUSTER_ID)?,
+            Parameter::string("The Aurora global cluster, from the primary stack's outputs")
+                .pattern("^[a-zA-Z][a-zA-Z0-9-]{0,62}$"),
+        )?;
+        let (f, database) = aurora::build(&aurora::AuroraProps {
+            engine_version: a.engine_version.clone(),
+            min_capacity: a.min_capacity_acu,
+            max_capacity: a.max_capacity_acu,
+            secondary_instances: a.secondary_instances,
+            backup_retention_days: a.backup_retention_days,
+            performance_insights_retention_days: a.performance_insights_retention_days,
+            ..aurora::AuroraProps::new(
+                env.namer(ROLE),
+                aurora::Role::Secondary { global_cluster_id },
+                &base.key,
+                &base.network,
+            )
+        })?;
+        body.merge(f)?;
+        database
     };
 
     foundation::finish(env, ROLE, body)

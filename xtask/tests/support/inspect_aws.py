@@ -14,6 +14,7 @@ session = boto3.session.Session(
 )
 ec2 = session.client("ec2", endpoint_url=endpoint)
 cfn = session.client("cloudformation", endpoint_url=endpoint)
+rds = session.client("rds", endpoint_url=endpoint)
 
 
 def tags(item):
@@ -50,6 +51,24 @@ print(
                     "status": p["Status"]["Code"],
                 }
                 for p in ec2.describe_vpc_peering_connections()["VpcPeeringConnections"]
+            ],
+            "db_clusters": [
+                {
+                    "id": c["DBClusterIdentifier"],
+                    "arn": c["DBClusterArn"],
+                    "instances": sorted(m["DBInstanceIdentifier"] for m in c["DBClusterMembers"]),
+                }
+                for c in rds.describe_db_clusters()["DBClusters"]
+            ],
+            "global_clusters": [
+                {
+                    "id": g["GlobalClusterIdentifier"],
+                    "members": [
+                        {"arn": m["DBClusterArn"], "writer": m["IsWriter"]}
+                        for m in g.get("GlobalClusterMembers", [])
+                    ],
+                }
+                for g in rds.describe_global_clusters()["GlobalClusters"]
             ],
             "routes": [
                 {"table": t["RouteTableId"], "destination": r.get("DestinationCidrBlock"), "peering": r.get("VpcPeeringConnectionId")}

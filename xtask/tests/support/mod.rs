@@ -62,19 +62,25 @@ impl Moto {
             .stderr(log)
             .spawn()
             .expect("moto starts");
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "moto did not listen on port {port} within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let moto = Moto {
+        let mut moto = Moto {
             child,
             url: format!("http://127.0.0.1:{port}"),
             dir,
         };
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            let log =
+                || std::fs::read_to_string(moto.dir.path().join("moto.log")).unwrap_or_default();
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                panic!("moto exited ({status}) before listening:\n{}", log());
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "moto did not listen on port {port} within 60 s:\n{}",
+                log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
         std::fs::create_dir_all(moto.env_dir()).unwrap();
         std::fs::write(
             moto.env_dir().join("default.toml"),

@@ -37,7 +37,16 @@
    versioned buckets, and the link phase must configure replication, so both are applied
    through moto's S3 backend, on creation and on update, as the S3 API would.
 
-7. Fault injection. On every CreateChangeSet the JSON file named by TRADING_DR_FAULTS is read
+7. Aurora through CloudFormation. moto 5.2 has AWS::RDS::GlobalCluster and AWS::RDS::DBCluster
+   in its RDS API but not in CloudFormation: the stacks would hold no global database, and the
+   outputs the secondary phase needs (the global cluster's identifier) would be missing. Both
+   types are modelled here on moto's own RDS backend (create, attributes, delete), so the
+   clusters exist, the secondary joins the global cluster and the runbooks have something to
+   fail over. moto's AWS::RDS::DBInstance ignores DBClusterIdentifier (and, without an
+   EngineVersion, fails for aurora-postgresql); an instance that names a cluster is created
+   in that cluster, with its version, as RDS does.
+
+8. Fault injection. On every CreateChangeSet the JSON file named by TRADING_DR_FAULTS is read
    (when it exists); {"reject_change_set": {"<stack name>": "<message>"}} makes CreateChangeSet
    for that stack fail with a ValidationError carrying the message, as CloudFormation does for a
    template it rejects.
@@ -53,7 +62,9 @@ from moto.cloudformation import models, parsing
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.route_tables import RouteTable
 from moto.ec2.models.vpc_peering_connections import VPCPeeringConnection
+from moto.core.common_models import CloudFormationModel
 from moto.kms import models as kms_models
+from moto.rds.models import DBInstance, rds_backends
 from moto.s3 import models as s3_models
 from moto.cloudformation.exceptions import ValidationError
 from moto.server import main
@@ -189,6 +200,154 @@ def _update_bucket_with_settings(
 
 s3_models.FakeBucket.create_from_cloudformation_json = classmethod(_create_bucket_with_settings)
 s3_models.FakeBucket.update_from_cloudformation_json = classmethod(_update_bucket_with_settings)
+
+class _GlobalClusterResource(CloudFormationModel):
+    """AWS::RDS::GlobalCluster on moto's RDS backend."""
+
+    # moto's model registry files models under the service named by their module.
+    __module__ = "moto.rds.harness"
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::RDS::GlobalCluster"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "GlobalClusterIdentifier"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        cluster = rds_backends[account_id][region_name].create_global_cluster(
+            global_cluster_identifier=resource_name,
+            source_db_cluster_identifier=None,
+            engine=p.get("Engine"),
+            engine_version=p.get("EngineVersion"),
+            storage_encrypted=p.get("StorageEncrypted"),
+            deletion_protection=p.get("DeletionProtection"),
+        )
+        return cls(cluster)
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name
+    ):
+        rds_backends[account_id][region_name].delete_global_cluster(resource_name)
+
+    @property
+    def physical_resource_id(self):
+        return self.cluster.global_cluster_identifier
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ("GlobalEndpoint",)
+
+    def get_cfn_attribute(self, attribute_name):
+        return {"Address": self.cluster.endpoint}
+
+
+class _DbClusterResource(CloudFormationModel):
+    """AWS::RDS::DBCluster on moto's RDS backend."""
+
+    __module__ = "moto.rds.harness"
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::RDS::DBCluster"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "DBClusterIdentifier"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        cluster = rds_backends[account_id][region_name].create_db_cluster(
+            {
+                "db_cluster_identifier": resource_name,
+                "engine": p["Engine"],
+                "engine_version": p.get("EngineVersion"),
+                "global_cluster_identifier": p.get("GlobalClusterIdentifier"),
+                "master_username": p.get("MasterUsername"),
+                "master_user_password": p.get("MasterUserPassword"),
+                "database_name": p.get("DatabaseName"),
+                "port": p.get("Port"),
+                "storage_encrypted": p.get("StorageEncrypted", False),
+                "kms_key_id": p.get("KmsKeyId"),
+                "backup_retention_period": p.get("BackupRetentionPeriod", 1),
+                "deletion_protection": p.get("DeletionProtection", False),
+            }
+        )
+        return cls(cluster)
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name
+    ):
+        # CloudFormation's handler detaches a member of a global cluster before deleting it,
+        # wherever the global cluster lives.
+        backend = rds_backends[account_id][region_name]
+        cluster = backend.clusters.get(resource_name)
+        for regional in rds_backends[account_id].values():
+            for global_cluster in regional.global_clusters.values():
+                if cluster in global_cluster.members:
+                    global_cluster.members.remove(cluster)
+        backend.delete_db_cluster(resource_name)
+
+    @property
+    def physical_resource_id(self):
+        return self.cluster.db_cluster_identifier
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ("DBClusterArn", "DBClusterResourceId", "Endpoint.Address", "ReadEndpoint.Address")
+
+    def get_cfn_attribute(self, attribute_name):
+        return {
+            "DBClusterArn": self.cluster.db_cluster_arn,
+            "DBClusterResourceId": self.cluster.db_cluster_resource_id,
+            "Endpoint.Address": self.cluster.endpoint,
+            "ReadEndpoint.Address": self.cluster.reader_endpoint,
+        }[attribute_name]
+
+
+_create_instance = DBInstance.create_from_cloudformation_json.__func__
+
+
+def _create_instance_in_cluster(
+    cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+):
+    p = cloudformation_json["Properties"]
+    cluster_id = p.get("DBClusterIdentifier")
+    if not cluster_id:
+        return _create_instance(
+            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+    backend = rds_backends[account_id][region_name]
+    return backend.create_db_instance(
+        {
+            "db_instance_identifier": p.get("DBInstanceIdentifier", resource_name),
+            "db_instance_class": p["DBInstanceClass"],
+            "engine": p["Engine"],
+            "engine_version": backend.clusters[cluster_id].engine_version,
+            "db_cluster_identifier": cluster_id,
+            "promotion_tier": p.get("PromotionTier", 1),
+            "publicly_accessible": p.get("PubliclyAccessible", False),
+        }
+    )
+
+
+DBInstance.create_from_cloudformation_json = classmethod(_create_instance_in_cluster)
 
 _create_change_set = models.CloudFormationBackend.create_change_set
 

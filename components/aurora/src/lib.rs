@@ -1,0 +1,516 @@
+//! The Aurora PostgreSQL global database: the global cluster and the writer cluster in the
+//! primary, a secondary cluster (with at least one instance: a headless secondary cannot take
+//! over) in the secondary, Serverless v2 everywhere, isolated subnets, TLS forced, the managed
+//! RPO on the primary, 35-day continuous backups, log exports, IAM authentication, Performance
+//! Insights with the region's key. Master credentials live in a Secrets Manager secret that
+//! replicates to the secondary; the cluster reads them through a dynamic reference.
+//!
+//! Backtrack is deliberately absent: Aurora PostgreSQL and global databases do not support it.
+//! Point-in-time recovery comes from the continuous backups (and AWS Backup's continuous plan).
+//!
+//! ```
+//! use cfn::Expr;
+//! use cfn::naming::{Namer, Suffix};
+//!
+//! let namer = Namer::new(Suffix::parse("qa").unwrap(), "us-east-2");
+//! let (_, key) = keys::build(&keys::KeysProps {
+//!     namer: namer.clone(), pending_window_days: 7, via_services: vec!["rds".into()], cloudwatch_logs: true,
+//! })?;
+//! let (_, net) = network::build(&network::NetworkProps::new(
+//!     namer.clone(), "10.20.0.0/16".parse().unwrap(),
+//!     ["us-east-2a", "us-east-2b", "us-east-2c"].map(String::from), &key,
+//! ))?;
+//! let role = aurora::Role::Secondary { global_cluster_id: Expr::from("aurora-global-qa-us-east-1") };
+//! let (fragment, db) = aurora::build(&aurora::AuroraProps::new(namer, role, &key, &net))?;
+//! assert!(fragment.resources().len() >= 5);
+//! # let _ = db;
+//! # Ok::<(), cfn::Error>(())
+//! ```
+
+use cfn::aws::{ec2, rds, secretsmanager};
+use cfn::iam::Statement;
+use cfn::naming::{self, Namer};
+use cfn::{Error, Expr, Fragment, Handle, LogicalId, Pseudo};
+use keys::RegionKey;
+use network::Network;
+
+/// The engine of the global database.
+pub const ENGINE: &str = "aurora-postgresql";
+
+/// Which side of the global database this stack holds.
+#[derive(Clone, Debug)]
+pub enum Role {
+    /// The global cluster, the writer cluster and the credentials.
+    Primary {
+        /// The managed RPO in seconds (`rds.global_db_rpo`, at least 20), or none.
+        managed_rpo_seconds: Option<u32>,
+        /// Writer plus this many readers. Default: 1.
+        readers: u32,
+        /// The database created in the cluster. Default: `trading`.
+        database_name: String,
+        /// The master user. Default: `trading_admin`.
+        master_username: String,
+        /// The secret's replica in the other region, once its key is known.
+        secret_replica: Option<SecretReplica>,
+    },
+    /// A secondary cluster of the global cluster.
+    Secondary {
+        /// The global cluster's identifier, from the primary stack's outputs.
+        global_cluster_id: Expr,
+    },
+}
+
+/// Where the credentials secret replicates.
+#[derive(Clone, Debug)]
+pub struct SecretReplica {
+    /// The condition under which the replica exists.
+    pub condition: LogicalId,
+    /// The other region.
+    pub region: String,
+    /// The other region's key.
+    pub key_arn: Expr,
+}
+
+/// Properties of this region's part of the global database.
+#[derive(Clone, Debug)]
+pub struct AuroraProps {
+    /// Names the clusters, instances, groups and secret.
+    pub namer: Namer,
+    /// Which side this stack holds.
+    pub role: Role,
+    /// The engine version, 14.x with x ≥ 3, identical in both regions. Default: `14.18`.
+    pub engine_version: String,
+    /// Serverless v2 minimum capacity in ACUs (0.5 to 256). Default: 0.5.
+    pub min_capacity: f64,
+    /// Serverless v2 maximum capacity in ACUs (up to 256). Default: 16.
+    pub max_capacity: f64,
+    /// Instances in the secondary cluster, at least 1. Default: 1.
+    pub secondary_instances: u32,
+    /// Days of continuous backups (point-in-time recovery), 1 to 35. Default: 35.
+    pub backup_retention_days: u32,
+    /// Performance Insights retention in days (7 is free). Default: 7.
+    pub performance_insights_retention_days: u32,
+    /// The region's key (storage, Performance Insights, secret).
+    pub key_arn: Expr,
+    /// The isolated subnets.
+    pub subnets: Expr,
+    /// The VPC.
+    pub vpc_id: Expr,
+    /// The security group whose members may connect on 5432.
+    pub client_security_group: Expr,
+}
+
+impl AuroraProps {
+    /// Props with the defaults for `role`, placed in `network`, encrypted with `key`.
+    pub fn new(namer: Namer, role: Role, key: &RegionKey, network: &Network) -> Self {
+        AuroraProps {
+            namer,
+            role,
+            engine_version: "14.18".into(),
+            min_capacity: 0.5,
+            max_capacity: 16.0,
+            secondary_instances: 1,
+            backup_retention_days: 35,
+            performance_insights_retention_days: 7,
+            key_arn: key.arn(),
+            subnets: Network::ids(&network.isolated_subnets),
+            vpc_id: network.vpc_id(),
+            client_security_group: network.app_security_group.attr_group_id(),
+        }
+    }
+}
+
+/// This region's part of the global database, for grants and configuration.
+#[derive(Clone, Debug)]
+pub struct Database {
+    /// The regional cluster.
+    pub cluster: Handle<rds::DbCluster>,
+    /// The database's security group.
+    pub security_group: Handle<ec2::SecurityGroup>,
+    /// The credentials secret (primary only; the secondary holds its replica).
+    pub secret: Option<Handle<secretsmanager::Secret>>,
+}
+
+impl Database {
+    /// The cluster's writer endpoint (in the secondary, writable once promoted).
+    pub fn writer_endpoint(&self) -> Expr {
+        Expr::get_att(self.cluster.id(), "Endpoint.Address")
+    }
+
+    /// The cluster's reader endpoint.
+    pub fn reader_endpoint(&self) -> Expr {
+        Expr::get_att(self.cluster.id(), "ReadEndpoint.Address")
+    }
+
+    /// Statements that let a principal connect as database user `user` with IAM
+    /// authentication.
+    pub fn grant_connect(&self, user: &str) -> Vec<Statement> {
+        vec![Statement::allow(
+            ["rds-db:connect"],
+            [Expr::sub(format!(
+                "arn:${{AWS::Partition}}:rds-db:${{AWS::Region}}:${{AWS::AccountId}}:dbuser:${{{}.DBClusterResourceId}}/{user}",
+                self.cluster.id()
+            ))],
+        )]
+    }
+}
+
+fn id(s: &str) -> Result<LogicalId, Error> {
+    LogicalId::new(s)
+}
+
+/// The parameter-group family of an engine version (`14.18` → `aurora-postgresql14`).
+fn family(version: &str) -> String {
+    format!("{ENGINE}{}", version.split('.').next().unwrap_or(version))
+}
+
+/// Builds this region's part of the global database.
+pub fn build(props: &AuroraProps) -> Result<(Fragment, Database), Error> {
+    let n = &props.namer;
+    let mut f = Fragment::new();
+
+    let subnet_group = f.add(
+        id("AuroraSubnetGroup")?,
+        rds::DbSubnetGroup::new()
+            .db_subnet_group_name(n.name(&naming::DB_SUBNET_GROUP, None))
+            .db_subnet_group_description("Aurora: the isolated subnets")
+            .subnet_ids(props.subnets.clone()),
+    )?;
+    let sg = f.add(
+        id("AuroraSecurityGroup")?,
+        ec2::SecurityGroup::new()
+            .group_name(n.name(&naming::DB_SG, None))
+            .group_description("Aurora: PostgreSQL from the application tasks only")
+            .vpc_id(props.vpc_id.clone())
+            .security_group_ingress(vec![
+                ec2::security_group::Ingress::new()
+                    .ip_protocol("tcp")
+                    .from_port(5432)
+                    .to_port(5432)
+                    .source_security_group_id(props.client_security_group.clone())
+                    .description("PostgreSQL from the application tasks"),
+            ])
+            .security_group_egress(vec![network::no_egress()]),
+    )?;
+
+    let mut parameters = vec![("rds.force_ssl".to_string(), Expr::from("1"))];
+    if let Role::Primary {
+        managed_rpo_seconds: Some(rpo),
+        ..
+    } = &props.role
+    {
+        parameters.push(("rds.global_db_rpo".into(), Expr::from(rpo.to_string())));
+    }
+    let parameter_group = f.add(
+        id("AuroraClusterParameters")?,
+        rds::DbClusterParameterGroup::new()
+            .db_cluster_parameter_group_name(n.name(&naming::DB_PARAMETERS, None))
+            .description("Aurora: TLS only, and the managed RPO on the primary")
+            .family(family(&props.engine_version))
+            .parameters(Expr::Map(parameters.into_iter().collect())),
+    )?;
+
+    let mut cluster = rds::DbCluster::new()
+        .db_cluster_identifier(n.name(&naming::DB_CLUSTER, None))
+        .engine(ENGINE)
+        .engine_version(props.engine_version.as_str())
+        .port(5432)
+        .db_subnet_group_name(subnet_group.reference())
+        .vpc_security_group_ids(vec![sg.attr_group_id()])
+        .db_cluster_parameter_group_name(parameter_group.reference())
+        .storage_encrypted(true)
+        .kms_key_id(props.key_arn.clone())
+        .backup_retention_period(props.backup_retention_days)
+        .preferred_backup_window("03:00-04:00")
+        .enable_cloudwatch_logs_exports(vec!["postgresql"])
+        .enable_iam_database_authentication(true)
+        .deletion_protection(false)
+        .copy_tags_to_snapshot(true)
+        .serverless_v2_scaling_configuration(
+            rds::db_cluster::ServerlessV2ScalingConfiguration::new()
+                .min_capacity(props.min_capacity)
+                .max_capacity(props.max_capacity),
+        );
+
+    let (secret, instances) = match &props.role {
+        Role::Primary {
+            readers,
+            database_name,
+            master_username,
+            secret_replica,
+            ..
+        } => {
+            let global = f.add(
+                id("AuroraGlobalCluster")?,
+                rds::GlobalCluster::new()
+                    .global_cluster_identifier(n.name(&naming::GLOBAL_CLUSTER, None))
+                    .engine(ENGINE)
+                    .engine_version(props.engine_version.as_str())
+                    .storage_encrypted(true)
+                    .deletion_protection(false),
+            )?;
+            let mut secret = secretsmanager::Secret::new()
+                .name(n.name(&naming::DB_SECRET, None))
+                .description("Aurora master credentials (rotate after creation)")
+                .kms_key_id(props.key_arn.clone())
+                .generate_secret_string(
+                    secretsmanager::secret::GenerateSecretString::new()
+                        .secret_string_template(format!("{{\"username\":\"{master_username}\"}}"))
+                        .generate_string_key("password")
+                        .password_length(32)
+                        .exclude_characters("\"@/\\ '"),
+                );
+            if let Some(r) = secret_replica {
+                secret = secret.replica_regions(Expr::if_(
+                    &r.condition,
+                    Expr::List(vec![
+                        secretsmanager::secret::ReplicaRegion::new()
+                            .region(r.region.as_str())
+                            .kms_key_id(r.key_arn.clone())
+                            .into(),
+                    ]),
+                    Expr::pseudo(Pseudo::NoValue),
+                ));
+            }
+            let secret = f.add(id("AuroraSecret")?, secret)?;
+            let resolve = |field: &str| {
+                Expr::sub(format!(
+                    "{{{{resolve:secretsmanager:${{{}}}:SecretString:{field}}}}}",
+                    secret.id()
+                ))
+            };
+            cluster = cluster
+                .global_cluster_identifier(global.reference())
+                .database_name(database_name.as_str())
+                .master_username(resolve("username"))
+                .master_user_password(resolve("password"));
+            // The global writer endpoint (GlobalEndpoint.Address) is not a GetAtt attribute
+            // in the registry schema (only the GlobalEndpoint object is, which an output
+            // cannot carry): the configuration's writer endpoint stands in (docs/decisions.md).
+            f.output(
+                id("AuroraGlobalClusterIdentifier")?,
+                "The Aurora global cluster",
+                global.reference(),
+            )?;
+            f.output(
+                id("AuroraSecretArn")?,
+                "The master credentials secret (replicated to the secondary)",
+                secret.reference(),
+            )?;
+            (Some(secret), 1 + readers)
+        }
+        Role::Secondary { global_cluster_id } => {
+            cluster = cluster.global_cluster_identifier(global_cluster_id.clone());
+            (None, props.secondary_instances.max(1))
+        }
+    };
+    let cluster = f.add(id("AuroraCluster")?, cluster)?;
+
+    for i in 1..=instances {
+        f.add(
+            id(&format!("AuroraInstance{i}"))?,
+            rds::DbInstance::new()
+                .db_instance_identifier(n.name(&naming::DB_INSTANCE, Some(&i.to_string())))
+                .db_cluster_identifier(cluster.reference())
+                .db_instance_class("db.serverless")
+                .engine(ENGINE)
+                .publicly_accessible(false)
+                // A global database needs the same version everywhere: upgrades are planned.
+                .auto_minor_version_upgrade(false)
+                .promotion_tier(if i == 1 { 0 } else { 1 })
+                .enable_performance_insights(true)
+                .performance_insights_kms_key_id(props.key_arn.clone())
+                .performance_insights_retention_period(props.performance_insights_retention_days),
+        )?;
+    }
+
+    f.output(
+        id("AuroraClusterArn")?,
+        "This region's Aurora cluster",
+        cluster.attr_db_cluster_arn(),
+    )?;
+    f.output(
+        id("AuroraWriterEndpoint")?,
+        "This region's cluster endpoint (the writer while this region is primary)",
+        Expr::get_att(cluster.id(), "Endpoint.Address"),
+    )?;
+    f.output(
+        id("AuroraReaderEndpoint")?,
+        "This region's reader endpoint",
+        Expr::get_att(cluster.id(), "ReadEndpoint.Address"),
+    )?;
+    Ok((
+        f,
+        Database {
+            cluster,
+            security_group: sg,
+            secret,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cfn::Template;
+    use cfn::naming::Suffix;
+    use cfn::testing::{assert_has_resource_properties, assert_resource_count, resources_of};
+    use serde_json::{Value, json};
+
+    fn props(role: Role) -> AuroraProps {
+        AuroraProps {
+            namer: Namer::new(Suffix::parse("qa").unwrap(), "us-east-1"),
+            role,
+            engine_version: "14.18".into(),
+            min_capacity: 0.5,
+            max_capacity: 8.0,
+            secondary_instances: 1,
+            backup_retention_days: 35,
+            performance_insights_retention_days: 7,
+            key_arn: Expr::from("arn:aws:kms:us-east-1:1:key/a"),
+            subnets: Expr::from(vec!["subnet-1", "subnet-2", "subnet-3"]),
+            vpc_id: Expr::from("vpc-1"),
+            client_security_group: Expr::from("sg-app"),
+        }
+    }
+
+    fn primary() -> Role {
+        Role::Primary {
+            managed_rpo_seconds: Some(20),
+            readers: 1,
+            database_name: "trading".into(),
+            master_username: "trading_admin".into(),
+            secret_replica: None,
+        }
+    }
+
+    fn render(role: Role) -> Value {
+        let (f, _) = build(&props(role)).unwrap();
+        Template::new("t", f).to_json()
+    }
+
+    #[test]
+    fn the_primary_holds_the_global_cluster_and_a_writer_with_a_reader() {
+        let t = render(primary());
+        assert_has_resource_properties(
+            &t,
+            "AWS::RDS::GlobalCluster",
+            json!({"Engine": "aurora-postgresql", "EngineVersion": "14.18", "StorageEncrypted": true, "GlobalClusterIdentifier": "aurora-global-qa-us-east-1"}),
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::RDS::DBCluster",
+            json!({
+                "GlobalClusterIdentifier": {"Ref": "AuroraGlobalCluster"},
+                "EngineVersion": "14.18",
+                "StorageEncrypted": true,
+                "KmsKeyId": "arn:aws:kms:us-east-1:1:key/a",
+                "BackupRetentionPeriod": 35,
+                "EnableCloudwatchLogsExports": ["postgresql"],
+                "EnableIAMDatabaseAuthentication": true,
+                "DeletionProtection": false,
+                "ServerlessV2ScalingConfiguration": {"MinCapacity": 0.5, "MaxCapacity": 8.0},
+                "MasterUsername": {"Fn::Sub": "{{resolve:secretsmanager:${AuroraSecret}:SecretString:username}}"},
+                "MasterUserPassword": {"Fn::Sub": "{{resolve:secretsmanager:${AuroraSecret}:SecretString:password}}"}
+            }),
+        );
+        assert_resource_count(&t, "AWS::RDS::DBInstance", 2);
+        assert_has_resource_properties(
+            &t,
+            "AWS::RDS::DBInstance",
+            json!({"DBInstanceClass": "db.serverless", "EnablePerformanceInsights": true, "PerformanceInsightsKMSKeyId": "arn:aws:kms:us-east-1:1:key/a", "PubliclyAccessible": false}),
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::RDS::DBClusterParameterGroup",
+            json!({"Family": "aurora-postgresql14", "Parameters": {"rds.force_ssl": "1", "rds.global_db_rpo": "20"}}),
+        );
+        assert_eq!(
+            t["Outputs"]["AuroraWriterEndpoint"]["Value"],
+            json!({"Fn::GetAtt": ["AuroraCluster", "Endpoint.Address"]})
+        );
+        assert_eq!(
+            t["Outputs"]["AuroraReaderEndpoint"]["Value"],
+            json!({"Fn::GetAtt": ["AuroraCluster", "ReadEndpoint.Address"]})
+        );
+    }
+
+    #[test]
+    fn the_secondary_joins_by_identifier_without_credentials_and_keeps_an_instance() {
+        let t = render(Role::Secondary {
+            global_cluster_id: Expr::from("aurora-global-qa-us-east-1"),
+        });
+        assert_resource_count(&t, "AWS::RDS::GlobalCluster", 0);
+        assert_resource_count(&t, "AWS::SecretsManager::Secret", 0);
+        assert_resource_count(&t, "AWS::RDS::DBInstance", 1);
+        let cluster = &resources_of(&t, "AWS::RDS::DBCluster")[0].1["Properties"];
+        assert_eq!(
+            cluster["GlobalClusterIdentifier"],
+            "aurora-global-qa-us-east-1"
+        );
+        assert!(cluster.get("MasterUsername").is_none());
+        assert!(cluster.get("MasterUserPassword").is_none());
+        let params =
+            &resources_of(&t, "AWS::RDS::DBClusterParameterGroup")[0].1["Properties"]["Parameters"];
+        assert_eq!(params, &json!({"rds.force_ssl": "1"}));
+    }
+
+    #[test]
+    fn never_backtrack_and_only_the_tasks_reach_5432() {
+        for t in [
+            render(primary()),
+            render(Role::Secondary {
+                global_cluster_id: "g".into(),
+            }),
+        ] {
+            for (_, c) in resources_of(&t, "AWS::RDS::DBCluster") {
+                assert!(c["Properties"].get("BacktrackWindow").is_none());
+            }
+            assert_has_resource_properties(
+                &t,
+                "AWS::EC2::SecurityGroup",
+                json!({"SecurityGroupIngress": [{"FromPort": 5432, "ToPort": 5432, "IpProtocol": "tcp", "SourceSecurityGroupId": "sg-app", "Description": "PostgreSQL from the application tasks"}]}),
+            );
+        }
+    }
+
+    #[test]
+    fn the_secret_replicates_with_the_other_regions_key() {
+        let mut body = Fragment::new();
+        let cond = body
+            .condition(id("SecondaryLinked").unwrap(), Expr::equals("a", "a"))
+            .unwrap();
+        let (f, db) = build(&props(Role::Primary {
+            managed_rpo_seconds: None,
+            readers: 1,
+            database_name: "trading".into(),
+            master_username: "trading_admin".into(),
+            secret_replica: Some(SecretReplica {
+                condition: cond,
+                region: "us-east-2".into(),
+                key_arn: Expr::from("arn:aws:kms:us-east-2:1:key/b"),
+            }),
+        }))
+        .unwrap();
+        body.merge(f).unwrap();
+        let t = Template::new("t", body).to_json();
+        assert_eq!(
+            t["Resources"]["AuroraSecret"]["Properties"]["ReplicaRegions"],
+            json!({"Fn::If": ["SecondaryLinked", [{"Region": "us-east-2", "KmsKeyId": "arn:aws:kms:us-east-2:1:key/b"}], {"Ref": "AWS::NoValue"}]})
+        );
+        assert!(
+            resources_of(&t, "AWS::RDS::DBClusterParameterGroup")[0].1["Properties"]["Parameters"]
+                .get("rds.global_db_rpo")
+                .is_none()
+        );
+        assert_eq!(
+            db.grant_connect("app")[0],
+            Statement::allow(
+                ["rds-db:connect"],
+                [Expr::sub(
+                    "arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:${AuroraCluster.DBClusterResourceId}/app"
+                )]
+            )
+        );
+    }
+}
