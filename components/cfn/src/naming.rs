@@ -82,6 +82,12 @@ rules! {
     REPLICATION_ROLE = "s3-replication", 0, Account, 64, "IAM role names";
     /// The sessions table (the same name in both regions).
     SESSIONS_TABLE = "sessions", 0, Regional, 255, "DynamoDB table names";
+    /// The region's backup vault.
+    BACKUP_VAULT = "backup-vault", 0, Regional, 50, "AWS Backup vault names";
+    /// The backup plans (`backup-plan-aurora-<suffix>`, `backup-plan-daily-<suffix>`).
+    BACKUP_PLAN = "backup-plan", 6, Regional, 50, "AWS Backup plan names";
+    /// The role AWS Backup assumes.
+    BACKUP_ROLE = "backup", 0, Account, 64, "IAM role names";
     /// Application data buckets.
     DATA_BUCKET = "data", 0, Global, 63, "S3 bucket names";
     /// Configuration and artifact buckets.

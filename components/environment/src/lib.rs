@@ -64,6 +64,8 @@ pub struct Config {
     pub sessions: Sessions,
     /// Aurora global database settings.
     pub aurora: Aurora,
+    /// AWS Backup settings.
+    pub backup: Backup,
 }
 
 /// The primary and the secondary region.
@@ -157,6 +159,24 @@ pub struct Aurora {
     pub database_name: String,
     /// The master user, whose password is generated into Secrets Manager. Default: `trading_admin`.
     pub master_username: String,
+}
+
+/// AWS Backup settings.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Backup {
+    /// When backups start, an AWS Backup `cron(…)` expression in UTC. Default: `cron(0 5 ? * * *)`.
+    pub schedule: String,
+    /// Days daily recovery points and their cross-region copies are kept, 1 to 36500. Default: 35.
+    pub daily_retention_days: u32,
+    /// Days of continuous backup (point-in-time recovery) for Aurora, 1 to 35. Default: 35.
+    pub continuous_retention_days: u32,
+    /// Vault lock (governance mode). Default: false, so the environment can be destroyed.
+    pub vault_lock: bool,
+    /// With vault lock: the shortest retention a recovery point may have. Default: 7.
+    pub lock_min_retention_days: u32,
+    /// With vault lock: the longest retention a recovery point may have. Default: 365.
+    pub lock_max_retention_days: u32,
 }
 
 /// One configuration problem.

@@ -450,6 +450,7 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
         );
     }
     aurora(&c.aurora, &mut err);
+    backup(&c.backup, &mut err);
     if !(7..=30).contains(&c.keys.pending_window_days) {
         err(
             "keys.pending_window_days",
@@ -558,6 +559,58 @@ fn aurora(a: &crate::Aurora, err: &mut dyn FnMut(&str, String)) {
                 "{:?} is not allowed: 1 to 63 letters, digits and underscores, starting with a letter, and not one of {}",
                 a.master_username,
                 reserved.join(", ")
+            ),
+        );
+    }
+}
+
+fn backup(b: &crate::Backup, err: &mut dyn FnMut(&str, String)) {
+    let inner = b
+        .schedule
+        .strip_prefix("cron(")
+        .and_then(|s| s.strip_suffix(')'));
+    if inner.is_none_or(|fields| fields.split_whitespace().count() != 6) {
+        err(
+            "backup.schedule",
+            format!(
+                "{:?} is not allowed: use an AWS cron expression with six fields, e.g. \"cron(0 5 ? * * *)\"",
+                b.schedule
+            ),
+        );
+    }
+    if !(1..=36_500).contains(&b.daily_retention_days) {
+        err(
+            "backup.daily_retention_days",
+            format!(
+                "{} is not allowed: use 1 to 36500 days",
+                b.daily_retention_days
+            ),
+        );
+    }
+    if !(1..=35).contains(&b.continuous_retention_days) {
+        err(
+            "backup.continuous_retention_days",
+            format!(
+                "{} is not allowed: continuous backups keep 1 to 35 days",
+                b.continuous_retention_days
+            ),
+        );
+    }
+    if b.lock_min_retention_days == 0 || b.lock_min_retention_days > b.lock_max_retention_days {
+        err(
+            "backup.lock_min_retention_days",
+            format!(
+                "{} is not allowed: use 1 to lock_max_retention_days ({})",
+                b.lock_min_retention_days, b.lock_max_retention_days
+            ),
+        );
+    }
+    if b.vault_lock && b.daily_retention_days < b.lock_min_retention_days {
+        err(
+            "backup.daily_retention_days",
+            format!(
+                "{} is not allowed with vault lock: recovery points must be kept at least lock_min_retention_days ({})",
+                b.daily_retention_days, b.lock_min_retention_days
             ),
         );
     }

@@ -22,7 +22,7 @@ pub mod wiring {
 const ROLE: RegionRole = RegionRole::Secondary;
 
 /// Builds the secondary region's template for `env`.
-#[allow(unused_variables, unused_mut)]
+#[allow(unused_variables, unused_mut, clippy::vec_init_then_push)]
 pub fn stack(env: &Environment) -> Result<Template, Error> {
     let mut body = Fragment::new();
     // The sessions replica in this region is created by the primary stack's global table, with
@@ -32,6 +32,7 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         cfg!(feature = "sessions").then_some("dynamodb"),
         cfg!(feature = "aurora").then_some("rds"),
         cfg!(feature = "aurora").then_some("secretsmanager"),
+        cfg!(feature = "backup").then_some("backup"),
     ]
     .into_iter()
     .flatten()
@@ -93,6 +94,37 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         body.merge(f)?;
         database
     };
+
+    #[cfg(feature = "backup")]
+    {
+        let b = &env.config.backup;
+        // Each push depends on its own feature (hence the allowance on this function).
+        let mut daily_resources = Vec::new();
+        // The sessions replica in this region, made by the primary stack's global table.
+        #[cfg(feature = "sessions")]
+        daily_resources.push(cfn::Expr::sub(format!(
+            "arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{}",
+            env.namer(ROLE).name(&cfn::naming::SESSIONS_TABLE, None)
+        )));
+        #[cfg(feature = "storage")]
+        daily_resources.push(buckets.config.attr_arn());
+        let (f, _) = backup::build(&backup::BackupProps {
+            vault_lock: b.vault_lock.then_some(backup::VaultLock {
+                min_days: b.lock_min_retention_days,
+                max_days: b.lock_max_retention_days,
+            }),
+            schedule: b.schedule.clone(),
+            daily_retention_days: b.daily_retention_days,
+            continuous_retention_days: b.continuous_retention_days,
+            daily_resources,
+            copy_to: Some(backup::CopyTo {
+                vault_arn: backup::vault_arn(&env.namer(RegionRole::Primary)),
+                condition: None,
+            }),
+            ..backup::BackupProps::new(env.namer(ROLE), base.key.arn())
+        })?;
+        body.merge(f)?;
+    }
 
     foundation::finish(env, ROLE, body)
 }

@@ -1,0 +1,292 @@
+//! AWS Backup in one region: a vault encrypted with the region's key (vault lock available,
+//! off by default so the environment stays destroyable), a role, and two plans:
+//! - `aurora`: continuous backup (point-in-time recovery) plus a daily recovery point;
+//! - `daily`: a daily recovery point of the sessions table and the configuration bucket.
+//!
+//! Daily recovery points are copied to the other region's vault. AWS Backup does not cover ECS:
+//! the configuration bucket it backs up holds every deployed template and task definition.
+//!
+//! ```
+//! use cfn::Expr;
+//! use cfn::naming::{Namer, Suffix};
+//!
+//! let props = backup::BackupProps::new(
+//!     Namer::new(Suffix::parse("qa").unwrap(), "us-east-2"),
+//!     Expr::from("arn:aws:kms:us-east-2:111122223333:key/1"),
+//! );
+//! let (fragment, vault) = backup::build(&props)?;
+//! assert_eq!(fragment.resources().len(), 2); // vault and role: no plan without resources
+//! # let _ = vault;
+//! # Ok::<(), cfn::Error>(())
+//! ```
+
+use cfn::aws::{backup, iam};
+use cfn::iam::assume_role_by;
+use cfn::naming::{self, Namer};
+use cfn::{Error, Expr, Fragment, Handle, LogicalId, Pseudo};
+
+/// Vault lock in governance mode: recovery points cannot be deleted before `min_days`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VaultLock {
+    /// Shortest retention a recovery point may have.
+    pub min_days: u32,
+    /// Longest retention a recovery point may have.
+    pub max_days: u32,
+}
+
+/// Where daily recovery points are copied.
+#[derive(Clone, Debug)]
+pub struct CopyTo {
+    /// The other region's vault ARN.
+    pub vault_arn: Expr,
+    /// The condition under which the copy is configured (the vault exists), if any.
+    pub condition: Option<LogicalId>,
+}
+
+/// Properties of the region's backups.
+#[derive(Clone, Debug)]
+pub struct BackupProps {
+    /// Names the vault, role and plans.
+    pub namer: Namer,
+    /// ARN of the region's key, which encrypts the vault.
+    pub key_arn: Expr,
+    /// Vault lock. Default: none (destroyable).
+    pub vault_lock: Option<VaultLock>,
+    /// When daily and continuous backups start. Default: `cron(0 5 ? * * *)` (05:00 UTC).
+    pub schedule: String,
+    /// Days daily recovery points (and their copies) are kept. Default: 35.
+    pub daily_retention_days: u32,
+    /// Days of continuous backup for point-in-time recovery, at most 35. Default: 35.
+    pub continuous_retention_days: u32,
+    /// Aurora clusters, by ARN, for the continuous plan. Default: none.
+    pub aurora_clusters: Vec<Expr>,
+    /// Other resources (tables, buckets), by ARN, for the daily plan. Default: none.
+    pub daily_resources: Vec<Expr>,
+    /// Where daily recovery points are copied. Default: nowhere.
+    pub copy_to: Option<CopyTo>,
+}
+
+impl BackupProps {
+    /// Props with the defaults.
+    pub fn new(namer: Namer, key_arn: Expr) -> Self {
+        BackupProps {
+            namer,
+            key_arn,
+            vault_lock: None,
+            schedule: "cron(0 5 ? * * *)".into(),
+            daily_retention_days: 35,
+            continuous_retention_days: 35,
+            aurora_clusters: vec![],
+            daily_resources: vec![],
+            copy_to: None,
+        }
+    }
+}
+
+/// The ARN of the vault `namer` names in its region (for the other region's copy actions).
+pub fn vault_arn(namer: &Namer) -> Expr {
+    Expr::sub(format!(
+        "arn:${{AWS::Partition}}:backup:{}:${{AWS::AccountId}}:backup-vault:{}",
+        namer.region(),
+        namer.name(&naming::BACKUP_VAULT, None)
+    ))
+}
+
+fn id(s: &str) -> Result<LogicalId, Error> {
+    LogicalId::new(s)
+}
+
+/// Builds the vault, the role and the plans that have resources.
+pub fn build(props: &BackupProps) -> Result<(Fragment, Handle<backup::BackupVault>), Error> {
+    let n = &props.namer;
+    let mut f = Fragment::new();
+    let mut vault = backup::BackupVault::new()
+        .backup_vault_name(n.name(&naming::BACKUP_VAULT, None))
+        .encryption_key_arn(props.key_arn.clone());
+    if let Some(lock) = props.vault_lock {
+        vault = vault.lock_configuration(
+            backup::backup_vault::LockConfigurationType::new()
+                .min_retention_days(lock.min_days)
+                .max_retention_days(lock.max_days),
+        );
+    }
+    let vault = f.add(id("BackupVault")?, vault)?;
+    let managed = |name: &str| Expr::sub(format!("arn:${{AWS::Partition}}:iam::aws:policy/{name}"));
+    let role = f.add(
+        id("BackupRole")?,
+        iam::Role::new()
+            .role_name(n.name(&naming::BACKUP_ROLE, None))
+            .description("Lets AWS Backup back up and restore this region's data stores")
+            .assume_role_policy_document(assume_role_by("backup.amazonaws.com"))
+            .managed_policy_arns(vec![
+                managed("service-role/AWSBackupServiceRolePolicyForBackup"),
+                managed("service-role/AWSBackupServiceRolePolicyForRestores"),
+                managed("AWSBackupServiceRolePolicyForS3Backup"),
+                managed("AWSBackupServiceRolePolicyForS3Restore"),
+            ]),
+    )?;
+
+    let copy_actions = || -> Expr {
+        match &props.copy_to {
+            None => Expr::pseudo(Pseudo::NoValue),
+            Some(copy) => {
+                let actions = Expr::List(vec![
+                    backup::backup_plan::CopyActionResourceType::new()
+                        .destination_backup_vault_arn(copy.vault_arn.clone())
+                        .lifecycle(
+                            backup::backup_plan::LifecycleResourceType::new()
+                                .delete_after_days(props.daily_retention_days),
+                        )
+                        .into(),
+                ]);
+                match &copy.condition {
+                    Some(c) => Expr::if_(c, actions, Expr::pseudo(Pseudo::NoValue)),
+                    None => actions,
+                }
+            }
+        }
+    };
+    let daily_rule = || {
+        backup::backup_plan::BackupRuleResourceType::new()
+            .rule_name("daily")
+            .target_backup_vault(vault.reference())
+            .schedule_expression(props.schedule.as_str())
+            .start_window_minutes(60)
+            .completion_window_minutes(180)
+            .lifecycle(
+                backup::backup_plan::LifecycleResourceType::new()
+                    .delete_after_days(props.daily_retention_days),
+            )
+            .copy_actions(copy_actions())
+    };
+
+    let plans: [(
+        &str,
+        &str,
+        &[Expr],
+        Vec<backup::backup_plan::BackupRuleResourceType>,
+    ); 2] = [
+        (
+            "Aurora",
+            "aurora",
+            &props.aurora_clusters,
+            vec![
+                backup::backup_plan::BackupRuleResourceType::new()
+                    .rule_name("continuous")
+                    .target_backup_vault(vault.reference())
+                    .schedule_expression(props.schedule.as_str())
+                    .enable_continuous_backup(true)
+                    .lifecycle(
+                        backup::backup_plan::LifecycleResourceType::new()
+                            .delete_after_days(props.continuous_retention_days),
+                    ),
+                daily_rule(),
+            ],
+        ),
+        ("Daily", "daily", &props.daily_resources, vec![daily_rule()]),
+    ];
+    for (logical, qualifier, resources, rules) in plans {
+        if resources.is_empty() {
+            continue;
+        }
+        let plan = f.add(
+            id(&format!("{logical}BackupPlan"))?,
+            backup::BackupPlan::new().backup_plan(
+                backup::backup_plan::BackupPlanResourceType::new()
+                    .backup_plan_name(n.name(&naming::BACKUP_PLAN, Some(qualifier)))
+                    .backup_plan_rule(rules),
+            ),
+        )?;
+        f.add(
+            id(&format!("{logical}BackupSelection"))?,
+            backup::BackupSelection::new()
+                .backup_plan_id(plan.reference())
+                .backup_selection(
+                    backup::backup_selection::BackupSelectionResourceType::new()
+                        .selection_name(n.name(&naming::BACKUP_PLAN, Some(qualifier)))
+                        .iam_role_arn(role.attr_arn())
+                        .resources(resources.to_vec()),
+                ),
+        )?;
+    }
+    f.output(
+        id("BackupVaultName")?,
+        "This region's backup vault",
+        vault.reference(),
+    )?;
+    Ok((f, vault))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cfn::Template;
+    use cfn::naming::Suffix;
+    use cfn::testing::{assert_has_resource_properties, assert_resource_count};
+    use serde_json::json;
+
+    fn props() -> BackupProps {
+        BackupProps {
+            aurora_clusters: vec![Expr::from("arn:aws:rds:us-east-1:1:cluster:aurora-qa")],
+            daily_resources: vec![Expr::from("arn:aws:dynamodb:us-east-1:1:table/sessions-qa")],
+            copy_to: Some(CopyTo {
+                vault_arn: vault_arn(&Namer::new(Suffix::parse("qa").unwrap(), "us-east-2")),
+                condition: None,
+            }),
+            ..BackupProps::new(
+                Namer::new(Suffix::parse("qa").unwrap(), "us-east-1"),
+                Expr::from("arn:aws:kms:us-east-1:1:key/a"),
+            )
+        }
+    }
+
+    #[test]
+    fn aurora_gets_continuous_and_daily_backups_copied_to_the_other_region() {
+        let (f, _) = build(&props()).unwrap();
+        let t = Template::new("t", f).to_json();
+        assert_has_resource_properties(
+            &t,
+            "AWS::Backup::BackupVault",
+            json!({"BackupVaultName": "backup-vault-qa", "EncryptionKeyArn": "arn:aws:kms:us-east-1:1:key/a"}),
+        );
+        assert!(
+            t["Resources"]["BackupVault"]["Properties"]
+                .get("LockConfiguration")
+                .is_none()
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::Backup::BackupPlan",
+            json!({"BackupPlan": {"BackupPlanName": "backup-plan-aurora-qa", "BackupPlanRule": [
+                {"RuleName": "continuous", "EnableContinuousBackup": true, "Lifecycle": {"DeleteAfterDays": 35}},
+                {"RuleName": "daily", "CopyActions": [{
+                    "DestinationBackupVaultArn": {"Fn::Sub": "arn:${AWS::Partition}:backup:us-east-2:${AWS::AccountId}:backup-vault:backup-vault-qa"},
+                    "Lifecycle": {"DeleteAfterDays": 35}
+                }]}
+            ]}}),
+        );
+        assert_resource_count(&t, "AWS::Backup::BackupSelection", 2);
+        assert_has_resource_properties(
+            &t,
+            "AWS::Backup::BackupSelection",
+            json!({"BackupSelection": {"Resources": ["arn:aws:dynamodb:us-east-1:1:table/sessions-qa"], "IamRoleArn": {"Fn::GetAtt": ["BackupRole", "Arn"]}}}),
+        );
+    }
+
+    #[test]
+    fn vault_lock_is_available_in_governance_mode() {
+        let (f, _) = build(&BackupProps {
+            vault_lock: Some(VaultLock {
+                min_days: 7,
+                max_days: 365,
+            }),
+            ..props()
+        })
+        .unwrap();
+        let t = Template::new("t", f).to_json();
+        assert_eq!(
+            t["Resources"]["BackupVault"]["Properties"]["LockConfiguration"],
+            json!({"MinRetentionDays": 7, "MaxRetentionDays": 365})
+        );
+    }
+}
