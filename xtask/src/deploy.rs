@@ -125,5 +125,55 @@ async fn deploy(context: &Context, args: &Args, out: &mut dyn Write) -> Result<(
         context.env.suffix,
         started.elapsed().as_secs_f64()
     )?;
+    store_artifacts(context, out).await
+}
+
+/// The primary output naming the configuration bucket.
+const CONFIG_BUCKET_OUTPUT: &str = "ConfigBucketName";
+
+/// Keeps what was deployed — both templates (with the task definitions in them) and the
+/// manifest — in the primary's versioned configuration bucket, which replicates to the
+/// secondary and which AWS Backup covers: ECS itself has no AWS Backup support.
+async fn store_artifacts(context: &Context, out: &mut dyn Write) -> Result<()> {
+    let primary = context.stack("primary").await?;
+    let Some(bucket) = primary
+        .describe()
+        .await?
+        .and_then(|d| d.outputs.get(CONFIG_BUCKET_OUTPUT).cloned())
+    else {
+        writeln!(
+            out,
+            "no configuration bucket: deployed templates not stored"
+        )?;
+        return Ok(());
+    };
+    let s3 = crate::aws::s3(&primary.region, &context.common.target).await;
+    let prefix = format!("deployments/{}", context.env.suffix);
+    let s = &context.synthesis;
+    let files = [
+        ("primary.template.json", s.primary.to_json_string()),
+        ("secondary.template.json", s.secondary.to_json_string()),
+        ("manifest.json", s.manifest.to_json_string()),
+    ];
+    for (name, body) in files {
+        let key = format!("{prefix}/{name}");
+        s3.put_object()
+            .bucket(&bucket)
+            .key(&key)
+            .content_type("application/json")
+            .body(body.into_bytes().into())
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "deployed, but storing s3://{bucket}/{key} failed: {}",
+                    crate::aws::describe_error(&e)
+                )
+            })?;
+    }
+    writeln!(
+        out,
+        "stored the deployed templates and manifest in s3://{bucket}/{prefix}/ (versioned, replicated, backed up)"
+    )?;
     Ok(())
 }

@@ -154,6 +154,28 @@ fn deploy_redeploy_diff_and_destroy() {
         primary["parameters"]["SecondaryKeyArn"],
         secondary["outputs"]["RegionKeyArn"]
     );
+    // What was deployed is kept in the versioned, replicated configuration bucket.
+    assert!(
+        deploy.stdout.contains("stored the deployed templates and manifest in s3://config-e2e-us-east-1-123456789012/deployments/e2e/"),
+        "{}",
+        deploy.stdout
+    );
+    let stored = moto.s3_fixture("list", "config-e2e-us-east-1-123456789012");
+    for name in [
+        "manifest.json",
+        "primary.template.json",
+        "secondary.template.json",
+    ] {
+        assert!(
+            stored["versions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k == &format!("deployments/e2e/{name}")),
+            "{name} not stored: {stored}"
+        );
+    }
+
     // Objects and old versions in a bucket must not stop destroy.
     moto.s3_fixture("fill", "data-e2e-us-east-2-123456789012");
 
