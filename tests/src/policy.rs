@@ -150,7 +150,10 @@ fn text_of(v: &Value) -> Option<&str> {
 }
 
 fn contains_suffix(name: &str, suffix: &str) -> bool {
-    name.contains(&format!("-{suffix}-")) || name.ends_with(&format!("-{suffix}"))
+    // Parameter paths carry it as a path segment: /<app>/<suffix>/….
+    name.contains(&format!("/{suffix}/"))
+        || name.contains(&format!("-{suffix}-"))
+        || name.ends_with(&format!("-{suffix}"))
 }
 
 /// Physical names that are not the type's primary identifier.

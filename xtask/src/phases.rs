@@ -23,7 +23,7 @@ pub struct Common {
     /// Upload templates to this S3 bucket and deploy them from there; needed once a template is
     /// over CloudFormation's 51,200-byte inline limit. The bucket must exist, and CloudFormation
     /// in both regions must be able to read it.
-    #[arg(long, value_name = "BUCKET")]
+    #[arg(long, value_name = "BUCKET", env = "TRADING_DR_STAGING_BUCKET")]
     pub staging_bucket: Option<String>,
     /// Where the AWS calls go.
     #[command(flatten)]
@@ -91,7 +91,13 @@ impl Context {
     /// one is given, else inline, which CloudFormation allows up to 51,200 bytes.
     pub async fn template_source(&self, role: &str) -> Result<TemplateSource> {
         let body = self.template_json(role)?;
-        let Some(bucket) = &self.common.staging_bucket else {
+        // An empty value (as from an unset variable) means no bucket.
+        let Some(bucket) = self
+            .common
+            .staging_bucket
+            .as_deref()
+            .filter(|b| !b.is_empty())
+        else {
             if body.len() > INLINE_LIMIT {
                 bail!(
                     "the {role} template is {} bytes even as compact JSON, over CloudFormation's inline limit of {INLINE_LIMIT}: pass --staging-bucket BUCKET to upload it",

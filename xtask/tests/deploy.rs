@@ -281,6 +281,7 @@ fn an_interrupted_deploy_converges_when_run_again() {
         stack(&east1, PRIMARY).unwrap()["parameters"]["PeeringConnectionId"],
         stack(&east2, SECONDARY).unwrap()["outputs"]["PeeringConnectionId"]
     );
+    moto.assert_no_server_errors();
 }
 
 #[test]
@@ -311,16 +312,10 @@ fn diff_says_when_a_phase_waits_for_another_stack() {
 }
 
 #[test]
-fn templates_deploy_from_a_staging_bucket() {
+fn templates_deploy_from_the_staging_bucket() {
     let moto = Moto::start();
-    moto.s3_fixture("create", "staging-e2e");
-    moto.xtask(
-        "deploy",
-        "e2e",
-        &["--yes", "--staging-bucket", "staging-e2e"],
-    )
-    .expect_code(0);
-    let listing = moto.s3_fixture("list", "staging-e2e");
+    moto.xtask("deploy", "e2e", &["--yes"]).expect_code(0);
+    let listing = moto.s3_fixture("list", support::STAGING_BUCKET);
     let uploaded: Vec<&str> = listing["versions"]
         .as_array()
         .unwrap()
@@ -335,8 +330,18 @@ fn templates_deploy_from_a_staging_bucket() {
             .iter()
             .any(|k| k.starts_with("trading-dr/e2e/secondary-"))
     );
-    assert_eq!(
-        stack(&moto.inspect("us-east-1"), PRIMARY).unwrap()["status"],
-        "UPDATE_COMPLETE"
+}
+
+#[test]
+fn without_a_staging_bucket_a_large_template_is_refused_clearly() {
+    let moto = Moto::start();
+    let run = moto.xtask("deploy", "e2e", &["--yes", "--staging-bucket", ""]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("over CloudFormation's inline limit of 51200: pass --staging-bucket BUCKET"),
+        "{}",
+        run.stderr
     );
+    assert_eq!(moto.inspect("us-east-1")["stacks"], serde_json::json!({}));
 }

@@ -88,6 +88,14 @@ rules! {
     BACKUP_PLAN = "backup-plan", 6, Regional, 50, "AWS Backup plan names";
     /// The role AWS Backup assumes.
     BACKUP_ROLE = "backup", 0, Account, 64, "IAM role names";
+    /// The configuration replication state machines (`config-replicator-source-<suffix>`, …).
+    CONFIG_REPLICATOR = "config-replicator", 6, Regional, 80, "Step Functions state machine names";
+    /// Execution logs of state machines.
+    STATE_MACHINE_LOGS = "/trading/states", 24, Regional, 512, "CloudWatch Logs log group names";
+    /// Roles of configuration replication (`config-source-<suffix>-<region>`, …).
+    CONFIG_ROLE = "config", 7, Account, 64, "IAM role names";
+    /// Rules of configuration replication.
+    CONFIG_RULE = "config", 7, Regional, 64, "EventBridge rule names";
     /// Application data buckets.
     DATA_BUCKET = "data", 0, Global, 63, "S3 bucket names";
     /// Configuration and artifact buckets.

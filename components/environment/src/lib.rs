@@ -66,6 +66,9 @@ pub struct Config {
     pub aurora: Aurora,
     /// AWS Backup settings.
     pub backup: Backup,
+    /// Feature flags: `/<app>/<suffix>/shared/flags/<name>` in both regions, replicated from
+    /// the primary at run time. Default: `trading-enabled = "true"`.
+    pub flags: std::collections::BTreeMap<String, String>,
 }
 
 /// The primary and the secondary region.

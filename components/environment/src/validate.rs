@@ -449,6 +449,27 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
             ),
         );
     }
+    for (flag, value) in &c.flags {
+        let name_ok = (1..=63).contains(&flag.len())
+            && flag
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+        if !name_ok {
+            err(
+                &format!("flags.{flag}"),
+                format!(
+                    "{flag:?} is not allowed as a flag name: 1 to 63 lowercase letters, digits and hyphens"
+                ),
+            );
+        }
+        if value.is_empty() || value.len() > 4096 {
+            err(
+                &format!("flags.{flag}"),
+                "is not allowed: a flag value has 1 to 4096 characters (a Standard parameter)"
+                    .into(),
+            );
+        }
+    }
     aurora(&c.aurora, &mut err);
     backup(&c.backup, &mut err);
     if !(7..=30).contains(&c.keys.pending_window_days) {

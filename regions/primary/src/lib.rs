@@ -175,5 +175,77 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         body.merge(f)?;
     }
 
+    #[cfg(feature = "configuration")]
+    {
+        use configuration::Entry;
+        let prefix = configuration::prefix(&env.config.app, &env.suffix);
+        let mut entries = vec![Entry::shared(
+            "active-region",
+            env.region(RegionRole::Primary).name.as_str(),
+            "The region serving traffic; the failover runbook changes it",
+        )];
+        for (flag, value) in &env.config.flags {
+            entries.push(Entry::shared(
+                &format!("flags/{flag}"),
+                value.as_str(),
+                "Feature flag, replicated from the primary",
+            ));
+        }
+        #[cfg(feature = "aurora")]
+        entries.extend([
+            Entry::regional(
+                "db/writer-endpoint",
+                database.writer_endpoint(),
+                "This region's Aurora cluster endpoint",
+            ),
+            Entry::regional(
+                "db/reader-endpoint",
+                database.reader_endpoint(),
+                "This region's Aurora reader endpoint",
+            ),
+            Entry::regional(
+                "db/secret-name",
+                env.namer(ROLE).name(&cfn::naming::DB_SECRET, None),
+                "Secrets Manager secret with the master credentials (replicated)",
+            ),
+        ]);
+        #[cfg(feature = "sessions")]
+        entries.push(Entry::regional(
+            "sessions/table",
+            env.namer(ROLE).name(&cfn::naming::SESSIONS_TABLE, None),
+            "The sessions table (a global table: the same name in both regions)",
+        ));
+        #[cfg(feature = "storage")]
+        entries.extend([
+            Entry::regional(
+                "buckets/data",
+                buckets.data.reference(),
+                "This region's data bucket",
+            ),
+            Entry::regional(
+                "buckets/config",
+                buckets.config.reference(),
+                "This region's configuration bucket",
+            ),
+        ]);
+        body.merge(configuration::parameters(
+            &configuration::ParametersProps {
+                prefix: prefix.clone(),
+                entries,
+            },
+        )?)?;
+        let replication = configuration::ReplicationProps {
+            namer: env.namer(ROLE),
+            app: env.config.app.clone(),
+            prefix,
+            key_arn: base.key.arn(),
+            log_retention_days: env.config.network.flow_log_retention_days,
+        };
+        body.merge(configuration::source_side(
+            &replication,
+            &env.region(RegionRole::Secondary).name,
+        )?)?;
+    }
+
     foundation::finish(env, ROLE, body)
 }

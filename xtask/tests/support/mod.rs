@@ -34,6 +34,9 @@ fn support(file: &str) -> PathBuf {
         .join(file)
 }
 
+/// The staging bucket every deploy in the tests uploads its templates to.
+pub const STAGING_BUCKET: &str = "staging-e2e";
+
 /// A running emulator and a scratch folder for outputs, faults and env files.
 pub struct Moto {
     child: Child,
@@ -81,6 +84,9 @@ impl Moto {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+        // Templates are over CloudFormation's inline limit: deploy through a staging bucket,
+        // as an operator does.
+        moto.s3_fixture("create", STAGING_BUCKET);
         std::fs::create_dir_all(moto.env_dir()).unwrap();
         std::fs::write(
             moto.env_dir().join("default.toml"),
@@ -118,6 +124,7 @@ impl Moto {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("TRADING_DR_STAGING_BUCKET", STAGING_BUCKET)
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_ENDPOINT_URL")
             .stdin(Stdio::null())
@@ -139,6 +146,16 @@ impl Moto {
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// Panics when the emulator failed a request with an internal error: the SDK retries those,
+    /// so a retried success could hide a half-applied change.
+    pub fn assert_no_server_errors(&self) {
+        let log = std::fs::read_to_string(self.dir.path().join("moto.log")).unwrap_or_default();
+        assert!(
+            !log.contains("Error on request"),
+            "the emulator failed a request:\n{log}"
+        );
     }
 
     /// What the emulator holds in `region`.

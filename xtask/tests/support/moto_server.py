@@ -25,7 +25,8 @@
    template alone, so a change set whose template is the same but whose parameters differ (the
    primary-link phase) lists no change, where CloudFormation lists the resources that use the
    changed parameters. The changes are computed with the parameters, as moto's own stack
-   update already does (those resources show as Modify).
+   update already does (those resources show as Modify), against the values the stack runs
+   with, defaults included.
 
 5. Route tables on stack deletion. moto 5.2's AWS::EC2::RouteTable cannot be deleted through
    CloudFormation (the model has no delete), so deleting a stack leaves its route tables behind
@@ -46,7 +47,11 @@
    EngineVersion, fails for aurora-postgresql); an instance that names a cluster is created
    in that cluster, with its version, as RDS does.
 
-8. Fault injection. On every CreateChangeSet the JSON file named by TRADING_DR_FAULTS is read
+8. Parameter tags. An AWS::SSM::Parameter's `Tags` is a map in CloudFormation; moto 5.2 hands
+   it to its PutParameter, which wants a list of {"Key", "Value"}, and fails. The map is
+   converted first.
+
+9. Fault injection. On every CreateChangeSet the JSON file named by TRADING_DR_FAULTS is read
    (when it exists); {"reject_change_set": {"<stack name>": "<message>"}} makes CreateChangeSet
    for that stack fail with a ValidationError carrying the message, as CloudFormation does for a
    template it rejects.
@@ -66,6 +71,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.kms import models as kms_models
 from moto.rds.models import DBInstance, rds_backends
 from moto.s3 import models as s3_models
+from moto.ssm import models as ssm_models
 from moto.cloudformation.exceptions import ValidationError
 from moto.server import main
 
@@ -124,7 +130,15 @@ def _create_peering(cls, resource_name, cloudformation_json, account_id, region_
 VPCPeeringConnection.create_from_cloudformation_json = classmethod(_create_peering)
 
 def _diff_with_parameters(self):
-    by_action = self.stack.resource_map.build_resource_diff(self.template_dict, self.parameters)
+    # Compare with the values the stack runs with, template defaults included (moto compares
+    # with the values given at creation only, so an omitted parameter looks changed).
+    resource_map = self.stack.resource_map
+    given = resource_map.input_parameters
+    resource_map.input_parameters = dict(resource_map.resolved_parameters)
+    try:
+        by_action = resource_map.build_resource_diff(self.template_dict, self.parameters)
+    finally:
+        resource_map.input_parameters = given
     old = self.stack.resource_map._resource_json_map
     changes = []
     for action, names in by_action.items():
@@ -348,6 +362,27 @@ def _create_instance_in_cluster(
 
 
 DBInstance.create_from_cloudformation_json = classmethod(_create_instance_in_cluster)
+
+def _with_tag_list(cloudformation_json):
+    properties = cloudformation_json.get("Properties", {})
+    tags = properties.get("Tags")
+    if isinstance(tags, dict):
+        properties["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+    return cloudformation_json
+
+
+_create_parameter = ssm_models.Parameter.create_from_cloudformation_json.__func__
+
+
+def _create_parameter_with_tag_list(
+    cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+):
+    return _create_parameter(
+        cls, resource_name, _with_tag_list(cloudformation_json), account_id, region_name, **kwargs
+    )
+
+
+ssm_models.Parameter.create_from_cloudformation_json = classmethod(_create_parameter_with_tag_list)
 
 _create_change_set = models.CloudFormationBackend.create_change_set
 

@@ -1,0 +1,546 @@
+//! The application's configuration in SSM Parameter Store, and its replication to the secondary.
+//!
+//! Parameters live under `/<app>/<suffix>/`, in two trees:
+//! - `shared/…` (feature flags, the active region) holds the same values in both regions.
+//!   Changes made in the primary at run time (create, update, delete) are replicated to the
+//!   secondary, event-driven: SSM's "Parameter Store Change" event starts a state machine in the
+//!   primary that reads the new value and sends it as an event to the secondary region's default
+//!   bus, where a rule starts a state machine that writes (or deletes) the parameter there. No
+//!   function code: two small state machines, three rules, least-privilege roles.
+//! - `region/…` (database endpoints, table, buckets) differs per region and is never replicated.
+//!
+//! Secrets never go into these String parameters: CloudFormation cannot create SecureString
+//! parameters, and the credentials live in Secrets Manager with a replica in the secondary.
+//!
+//! ```
+//! use cfn::Expr;
+//! use cfn::naming::{Namer, Suffix};
+//!
+//! let props = configuration::ParametersProps {
+//!     prefix: configuration::prefix("trading", &Suffix::parse("qa").unwrap()),
+//!     entries: vec![configuration::Entry::shared("active-region", "us-east-1", "The region serving traffic")],
+//! };
+//! let fragment = configuration::parameters(&props)?;
+//! assert_eq!(fragment.resources().len(), 1);
+//! # Ok::<(), cfn::Error>(())
+//! ```
+
+use cfn::aws::{events, iam, logs, ssm, stepfunctions};
+use cfn::iam::{Statement, assume_role_by, policy};
+use cfn::naming::{self, Namer, Suffix};
+use cfn::{Error, Expr, Fragment, Handle, LogicalId};
+use serde_json::{Value, json};
+
+/// The parameter prefix of an environment: `/<app>/<suffix>`.
+pub fn prefix(app: &str, suffix: &Suffix) -> String {
+    format!("/{app}/{suffix}")
+}
+
+/// One parameter.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// The path below the prefix, e.g. `shared/flags/trading-enabled`.
+    pub key: String,
+    /// The value.
+    pub value: Expr,
+    /// What it holds.
+    pub description: String,
+}
+
+impl Entry {
+    /// A parameter under `shared/`, replicated to the secondary.
+    pub fn shared(key: &str, value: impl Into<Expr>, description: &str) -> Self {
+        Entry {
+            key: format!("shared/{key}"),
+            value: value.into(),
+            description: description.to_string(),
+        }
+    }
+
+    /// A parameter under `region/`, this region's own.
+    pub fn regional(key: &str, value: impl Into<Expr>, description: &str) -> Self {
+        Entry {
+            key: format!("region/{key}"),
+            value: value.into(),
+            description: description.to_string(),
+        }
+    }
+}
+
+/// Properties of the region's parameters.
+#[derive(Clone, Debug)]
+pub struct ParametersProps {
+    /// `/<app>/<suffix>`.
+    pub prefix: String,
+    /// The parameters.
+    pub entries: Vec<Entry>,
+}
+
+/// `shared/flags/trading-enabled` → `SharedFlagsTradingEnabled`.
+fn logical_key(key: &str) -> String {
+    key.split(['/', '-', '_', '.'])
+        .map(|p| {
+            let mut c = p.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Builds one String parameter per entry.
+pub fn parameters(props: &ParametersProps) -> Result<Fragment, Error> {
+    let mut f = Fragment::new();
+    for e in &props.entries {
+        f.add(
+            LogicalId::new(format!("Param{}", logical_key(&e.key)))?,
+            ssm::Parameter::new()
+                .name(format!("{}/{}", props.prefix, e.key))
+                .type_("String")
+                .tier("Standard")
+                .value(e.value.clone())
+                .description(e.description.as_str()),
+        )?;
+    }
+    Ok(f)
+}
+
+/// The event source of replicated changes.
+fn source(app: &str) -> String {
+    format!("{app}.configuration")
+}
+
+/// The detail type of replicated changes.
+pub const DETAIL_TYPE: &str = "Configuration Change";
+
+/// Retries with back-off for transient failures; a missing parameter is not retried.
+fn retry() -> Value {
+    json!([
+        {"ErrorEquals": ["Ssm.ParameterNotFoundException"], "MaxAttempts": 0},
+        {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 6, "BackoffRate": 2.0, "JitterStrategy": "FULL"}
+    ])
+}
+
+/// The primary's state machine: read the changed parameter, send it to the secondary.
+pub fn source_definition(app: &str) -> Value {
+    let source = source(app);
+    json!({
+        "Comment": "Sends a change of a shared configuration parameter to the secondary region",
+        "StartAt": "Operation",
+        "States": {
+            "Operation": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.detail.operation", "StringEquals": "Delete", "Next": "SendDelete"}],
+                "Default": "Read"
+            },
+            "Read": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:ssm:getParameter",
+                "Parameters": {"Name.$": "$.detail.name"},
+                "ResultSelector": {"name.$": "$.Parameter.Name", "value.$": "$.Parameter.Value"},
+                "ResultPath": "$.parameter",
+                "Retry": retry(),
+                "Catch": [{"ErrorEquals": ["Ssm.ParameterNotFoundException"], "Next": "DeletedMeanwhile"}],
+                "Next": "SendPut"
+            },
+            "SendPut": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::events:putEvents",
+                "Parameters": {"Entries": [{
+                    "Source": source,
+                    "DetailType": DETAIL_TYPE,
+                    "Detail": {"operation": "Put", "name.$": "$.parameter.name", "value.$": "$.parameter.value"}
+                }]},
+                "Retry": retry(),
+                "End": true
+            },
+            "SendDelete": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::events:putEvents",
+                "Parameters": {"Entries": [{
+                    "Source": source,
+                    "DetailType": DETAIL_TYPE,
+                    "Detail": {"operation": "Delete", "name.$": "$.detail.name"}
+                }]},
+                "Retry": retry(),
+                "End": true
+            },
+            "DeletedMeanwhile": {
+                "Type": "Succeed",
+                "Comment": "The parameter was deleted before it could be read; its Delete event follows"
+            }
+        }
+    })
+}
+
+/// The secondary's state machine: write or delete the parameter here.
+pub fn target_definition() -> Value {
+    json!({
+        "Comment": "Applies a configuration change replicated from the primary region",
+        "StartAt": "Operation",
+        "States": {
+            "Operation": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.detail.operation", "StringEquals": "Delete", "Next": "Delete"}],
+                "Default": "Put"
+            },
+            "Put": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:ssm:putParameter",
+                "Parameters": {"Name.$": "$.detail.name", "Value.$": "$.detail.value", "Type": "String", "Overwrite": true},
+                "Retry": retry(),
+                "End": true
+            },
+            "Delete": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:ssm:deleteParameter",
+                "Parameters": {"Name.$": "$.detail.name"},
+                "Retry": retry(),
+                "Catch": [{"ErrorEquals": ["Ssm.ParameterNotFoundException"], "Next": "AlreadyGone"}],
+                "End": true
+            },
+            "AlreadyGone": {"Type": "Succeed"}
+        }
+    })
+}
+
+/// Properties shared by both sides of the replication.
+#[derive(Clone, Debug)]
+pub struct ReplicationProps {
+    /// Names the state machines, roles and rules.
+    pub namer: Namer,
+    /// The application name (event source `<app>.configuration`).
+    pub app: String,
+    /// `/<app>/<suffix>`: only `<prefix>/shared/…` is replicated.
+    pub prefix: String,
+    /// ARN of the region's key, for the execution-log group.
+    pub key_arn: Expr,
+    /// Days execution logs are kept.
+    pub log_retention_days: u32,
+}
+
+/// The ARN pattern of the shared parameters in `region` (or this stack's region).
+fn shared_parameters_arn(prefix: &str, region: &str) -> Expr {
+    Expr::sub(format!(
+        "arn:${{AWS::Partition}}:ssm:{region}:${{AWS::AccountId}}:parameter{prefix}/shared/*"
+    ))
+}
+
+fn id(s: &str) -> Result<LogicalId, Error> {
+    LogicalId::new(s)
+}
+
+/// A state machine with its role (given `statements`), logging and tracing.
+fn state_machine(
+    f: &mut Fragment,
+    props: &ReplicationProps,
+    logical: &str,
+    qualifier: &str,
+    definition: &Value,
+    statements: Vec<Statement>,
+) -> Result<Handle<stepfunctions::StateMachine>, Error> {
+    let n = &props.namer;
+    let group = f.add(
+        id(&format!("{logical}Logs"))?,
+        logs::LogGroup::new()
+            .log_group_name(n.name(
+                &naming::STATE_MACHINE_LOGS,
+                Some(&format!("config-{qualifier}")),
+            ))
+            .kms_key_id(props.key_arn.clone())
+            .retention_in_days(props.log_retention_days),
+    )?;
+    let mut all = statements;
+    // Log delivery and tracing accept no resource-level permissions.
+    all.push(Statement::allow(
+        [
+            "logs:CreateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:DescribeLogGroups",
+            "logs:DescribeResourcePolicies",
+            "logs:GetLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:UpdateLogDelivery",
+            "xray:GetSamplingRules",
+            "xray:GetSamplingTargets",
+            "xray:PutTelemetryRecords",
+            "xray:PutTraceSegments",
+        ],
+        [Expr::from("*")],
+    ));
+    let role = f.add(
+        id(&format!("{logical}Role"))?,
+        iam::Role::new()
+            .role_name(n.name(&naming::CONFIG_ROLE, Some(qualifier)))
+            .description("Runs the configuration replication state machine")
+            .assume_role_policy_document(assume_role_by("states.amazonaws.com"))
+            .policies(vec![
+                iam::role::Policy::new()
+                    .policy_name("replicate-configuration")
+                    .policy_document(policy(all)),
+            ]),
+    )?;
+    f.add(
+        id(logical)?,
+        stepfunctions::StateMachine::new()
+            .state_machine_name(n.name(&naming::CONFIG_REPLICATOR, Some(qualifier)))
+            .state_machine_type("STANDARD")
+            .role_arn(role.attr_arn())
+            .definition_string(serde_json::to_string(definition).expect("JSON"))
+            .tracing_configuration(
+                stepfunctions::state_machine::TracingConfiguration::new().enabled(true),
+            )
+            .logging_configuration(
+                stepfunctions::state_machine::LoggingConfiguration::new()
+                    .level("ERROR")
+                    .include_execution_data(false)
+                    .destinations(vec![
+                        stepfunctions::state_machine::LogDestination::new()
+                            .cloud_watch_logs_log_group(
+                                stepfunctions::state_machine::CloudWatchLogsLogGroup::new()
+                                    .log_group_arn(group.attr_arn()),
+                            ),
+                    ]),
+            ),
+    )
+}
+
+/// A rule on the default bus matching `pattern` that starts `machine`.
+fn rule_starting(
+    f: &mut Fragment,
+    props: &ReplicationProps,
+    logical: &str,
+    qualifier: &str,
+    pattern: Value,
+    machine: &Handle<stepfunctions::StateMachine>,
+) -> Result<(), Error> {
+    let role = f.add(
+        id(&format!("{logical}Role"))?,
+        iam::Role::new()
+            .role_name(props.namer.name(&naming::CONFIG_ROLE, Some(qualifier)))
+            .description("Lets EventBridge start the configuration replication state machine")
+            .assume_role_policy_document(assume_role_by("events.amazonaws.com"))
+            .policies(vec![
+                iam::role::Policy::new()
+                    .policy_name("start-replication")
+                    .policy_document(policy([Statement::allow(
+                        ["states:StartExecution"],
+                        [machine.reference()],
+                    )])),
+            ]),
+    )?;
+    f.add(
+        id(logical)?,
+        events::Rule::new()
+            .name(props.namer.name(&naming::CONFIG_RULE, Some(qualifier)))
+            .description("Starts configuration replication")
+            .event_bus_name("default")
+            .state("ENABLED")
+            .event_pattern(json_expr(&pattern))
+            .targets(vec![
+                events::rule::Target::new()
+                    .id("replicate")
+                    .arn(machine.reference())
+                    .role_arn(role.attr_arn()),
+            ]),
+    )?;
+    Ok(())
+}
+
+/// A JSON value as a template value.
+fn json_expr(v: &Value) -> Expr {
+    match v {
+        Value::Null => Expr::Str(String::new()),
+        Value::Bool(b) => Expr::Bool(*b),
+        Value::Number(n) => n
+            .as_i64()
+            .map(Expr::Int)
+            .unwrap_or_else(|| Expr::Num(n.as_f64().unwrap_or_default())),
+        Value::String(s) => Expr::Str(s.clone()),
+        Value::Array(a) => Expr::List(a.iter().map(json_expr).collect()),
+        Value::Object(o) => Expr::Map(o.iter().map(|(k, v)| (k.clone(), json_expr(v))).collect()),
+    }
+}
+
+/// The primary's side: SSM's change events of the shared parameters start a state machine that
+/// reads each value and puts it as an event on this region's default bus; a rule forwards those
+/// events to the secondary region's default bus.
+pub fn source_side(props: &ReplicationProps, secondary_region: &str) -> Result<Fragment, Error> {
+    let mut f = Fragment::new();
+    let bus_here = Expr::sub(
+        "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default",
+    );
+    let machine = state_machine(
+        &mut f,
+        props,
+        "ConfigReplicationSource",
+        "source",
+        &source_definition(&props.app),
+        vec![
+            Statement::allow(
+                ["ssm:GetParameter"],
+                [shared_parameters_arn(&props.prefix, "${AWS::Region}")],
+            ),
+            Statement::allow(["events:PutEvents"], [bus_here]),
+        ],
+    )?;
+    rule_starting(
+        &mut f,
+        props,
+        "ConfigChangeRule",
+        "changes",
+        json!({
+            "source": ["aws.ssm"],
+            "detail-type": ["Parameter Store Change"],
+            "detail": {"name": [{"prefix": format!("{}/shared/", props.prefix)}]}
+        }),
+        &machine,
+    )?;
+    let bus_there = Expr::sub(format!(
+        "arn:${{AWS::Partition}}:events:{secondary_region}:${{AWS::AccountId}}:event-bus/default"
+    ));
+    let forward_role = f.add(
+        id("ConfigForwardRole")?,
+        iam::Role::new()
+            .role_name(props.namer.name(&naming::CONFIG_ROLE, Some("forward")))
+            .description("Lets EventBridge send configuration changes to the secondary region")
+            .assume_role_policy_document(assume_role_by("events.amazonaws.com"))
+            .policies(vec![
+                iam::role::Policy::new()
+                    .policy_name("forward-to-secondary")
+                    .policy_document(policy([Statement::allow(
+                        ["events:PutEvents"],
+                        [bus_there.clone()],
+                    )])),
+            ]),
+    )?;
+    f.add(
+        id("ConfigForwardRule")?,
+        events::Rule::new()
+            .name(props.namer.name(&naming::CONFIG_RULE, Some("forward")))
+            .description("Sends configuration changes to the secondary region's default bus")
+            .event_bus_name("default")
+            .state("ENABLED")
+            .event_pattern(json_expr(&json!({
+                "source": [source(&props.app)],
+                "detail-type": [DETAIL_TYPE]
+            })))
+            .targets(vec![
+                events::rule::Target::new()
+                    .id("secondary")
+                    .arn(bus_there)
+                    .role_arn(forward_role.attr_arn()),
+            ]),
+    )?;
+    Ok(f)
+}
+
+/// The secondary's side: a rule on the default bus starts the state machine that applies each
+/// change to this region's shared parameters.
+pub fn target_side(props: &ReplicationProps) -> Result<Fragment, Error> {
+    let mut f = Fragment::new();
+    let machine = state_machine(
+        &mut f,
+        props,
+        "ConfigReplicationTarget",
+        "target",
+        &target_definition(),
+        vec![Statement::allow(
+            ["ssm:DeleteParameter", "ssm:PutParameter"],
+            [shared_parameters_arn(&props.prefix, "${AWS::Region}")],
+        )],
+    )?;
+    rule_starting(
+        &mut f,
+        props,
+        "ConfigApplyRule",
+        "apply",
+        json!({"source": [source(&props.app)], "detail-type": [DETAIL_TYPE]}),
+        &machine,
+    )?;
+    Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cfn::Template;
+    use cfn::testing::{assert_has_resource_properties, assert_resource_count, resources_of};
+
+    fn props() -> ReplicationProps {
+        ReplicationProps {
+            namer: Namer::new(Suffix::parse("qa").unwrap(), "us-east-1"),
+            app: "trading".into(),
+            prefix: "/trading/qa".into(),
+            key_arn: Expr::from("arn:aws:kms:us-east-1:1:key/a"),
+            log_retention_days: 30,
+        }
+    }
+
+    #[test]
+    fn parameters_live_under_the_prefix_as_strings() {
+        let f = parameters(&ParametersProps {
+            prefix: "/trading/qa".into(),
+            entries: vec![
+                Entry::shared("flags/trading-enabled", "true", "Trading on or off"),
+                Entry::regional("db/writer-endpoint", Expr::from("db.example"), "Writer"),
+            ],
+        })
+        .unwrap();
+        let t = Template::new("t", f).to_json();
+        assert_has_resource_properties(
+            &t,
+            "AWS::SSM::Parameter",
+            json!({"Name": "/trading/qa/shared/flags/trading-enabled", "Type": "String", "Value": "true"}),
+        );
+        assert!(t["Resources"].get("ParamRegionDbWriterEndpoint").is_some());
+    }
+
+    #[test]
+    fn the_source_reads_shared_changes_and_forwards_them_to_the_secondary() {
+        let t = Template::new("t", source_side(&props(), "us-east-2").unwrap()).to_json();
+        assert_resource_count(&t, "AWS::StepFunctions::StateMachine", 1);
+        assert_has_resource_properties(
+            &t,
+            "AWS::Events::Rule",
+            json!({"EventPattern": {
+                "source": ["aws.ssm"], "detail-type": ["Parameter Store Change"],
+                "detail": {"name": [{"prefix": "/trading/qa/shared/"}]}
+            }}),
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::Events::Rule",
+            json!({"Targets": [{"Id": "secondary", "Arn": {"Fn::Sub": "arn:${AWS::Partition}:events:us-east-2:${AWS::AccountId}:event-bus/default"}}]}),
+        );
+        let role = &t["Resources"]["ConfigReplicationSourceRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+            ["Statement"][0];
+        assert_eq!(role["Action"], json!(["ssm:GetParameter"]));
+        assert_eq!(
+            role["Resource"],
+            json!([{"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/trading/qa/shared/*"}])
+        );
+    }
+
+    #[test]
+    fn every_task_retries_and_the_definitions_end() {
+        for definition in [source_definition("trading"), target_definition()] {
+            for (name, state) in definition["States"].as_object().unwrap() {
+                if state["Type"] == "Task" {
+                    assert!(state["Retry"].is_array(), "{name} has no Retry");
+                }
+                let next = state.get("Next").and_then(Value::as_str);
+                if let Some(next) = next {
+                    assert!(definition["States"].get(next).is_some(), "{name} → {next}");
+                }
+            }
+        }
+        let t = Template::new("t", target_side(&props()).unwrap()).to_json();
+        let (_, machine) = resources_of(&t, "AWS::StepFunctions::StateMachine")[0];
+        assert_eq!(
+            machine["Properties"]["TracingConfiguration"]["Enabled"],
+            true
+        );
+    }
+}
