@@ -345,3 +345,44 @@ fn without_a_staging_bucket_a_large_template_is_refused_clearly() {
     );
     assert_eq!(moto.inspect("us-east-1")["stacks"], serde_json::json!({}));
 }
+
+#[test]
+fn configuration_changes_in_the_primary_replicate_to_the_secondary() {
+    let moto = Moto::start();
+    moto.xtask("deploy", "e2e", &["--yes"]).expect_code(0);
+    let flag = "/trading/e2e/shared/flags/trading-enabled";
+    assert_eq!(
+        moto.ssm("us-east-2", "get", flag, None).as_deref(),
+        Some("true")
+    );
+
+    // Update: the new value reaches the secondary.
+    moto.ssm("us-east-1", "put", flag, Some("false"));
+    let took = moto.wait_for_parameter("us-east-2", flag, Some("false"));
+    println!("update replicated in {:.1} s", took.as_secs_f64());
+
+    // Create: a new shared parameter appears in the secondary.
+    let created = "/trading/e2e/shared/flags/maintenance";
+    assert_eq!(moto.ssm("us-east-2", "get", created, None), None);
+    moto.ssm("us-east-1", "put", created, Some("on"));
+    moto.wait_for_parameter("us-east-2", created, Some("on"));
+
+    // Delete: it goes from the secondary too.
+    moto.ssm("us-east-1", "delete", created, None);
+    moto.wait_for_parameter("us-east-2", created, None);
+
+    // Regional parameters are not replicated: the secondary keeps its own.
+    let regional = "/trading/e2e/region/buckets/data";
+    let secondary_value = moto.ssm("us-east-2", "get", regional, None);
+    assert_eq!(
+        secondary_value.as_deref(),
+        Some("data-e2e-us-east-2-123456789012")
+    );
+    moto.ssm("us-east-1", "put", regional, Some("changed-in-primary"));
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(
+        moto.ssm("us-east-2", "get", regional, None),
+        secondary_value
+    );
+    moto.assert_no_server_errors();
+}

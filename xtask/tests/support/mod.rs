@@ -148,6 +148,46 @@ impl Moto {
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
+    /// Runs ssm_fixture.py: `command` (put, delete, get) on parameter `name` in `region`;
+    /// returns the parameter's value afterwards, if it exists.
+    pub fn ssm(
+        &self,
+        region: &str,
+        command: &str,
+        name: &str,
+        value: Option<&str>,
+    ) -> Option<String> {
+        let out = Command::new(python())
+            .arg(support("ssm_fixture.py"))
+            .args([&self.url, region, command, name])
+            .args(value)
+            .output()
+            .expect("ssm_fixture runs");
+        assert!(
+            out.status.success(),
+            "ssm_fixture failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["value"].as_str().map(String::from)
+    }
+
+    /// Polls `name` in `region` until its value is `expected` (None: absent), for up to 30 s.
+    pub fn wait_for_parameter(&self, region: &str, name: &str, expected: Option<&str>) -> Duration {
+        let started = Instant::now();
+        loop {
+            let value = self.ssm(region, "get", name, None);
+            if value.as_deref() == expected {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "{name} in {region} is {value:?} after 30 s, expected {expected:?}: replication is broken"
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
     /// Panics when the emulator failed a request with an internal error: the SDK retries those,
     /// so a retried success could hide a half-applied change.
     pub fn assert_no_server_errors(&self) {

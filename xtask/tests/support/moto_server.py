@@ -51,7 +51,15 @@
    it to its PutParameter, which wants a list of {"Key", "Value"}, and fails. The map is
    converted first.
 
-9. Fault injection. On every CreateChangeSet the JSON file named by TRADING_DR_FAULTS is read
+9. Configuration replication, end to end. Three things moto 5.2 does not do and AWS does:
+   - SSM sends "Parameter Store Change" events (Create, Update, Delete) to the region's default
+     bus when a parameter changes; here put_parameter and delete_parameter do the same.
+   - EventBridge starts a Step Functions state machine that a rule targets (moto raises
+     NotImplementedError for that target); here the execution starts with the event as input.
+   - State machines made by CloudFormation run: moto executes state machines only from its
+     parser backend, so execution is switched on and CloudFormation creates them there.
+
+10. Fault injection. On every CreateChangeSet the JSON file named by TRADING_DR_FAULTS is read
    (when it exists); {"reject_change_set": {"<stack name>": "<message>"}} makes CreateChangeSet
    for that stack fail with a ValidationError carrying the message, as CloudFormation does for a
    template it rejects.
@@ -62,6 +70,7 @@ Usage: python moto_server.py -H 127.0.0.1 -p PORT
 import json
 import os
 import sys
+import uuid
 
 from moto.cloudformation import models, parsing
 from moto.ec2.models import ec2_backends
@@ -70,7 +79,12 @@ from moto.ec2.models.vpc_peering_connections import VPCPeeringConnection
 from moto.core.common_models import CloudFormationModel
 from moto.kms import models as kms_models
 from moto.rds.models import DBInstance, rds_backends
+from moto.core.config import default_user_config
+from moto.events import models as events_models
 from moto.s3 import models as s3_models
+from moto.stepfunctions import models as sfn_models
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+from moto.utilities.arns import parse_arn
 from moto.ssm import models as ssm_models
 from moto.cloudformation.exceptions import ValidationError
 from moto.server import main
@@ -383,6 +397,68 @@ def _create_parameter_with_tag_list(
 
 
 ssm_models.Parameter.create_from_cloudformation_json = classmethod(_create_parameter_with_tag_list)
+
+def _emit_parameter_change(backend, name, operation):
+    events_models.events_backends[backend.account_id][backend.region_name].put_events(
+        [
+            {
+                "Source": "aws.ssm",
+                "DetailType": "Parameter Store Change",
+                "Detail": json.dumps({"name": name, "operation": operation, "type": "String"}),
+                "EventBusName": "default",
+            }
+        ]
+    )
+
+
+_put_parameter = ssm_models.SimpleSystemManagerBackend.put_parameter
+_delete_parameter = ssm_models.SimpleSystemManagerBackend.delete_parameter
+
+
+def _put_parameter_with_event(self, name, *args, **kwargs):
+    existed = self.get_parameter(name) is not None
+    parameter = _put_parameter(self, name, *args, **kwargs)
+    _emit_parameter_change(self, parameter.name, "Update" if existed else "Create")
+    return parameter
+
+
+def _delete_parameter_with_event(self, name):
+    result = _delete_parameter(self, name)
+    _emit_parameter_change(self, name, "Delete")
+    return result
+
+
+ssm_models.SimpleSystemManagerBackend.put_parameter = _put_parameter_with_event
+ssm_models.SimpleSystemManagerBackend.delete_parameter = _delete_parameter_with_event
+
+_send_to_targets = events_models.Rule.send_to_targets
+
+
+def _send_to_targets_and_state_machines(self, original_event, transform_input=True):
+    if not self.event_pattern.matches_event(original_event):
+        return
+    machines = [t for t in self.targets if parse_arn(t["Arn"]).service == "states"]
+    others = [t for t in self.targets if t not in machines]
+    all_targets = self.targets
+    self.targets = others
+    try:
+        _send_to_targets(self, original_event, transform_input)
+    finally:
+        self.targets = all_targets
+    for target in machines:
+        arn = parse_arn(target["Arn"])
+        # EventBridge names each execution uniquely; the event id serves.
+        stepfunctions_parser_backends[arn.account][arn.region].start_execution(
+            target["Arn"],
+            name=original_event.get("id") or str(uuid.uuid4()),
+            execution_input=json.dumps(original_event),
+        )
+
+
+events_models.Rule.send_to_targets = _send_to_targets_and_state_machines
+
+default_user_config["stepfunctions"]["execute_state_machine"] = True
+sfn_models.stepfunctions_backends = stepfunctions_parser_backends
 
 _create_change_set = models.CloudFormationBackend.create_change_set
 
