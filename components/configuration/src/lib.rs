@@ -67,6 +67,84 @@ impl Entry {
     }
 }
 
+/// The parameters every region carries, under the same keys: the contract the application
+/// reads. Region crates fill in what their enabled components provide.
+#[derive(Clone, Debug, Default)]
+pub struct Standard {
+    /// The region serving traffic (`shared/active-region`).
+    pub active_region: String,
+    /// Feature flags (`shared/flags/<name>`).
+    pub flags: std::collections::BTreeMap<String, String>,
+    /// This region's Aurora cluster endpoint (`region/db/writer-endpoint`).
+    pub db_writer_endpoint: Option<Expr>,
+    /// This region's Aurora reader endpoint (`region/db/reader-endpoint`).
+    pub db_reader_endpoint: Option<Expr>,
+    /// The credentials secret's name, the same in both regions (`region/db/secret-name`).
+    pub db_secret_name: Option<String>,
+    /// The sessions table (`region/sessions/table`).
+    pub sessions_table: Option<String>,
+    /// This region's data bucket (`region/buckets/data`).
+    pub data_bucket: Option<Expr>,
+    /// This region's configuration bucket (`region/buckets/config`).
+    pub config_bucket: Option<Expr>,
+}
+
+impl Standard {
+    /// The entries, in a stable order.
+    pub fn entries(&self) -> Vec<Entry> {
+        let mut entries = vec![Entry::shared(
+            "active-region",
+            self.active_region.as_str(),
+            "The region serving traffic; the failover runbook changes it",
+        )];
+        for (flag, value) in &self.flags {
+            entries.push(Entry::shared(
+                &format!("flags/{flag}"),
+                value.as_str(),
+                "Feature flag, replicated from the primary",
+            ));
+        }
+        let regional: [(&str, Option<Expr>, &str); 6] = [
+            (
+                "db/writer-endpoint",
+                self.db_writer_endpoint.clone(),
+                "This region's Aurora cluster endpoint",
+            ),
+            (
+                "db/reader-endpoint",
+                self.db_reader_endpoint.clone(),
+                "This region's Aurora reader endpoint",
+            ),
+            (
+                "db/secret-name",
+                self.db_secret_name.as_deref().map(Expr::from),
+                "Secrets Manager secret with the master credentials (replicated)",
+            ),
+            (
+                "sessions/table",
+                self.sessions_table.as_deref().map(Expr::from),
+                "The sessions table (a global table: the same name in both regions)",
+            ),
+            (
+                "buckets/data",
+                self.data_bucket.clone(),
+                "This region's data bucket",
+            ),
+            (
+                "buckets/config",
+                self.config_bucket.clone(),
+                "This region's configuration bucket",
+            ),
+        ];
+        for (key, value, description) in regional {
+            if let Some(value) = value {
+                entries.push(Entry::regional(key, value, description));
+            }
+        }
+        entries
+    }
+}
+
 /// Properties of the region's parameters.
 #[derive(Clone, Debug)]
 pub struct ParametersProps {

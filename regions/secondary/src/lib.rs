@@ -128,61 +128,32 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
 
     #[cfg(feature = "configuration")]
     {
-        use configuration::Entry;
-        let prefix = configuration::prefix(&env.config.app, &env.suffix);
-        let mut entries = vec![Entry::shared(
-            "active-region",
-            env.region(RegionRole::Primary).name.as_str(),
-            "The region serving traffic; the failover runbook changes it",
-        )];
-        for (flag, value) in &env.config.flags {
-            entries.push(Entry::shared(
-                &format!("flags/{flag}"),
-                value.as_str(),
-                "Feature flag, replicated from the primary",
-            ));
-        }
+        let mut standard = configuration::Standard {
+            active_region: env.region(RegionRole::Primary).name.clone(),
+            flags: env.config.flags.clone(),
+            ..Default::default()
+        };
         #[cfg(feature = "aurora")]
-        entries.extend([
-            Entry::regional(
-                "db/writer-endpoint",
-                database.writer_endpoint(),
-                "This region's Aurora cluster endpoint",
-            ),
-            Entry::regional(
-                "db/reader-endpoint",
-                database.reader_endpoint(),
-                "This region's Aurora reader endpoint",
-            ),
-            Entry::regional(
-                "db/secret-name",
-                env.namer(ROLE).name(&cfn::naming::DB_SECRET, None),
-                "Secrets Manager secret with the master credentials (replicated)",
-            ),
-        ]);
+        {
+            standard.db_writer_endpoint = Some(database.writer_endpoint());
+            standard.db_reader_endpoint = Some(database.reader_endpoint());
+            standard.db_secret_name = Some(env.namer(ROLE).name(&cfn::naming::DB_SECRET, None));
+        }
         #[cfg(feature = "sessions")]
-        entries.push(Entry::regional(
-            "sessions/table",
-            env.namer(ROLE).name(&cfn::naming::SESSIONS_TABLE, None),
-            "The sessions table (a global table: the same name in both regions)",
-        ));
+        {
+            standard.sessions_table =
+                Some(env.namer(ROLE).name(&cfn::naming::SESSIONS_TABLE, None));
+        }
         #[cfg(feature = "storage")]
-        entries.extend([
-            Entry::regional(
-                "buckets/data",
-                buckets.data.reference(),
-                "This region's data bucket",
-            ),
-            Entry::regional(
-                "buckets/config",
-                buckets.config.reference(),
-                "This region's configuration bucket",
-            ),
-        ]);
+        {
+            standard.data_bucket = Some(buckets.data.reference());
+            standard.config_bucket = Some(buckets.config.reference());
+        }
+        let prefix = configuration::prefix(&env.config.app, &env.suffix);
         body.merge(configuration::parameters(
             &configuration::ParametersProps {
                 prefix: prefix.clone(),
-                entries,
+                entries: standard.entries(),
             },
         )?)?;
         let replication = configuration::ReplicationProps {
