@@ -131,6 +131,9 @@ pub fn evaluate(template: &Value, suffix: &str, role: &str) -> Vec<Finding> {
             role,
         };
         for rule in RULES {
+            if suppressed(body, rule.name) {
+                continue;
+            }
             if let Verdict::NonCompliant(reason) = (rule.check)(&view) {
                 findings.push(Finding {
                     rule: rule.name,
@@ -141,6 +144,16 @@ pub fn evaluate(template: &Value, suffix: &str, role: &str) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// Whether the resource is exempt from `rule` with a stated reason (cdk-nag style).
+fn suppressed(body: &Value, rule: &str) -> bool {
+    body["Metadata"]["Policy"]["Suppressions"]
+        .as_array()
+        .is_some_and(|list| {
+            list.iter()
+                .any(|s| s["Rule"] == rule && s["Reason"].as_str().is_some_and(|r| r.len() >= 20))
+        })
 }
 
 /// The literal text of a string or `Fn::Sub` value.
@@ -569,6 +582,27 @@ mod tests {
 
     fn nc(v: Verdict) -> bool {
         matches!(v, Verdict::NonCompliant(_))
+    }
+
+    #[test]
+    fn a_suppression_needs_a_reason() {
+        let bucket = |reason: &str| {
+            json!({"Resources": {"B": {
+                "Type": "AWS::S3::Bucket", "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete",
+                "Properties": {"BucketName": "logs-qa", "VersioningConfiguration": {"Status": "Enabled"}},
+                "Metadata": {"Policy": {"Suppressions": [{"Rule": "encrypted-with-cmk", "Reason": reason}]}}
+            }}})
+        };
+        let rules = |t: &Value| {
+            evaluate(t, "qa", "secondary")
+                .into_iter()
+                .map(|f| f.rule)
+                .collect::<Vec<_>>()
+        };
+        assert!(
+            !rules(&bucket("ELB access logs support SSE-S3 only")).contains(&"encrypted-with-cmk")
+        );
+        assert!(rules(&bucket("because")).contains(&"encrypted-with-cmk"));
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub enum Expr {
     Sub(String, BTreeMap<String, Expr>),
     /// `Fn::Join` with a delimiter.
     Join(String, Vec<Expr>),
+    /// `Fn::Join` of a list-valued expression (a `GetAtt` that returns a list).
+    JoinList(String, Box<Expr>),
     /// `Fn::Select` of an index from a list.
     Select(u32, Box<Expr>),
     /// `Fn::Split` of a string by a delimiter.
@@ -124,6 +126,11 @@ impl Expr {
     /// `Fn::Join` of `parts` with `delimiter`.
     pub fn join(delimiter: &str, parts: impl IntoIterator<Item = Expr>) -> Expr {
         Expr::Join(delimiter.to_string(), parts.into_iter().collect())
+    }
+
+    /// `Fn::Join` of a list-valued expression with `delimiter`.
+    pub fn join_list(delimiter: &str, list: Expr) -> Expr {
+        Expr::JoinList(delimiter.to_string(), Box::new(list))
     }
 
     /// `Fn::Select` of element `index` of `list`.
@@ -280,6 +287,7 @@ impl Expr {
                 one("Fn::Sub", json!([text, Expr::Map(vars.clone()).to_json()]))
             }
             Expr::Join(d, parts) => one("Fn::Join", json!([d, all(parts)])),
+            Expr::JoinList(d, list) => one("Fn::Join", json!([d, list.to_json()])),
             Expr::Select(i, list) => one("Fn::Select", json!([i.to_string(), list.to_json()])),
             Expr::Split(d, v) => one("Fn::Split", json!([d, v.to_json()])),
             Expr::GetAzs(region) => one("Fn::GetAZs", region.to_json()),

@@ -62,6 +62,8 @@ pub struct Resource {
     pub depends_on: BTreeSet<LogicalId>,
     /// The condition that decides whether the resource exists.
     pub condition: Option<LogicalId>,
+    /// Policy rules this resource is exempt from, each with the reason (`Metadata.Policy`).
+    pub suppressions: BTreeMap<String, String>,
 }
 
 /// A template parameter. Cross-stack values arrive through parameters that the deploy
@@ -170,6 +172,7 @@ impl Fragment {
                 properties,
                 depends_on: BTreeSet::new(),
                 condition,
+                suppressions: BTreeMap::new(),
             },
         );
         Ok(Handle::new(id))
@@ -180,6 +183,14 @@ impl Fragment {
     pub fn depends_on(&mut self, id: &LogicalId, on: &LogicalId) {
         if let Some(r) = self.resources.get_mut(id) {
             r.depends_on.insert(on.clone());
+        }
+    }
+
+    /// Exempts resource `id` from policy rule `rule`, for `reason` (shown in the template's
+    /// metadata, where reviewers and the policy tests read it).
+    pub fn suppress(&mut self, id: &LogicalId, rule: &str, reason: &str) {
+        if let Some(r) = self.resources.get_mut(id) {
+            r.suppressions.insert(rule.to_string(), reason.to_string());
         }
     }
 

@@ -60,6 +60,12 @@ impl Statement {
         self
     }
 
+    /// The principal is the AWS account or role `arn`.
+    pub fn aws_principal(mut self, arn: impl Into<Expr>) -> Self {
+        self.principal = Some(Expr::map([("AWS", arn.into())]));
+        self
+    }
+
     /// The principal is any AWS principal (`"*"`); use with conditions only.
     pub fn anyone(mut self) -> Self {
         self.principal = Some(Expr::map([("AWS", "*")]));

@@ -100,6 +100,26 @@ rules! {
     DATA_BUCKET = "data", 0, Global, 63, "S3 bucket names";
     /// Configuration and artifact buckets.
     CONFIG_BUCKET = "config", 0, Global, 63, "S3 bucket names";
+    /// The load balancer's access-log bucket.
+    ALB_LOGS_BUCKET = "alb-logs", 0, Global, 63, "S3 bucket names";
+    /// The load balancer's security group.
+    ALB_SG = "alb", 0, Regional, 255, "EC2 security group names";
+    /// The task definition family.
+    TASK_FAMILY = "trading-app", 0, Regional, 255, "ECS task definition families";
+    /// The application's log group.
+    APP_LOGS = "/trading/app", 0, Regional, 512, "CloudWatch Logs log group names";
+    /// The task and execution roles (`task-execution-<suffix>-<region>`, `task-task-…`).
+    TASK_ROLE = "task", 9, Account, 64, "IAM role names";
+    /// The ECS cluster.
+    ECS_CLUSTER = "trading", 0, Regional, 255, "ECS cluster names";
+    /// The ECS service.
+    ECS_SERVICE = "trading-app", 0, Regional, 255, "ECS service names";
+    /// The auto scaling policies (`scaling-cpu-<suffix>`, `scaling-req-<suffix>`).
+    SCALING_POLICY = "scaling", 3, Regional, 256, "Application Auto Scaling policy names";
+    /// Route 53 health checks (their `Name` tag: `health-primary-<suffix>`, …).
+    HEALTH_CHECK = "health", 9, Regional, 255, "Route 53 health check Name tags";
+    /// The data-plane traffic switch alarm in the recovery region.
+    SWITCH_ALARM = "failover-active", 0, Regional, 255, "CloudWatch alarm names";
     /// The regional Application Load Balancer.
     ALB = "alb", 0, Regional, 32, "Application Load Balancer names";
     /// The regional target group.

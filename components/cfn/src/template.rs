@@ -219,6 +219,14 @@ impl Template {
                 if let Some(c) = &r.condition {
                     m.insert("Condition".into(), json!(c.as_str()));
                 }
+                if !r.suppressions.is_empty() {
+                    let list: Vec<Value> = r
+                        .suppressions
+                        .iter()
+                        .map(|(rule, reason)| json!({"Rule": rule, "Reason": reason}))
+                        .collect();
+                    m.insert("Metadata".into(), json!({"Policy": {"Suppressions": list}}));
+                }
                 // Architecture invariant: everything is destroyable.
                 m.insert("DeletionPolicy".into(), json!("Delete"));
                 m.insert("UpdateReplacePolicy".into(), json!("Delete"));
@@ -287,7 +295,11 @@ fn visit(e: &Expr, f: &mut dyn FnMut(RefKind, &str)) {
                 }
             }
         }
-        Expr::Select(_, v) | Expr::Split(_, v) | Expr::GetAzs(v) | Expr::Not(v) => visit(v, f),
+        Expr::Select(_, v)
+        | Expr::Split(_, v)
+        | Expr::GetAzs(v)
+        | Expr::Not(v)
+        | Expr::JoinList(_, v) => visit(v, f),
         Expr::FindInMap(_, a, b) | Expr::Equals(a, b) => {
             visit(a, f);
             visit(b, f);

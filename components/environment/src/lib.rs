@@ -66,6 +66,10 @@ pub struct Config {
     pub aurora: Aurora,
     /// AWS Backup settings.
     pub backup: Backup,
+    /// DNS settings.
+    pub dns: Dns,
+    /// The application service.
+    pub service: Service,
     /// Feature flags: `/<app>/<suffix>/shared/flags/<name>` in both regions, replicated from
     /// the primary at run time. Default: `trading-enabled = "true"`.
     pub flags: std::collections::BTreeMap<String, String>,
@@ -180,6 +184,48 @@ pub struct Backup {
     pub lock_min_retention_days: u32,
     /// With vault lock: the longest retention a recovery point may have. Default: 365.
     pub lock_max_retention_days: u32,
+}
+
+/// DNS settings.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Dns {
+    /// The domain under which each environment gets its zone, `<suffix>.<parent_domain>`, to be
+    /// delegated to Route 53 (NS records in the parent). Default: `trading-dr.example.com`.
+    pub parent_domain: String,
+    /// Seconds between Route 53 health checks: 10 or 30. Default: 10.
+    pub health_check_interval_seconds: u32,
+    /// Failed checks before an endpoint is unhealthy, 1 to 10. Default: 3.
+    pub health_check_failure_threshold: u32,
+}
+
+/// The application service, the same in both regions but for the task counts.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// The container image. Default: a placeholder web server; set the application's image.
+    pub image: String,
+    /// Task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384. Default: 512.
+    pub cpu: u32,
+    /// Task memory in MiB, a size Fargate allows for the CPU. Default: 1024.
+    pub memory: u32,
+    /// The container's HTTP port. Default: 80.
+    pub port: u16,
+    /// The deep health path (load balancer, health checks, canaries). Default: `/`.
+    pub health_path: String,
+    /// Tasks in the primary. Default: 2.
+    pub primary_desired_count: u32,
+    /// Tasks in the secondary: the warm minimum, at least 1. Default: 1.
+    pub secondary_desired_count: u32,
+    /// The auto scaling ceiling in each region. Default: 6.
+    pub max_count: u32,
+    /// Target CPU utilisation percent, 10 to 90. Default: 60.
+    pub cpu_target_percent: u32,
+    /// Target requests per task per minute. Default: 1000.
+    pub requests_per_target: u32,
+    /// The HTTPS listener's TLS policy (TLS 1.2 or newer). Default:
+    /// `ELBSecurityPolicy-TLS13-1-2-2021-06`.
+    pub tls_policy: String,
 }
 
 /// One configuration problem.

@@ -471,6 +471,8 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
         }
     }
     aurora(&c.aurora, &mut err);
+    dns(&c.dns, &mut err);
+    service(&c.service, &mut err);
     backup(&c.backup, &mut err);
     if !(7..=30).contains(&c.keys.pending_window_days) {
         err(
@@ -632,6 +634,152 @@ fn backup(b: &crate::Backup, err: &mut dyn FnMut(&str, String)) {
             format!(
                 "{} is not allowed with vault lock: recovery points must be kept at least lock_min_retention_days ({})",
                 b.daily_retention_days, b.lock_min_retention_days
+            ),
+        );
+    }
+}
+
+fn dns(d: &crate::Dns, err: &mut dyn FnMut(&str, String)) {
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let labels: Vec<&str> = d.parent_domain.split('.').collect();
+    if labels.len() < 2 || !labels.iter().all(|l| label_ok(l)) || d.parent_domain.len() > 200 {
+        err(
+            "dns.parent_domain",
+            format!(
+                "{:?} is not allowed: a lowercase domain of at least two labels, e.g. \"trading-dr.example.com\"",
+                d.parent_domain
+            ),
+        );
+    }
+    if ![10, 30].contains(&d.health_check_interval_seconds) {
+        err(
+            "dns.health_check_interval_seconds",
+            format!(
+                "{} is not allowed: Route 53 checks every 10 or 30 seconds",
+                d.health_check_interval_seconds
+            ),
+        );
+    }
+    if !(1..=10).contains(&d.health_check_failure_threshold) {
+        err(
+            "dns.health_check_failure_threshold",
+            format!(
+                "{} is not allowed: use 1 to 10",
+                d.health_check_failure_threshold
+            ),
+        );
+    }
+}
+
+/// Memory sizes (MiB) Fargate allows for each CPU size.
+fn fargate_memory(cpu: u32) -> Option<Vec<u32>> {
+    let range = |from: u32, to: u32, step: u32| (from..=to).step_by(step as usize).collect();
+    match cpu {
+        256 => Some(vec![512, 1024, 2048]),
+        512 => Some(range(1024, 4096, 1024)),
+        1024 => Some(range(2048, 8192, 1024)),
+        2048 => Some(range(4096, 16384, 1024)),
+        4096 => Some(range(8192, 30720, 1024)),
+        8192 => Some(range(16384, 61440, 4096)),
+        16384 => Some(range(32768, 122880, 8192)),
+        _ => None,
+    }
+}
+
+/// TLS policies of Application Load Balancers that allow TLS 1.2 and newer only.
+const TLS_POLICIES: &[&str] = &[
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS-1-2-2017-01",
+    "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
+    "ELBSecurityPolicy-FS-1-2-Res-2020-10",
+];
+
+fn service(s: &crate::Service, err: &mut dyn FnMut(&str, String)) {
+    match fargate_memory(s.cpu) {
+        None => err(
+            "service.cpu",
+            format!(
+                "{} is not allowed: Fargate tasks have 256, 512, 1024, 2048, 4096, 8192 or 16384 CPU units",
+                s.cpu
+            ),
+        ),
+        Some(sizes) if !sizes.contains(&s.memory) => err(
+            "service.memory",
+            format!(
+                "{} is not allowed with {} CPU units: Fargate allows {}",
+                s.memory,
+                s.cpu,
+                sizes
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        Some(_) => {}
+    }
+    if s.image.trim().is_empty() {
+        err(
+            "service.image",
+            "an image is needed, e.g. \"<account>.dkr.ecr.<region>.amazonaws.com/trading:1.0\""
+                .into(),
+        );
+    }
+    if s.port == 0 {
+        err("service.port", "0 is not allowed: use 1 to 65535".into());
+    }
+    if !s.health_path.starts_with('/') {
+        err(
+            "service.health_path",
+            format!("{:?} is not allowed: a path starting with /", s.health_path),
+        );
+    }
+    if s.primary_desired_count == 0 {
+        err(
+            "service.primary_desired_count",
+            "0 is not allowed: the primary serves traffic".into(),
+        );
+    }
+    if s.secondary_desired_count == 0 {
+        err(
+            "service.secondary_desired_count",
+            "0 is not allowed: a warm standby keeps at least 1 task".into(),
+        );
+    }
+    if s.max_count < s.primary_desired_count.max(s.secondary_desired_count) {
+        err(
+            "service.max_count",
+            format!(
+                "{} is not allowed: at least the larger desired count ({})",
+                s.max_count,
+                s.primary_desired_count.max(s.secondary_desired_count)
+            ),
+        );
+    }
+    if !(10..=90).contains(&s.cpu_target_percent) {
+        err(
+            "service.cpu_target_percent",
+            format!("{} is not allowed: use 10 to 90", s.cpu_target_percent),
+        );
+    }
+    if s.requests_per_target == 0 {
+        err("service.requests_per_target", "0 is not allowed".into());
+    }
+    if !TLS_POLICIES.contains(&s.tls_policy.as_str()) {
+        err(
+            "service.tls_policy",
+            format!(
+                "{:?} is not allowed: TLS 1.2+ policies are {}",
+                s.tls_policy,
+                TLS_POLICIES.join(", ")
             ),
         );
     }

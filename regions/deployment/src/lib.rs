@@ -117,6 +117,24 @@ pub struct Synthesis {
 const WIRES: &[(&str, &str, &str, &str)] = &[
     (
         "secondary",
+        secondary::wiring::HOSTED_ZONE_ID,
+        "primary",
+        primary::wiring::HOSTED_ZONE_ID,
+    ),
+    (
+        "primary-link",
+        primary::wiring::SECONDARY_LB_DNS,
+        "secondary",
+        secondary::wiring::LB_DNS,
+    ),
+    (
+        "primary-link",
+        primary::wiring::SECONDARY_LB_ZONE,
+        "secondary",
+        secondary::wiring::LB_ZONE,
+    ),
+    (
+        "secondary",
         secondary::wiring::GLOBAL_CLUSTER_ID,
         "primary",
         primary::wiring::GLOBAL_CLUSTER_ID,

@@ -65,6 +65,117 @@ pub fn build(
     })
 }
 
+/// What the service of either region needs from its stack.
+#[cfg(feature = "service")]
+pub struct ServiceInputs {
+    /// The database host the application writes to (this region's cluster endpoint).
+    pub db_host: Option<cfn::Expr>,
+    /// The HTTPS listener's certificate.
+    pub certificate_arn: cfn::Expr,
+    /// What the task role may do (grants from the data tier).
+    pub task_statements: Vec<cfn::iam::Statement>,
+}
+
+/// Builds the application service of the region serving `role` into `body`. Both regions go
+/// through here, so their task definitions are made from the same inputs; only region-specific
+/// references (roles, log group, endpoints) differ.
+#[cfg(feature = "service")]
+pub fn service(
+    env: &Environment,
+    role: RegionRole,
+    base: &Foundation,
+    inputs: ServiceInputs,
+    body: &mut Fragment,
+) -> Result<service::Service, Error> {
+    use cfn::Expr;
+    use cfn::iam::Statement;
+    let s = &env.config.service;
+    let prefix = format!("/{}/{}", env.config.app, env.suffix);
+    let secret_name = env.namer(role).name(&cfn::naming::DB_SECRET, None);
+    let secret = |field: &str| {
+        Expr::sub(format!(
+            "arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{secret_name}:{field}::"
+        ))
+    };
+    let active_region = Expr::sub(format!(
+        "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{prefix}/shared/active-region"
+    ));
+    let mut environment = vec![
+        (
+            "APP_ENVIRONMENT".to_string(),
+            Expr::from(env.suffix.as_str()),
+        ),
+        ("CONFIG_PREFIX".to_string(), Expr::from(prefix.as_str())),
+        (
+            "SESSIONS_TABLE".to_string(),
+            Expr::from(env.namer(role).name(&cfn::naming::SESSIONS_TABLE, None)),
+        ),
+        (
+            "DATA_BUCKET".to_string(),
+            env.namer(role).expr(&cfn::naming::DATA_BUCKET, None),
+        ),
+        (
+            "DB_NAME".to_string(),
+            Expr::from(env.config.aurora.database_name.as_str()),
+        ),
+    ];
+    if let Some(host) = inputs.db_host {
+        environment.push(("DB_HOST".to_string(), host));
+    }
+    let container = service::Container {
+        image: s.image.clone(),
+        cpu: s.cpu,
+        memory: s.memory,
+        port: s.port,
+        health_path: s.health_path.clone(),
+        environment,
+        secrets: vec![
+            ("DB_USERNAME".to_string(), secret("username")),
+            ("DB_PASSWORD".to_string(), secret("password")),
+            ("ACTIVE_REGION".to_string(), active_region.clone()),
+        ],
+    };
+    let desired = match role {
+        RegionRole::Primary => s.primary_desired_count,
+        RegionRole::Secondary => s.secondary_desired_count,
+    };
+    let execution_statements = vec![
+        Statement::allow(
+            ["secretsmanager:GetSecretValue"],
+            [Expr::sub(format!(
+                "arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{secret_name}-*"
+            ))],
+        ),
+        Statement::allow(["ssm:GetParameters"], [active_region]),
+        Statement::allow(["kms:Decrypt"], [base.key.arn()]),
+    ];
+    let (f, svc) = service::build(
+        &service::ServiceProps {
+            namer: env.namer(role),
+            container,
+            desired_count: desired,
+            min_count: desired,
+            max_count: s.max_count,
+            cpu_target_percent: s.cpu_target_percent,
+            requests_per_target: s.requests_per_target,
+            certificate_arn: inputs.certificate_arn,
+            tls_policy: s.tls_policy.clone(),
+            key_arn: base.key.arn(),
+            log_retention_days: env.config.network.flow_log_retention_days,
+            task_statements: inputs.task_statements,
+            execution_statements,
+        },
+        &base.network,
+    )?;
+    body.merge(f)?;
+    Ok(svc)
+}
+
+/// The zone of the environment: `<suffix>.<parent_domain>`.
+pub fn zone_name(env: &Environment) -> String {
+    format!("{}.{}", env.suffix, env.config.dns.parent_domain)
+}
+
 /// Makes the template of the `role` stack from `body`: description, the standard tags on every
 /// taggable resource, and a check that every reference resolves.
 pub fn finish(env: &Environment, role: RegionRole, body: Fragment) -> Result<Template, Error> {

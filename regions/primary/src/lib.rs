@@ -18,6 +18,12 @@ pub mod wiring {
     pub const SECONDARY_KEY_ARN: &str = "SecondaryKeyArn";
     /// Output: the primary VPC, which the secondary peers with.
     pub const VPC_ID: &str = "VpcId";
+    /// Parameter: the secondary load balancer's DNS name (primary-link phase).
+    pub const SECONDARY_LB_DNS: &str = "SecondaryLoadBalancerDnsName";
+    /// Parameter: the secondary load balancer's hosted zone (primary-link phase).
+    pub const SECONDARY_LB_ZONE: &str = "SecondaryLoadBalancerHostedZoneId";
+    /// Output: the public hosted zone, where the secondary validates its certificate.
+    pub const HOSTED_ZONE_ID: &str = "HostedZoneId";
     /// Output: the Aurora global cluster, which the secondary cluster joins.
     pub const GLOBAL_CLUSTER_ID: &str = "AuroraGlobalClusterIdentifier";
 }
@@ -218,5 +224,106 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         )?)?;
     }
 
+    #[cfg(feature = "dns")]
+    let zone = {
+        let (f, zone) = dns::zone(&dns::ZoneProps {
+            zone_name: foundation::zone_name(env),
+            comment: format!("Trading DR, environment {}", env.suffix),
+        })?;
+        body.merge(f)?;
+        zone
+    };
+
+    #[cfg(feature = "service")]
+    let app = {
+        let zone_name = foundation::zone_name(env);
+        let (f, certificate) = dns::certificate("primary", &zone_name, zone.reference())?;
+        body.merge(f)?;
+        let mut task_statements = vec![parameters_read(env)];
+        #[cfg(feature = "sessions")]
+        task_statements.extend(sessions.grant_read_write());
+        #[cfg(feature = "storage")]
+        task_statements.extend(buckets.grant_data_read_write());
+        #[cfg(feature = "aurora")]
+        task_statements.extend(database.grant_connect("app"));
+        let app = foundation::service(
+            env,
+            ROLE,
+            &base,
+            foundation::ServiceInputs {
+                #[cfg(feature = "aurora")]
+                db_host: Some(database.writer_endpoint()),
+                #[cfg(not(feature = "aurora"))]
+                db_host: None,
+                certificate_arn: certificate.reference(),
+                task_statements,
+            },
+            &mut body,
+        )?;
+        body.merge(dns::regional_record(
+            "primary",
+            &zone_name,
+            zone.reference(),
+            app.dns_name(),
+            app.hosted_zone_id(),
+        )?)?;
+        let secondary_dns = body.parameter(
+            LogicalId::new(wiring::SECONDARY_LB_DNS)?,
+            Parameter::string(
+                "The secondary load balancer, from the secondary stack's outputs; empty until the primary-link phase",
+            )
+            .default_value(""),
+        )?;
+        let secondary_zone = body.parameter(
+            LogicalId::new(wiring::SECONDARY_LB_ZONE)?,
+            Parameter::string(
+                "The secondary load balancer's hosted zone; empty until the primary-link phase",
+            )
+            .default_value(""),
+        )?;
+        let serving = body.condition(
+            LogicalId::new("SecondaryServing")?,
+            !Expr::equals(secondary_dns.clone(), ""),
+        )?;
+        let d = &env.config.dns;
+        body.merge(dns::failover(&dns::FailoverProps {
+            namer: env.namer(ROLE),
+            zone_name,
+            zone_id: zone.reference(),
+            primary_target: (app.dns_name(), app.hosted_zone_id()),
+            health_path: env.config.service.health_path.clone(),
+            checking: dns::Checking {
+                interval_seconds: d.health_check_interval_seconds,
+                failure_threshold: d.health_check_failure_threshold,
+            },
+            secondary: dns::SecondaryTarget {
+                condition: serving,
+                target: (secondary_dns, secondary_zone),
+                region: env.region(RegionRole::Secondary).name.clone(),
+                switch_alarm: env
+                    .namer(RegionRole::Secondary)
+                    .name(&cfn::naming::SWITCH_ALARM, None),
+            },
+        })?)?;
+        app
+    };
+
     foundation::finish(env, ROLE, body)
+}
+
+/// Lets the application read its configuration parameters (`/<app>/<suffix>/…`).
+#[cfg(feature = "service")]
+fn parameters_read(env: &Environment) -> cfn::iam::Statement {
+    let path = format!(
+        "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/{}/{}",
+        env.config.app, env.suffix
+    );
+    cfn::iam::Statement::allow(
+        [
+            "ssm:GetParameter",
+            "ssm:GetParameters",
+            "ssm:GetParametersByPath",
+        ],
+        [Expr::sub(path.clone()), Expr::sub(format!("{path}/*"))],
+    )
 }

@@ -11,6 +11,12 @@ use environment::{Environment, RegionRole};
 pub mod wiring {
     /// Parameter: the primary VPC to peer with.
     pub const PRIMARY_VPC_ID: &str = "PrimaryVpcId";
+    /// Parameter: the public hosted zone, where the certificate is validated.
+    pub const HOSTED_ZONE_ID: &str = "HostedZoneId";
+    /// Output: the load balancer's DNS name, for the SECONDARY record.
+    pub const LB_DNS: &str = "LoadBalancerDnsName";
+    /// Output: the load balancer's hosted zone, for the SECONDARY record.
+    pub const LB_ZONE: &str = "LoadBalancerHostedZoneId";
     /// Parameter: the Aurora global cluster to join.
     pub const GLOBAL_CLUSTER_ID: &str = "AuroraGlobalClusterIdentifier";
     /// Output: the peering connection, which the primary routes through.
@@ -166,5 +172,76 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         body.merge(configuration::target_side(&replication)?)?;
     }
 
+    #[cfg(feature = "service")]
+    let app = {
+        use cfn::{Expr, LogicalId, Parameter};
+        let zone_name = foundation::zone_name(env);
+        let zone_id = body.parameter(
+            LogicalId::new(wiring::HOSTED_ZONE_ID)?,
+            Parameter::string("The public hosted zone, from the primary stack's outputs")
+                .pattern("^Z[A-Z0-9]+$"),
+        )?;
+        let (f, certificate) = dns::certificate("secondary", &zone_name, zone_id.clone())?;
+        body.merge(f)?;
+        let mut task_statements = vec![parameters_read(env)];
+        // The sessions replica in this region, made by the primary stack's global table.
+        #[cfg(feature = "sessions")]
+        task_statements.extend(sessions::table_grants(
+            Expr::sub(format!(
+                "arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{}",
+                env.namer(ROLE).name(&cfn::naming::SESSIONS_TABLE, None)
+            )),
+            base.key.arn(),
+        ));
+        #[cfg(feature = "storage")]
+        task_statements.extend(buckets.grant_data_read_write());
+        #[cfg(feature = "aurora")]
+        task_statements.extend(database.grant_connect("app"));
+        let app = foundation::service(
+            env,
+            ROLE,
+            &base,
+            foundation::ServiceInputs {
+                #[cfg(feature = "aurora")]
+                db_host: Some(database.writer_endpoint()),
+                #[cfg(not(feature = "aurora"))]
+                db_host: None,
+                certificate_arn: certificate.reference(),
+                task_statements,
+            },
+            &mut body,
+        )?;
+        body.merge(dns::regional_record(
+            "secondary",
+            &zone_name,
+            zone_id,
+            app.dns_name(),
+            app.hosted_zone_id(),
+        )?)?;
+        let (f, _) = dns::switch_alarm(&env.namer(ROLE))?;
+        body.merge(f)?;
+        app
+    };
+
     foundation::finish(env, ROLE, body)
+}
+
+/// Lets the application read its configuration parameters (`/<app>/<suffix>/…`).
+#[cfg(feature = "service")]
+fn parameters_read(env: &Environment) -> cfn::iam::Statement {
+    let path = format!(
+        "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/{}/{}",
+        env.config.app, env.suffix
+    );
+    cfn::iam::Statement::allow(
+        [
+            "ssm:GetParameter",
+            "ssm:GetParameters",
+            "ssm:GetParametersByPath",
+        ],
+        [
+            cfn::Expr::sub(path.clone()),
+            cfn::Expr::sub(format!("{path}/*")),
+        ],
+    )
 }

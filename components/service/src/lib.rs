@@ -1,0 +1,551 @@
+//! The trading application on Fargate in one region: an ECS cluster with Container Insights,
+//! one task definition made by [`task_definition`] for both regions (identical apart from
+//! region-specific references), a service in the private subnets with target-tracking auto
+//! scaling (CPU and requests per target), and an internet-facing Application Load Balancer in the
+//! public subnets with access logs, an HTTPS listener (TLS 1.2+) and HTTP redirected to HTTPS.
+//! Security groups are chained: load balancer → tasks (→ database, in the aurora component).
+//!
+//! The task role gets exactly the statements the data tier's typed grants give it; the execution
+//! role may read only the secret and parameters injected into the container.
+
+use cfn::aws::{applicationautoscaling, ec2, ecs, elasticloadbalancingv2 as elb, iam, logs, s3};
+use cfn::iam::{Statement, assume_role_by, policy};
+use cfn::naming::{self, Namer};
+use cfn::{Error, Expr, Fragment, Handle, LogicalId};
+use network::Network;
+
+/// What the container runs, identical in both regions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Container {
+    /// The image. Default: a placeholder web server; set the application's image.
+    pub image: String,
+    /// Task CPU units (256 … 16384). Default: 512.
+    pub cpu: u32,
+    /// Task memory in MiB, valid for the CPU. Default: 1024.
+    pub memory: u32,
+    /// The port the container serves HTTP on. Default: 80.
+    pub port: u16,
+    /// The deep health path the load balancer and the container health check probe. Default: `/`.
+    pub health_path: String,
+    /// Plain environment variables (names identical in both regions; values may be
+    /// region-specific references).
+    pub environment: Vec<(String, Expr)>,
+    /// Secrets injected from Secrets Manager or SSM: variable name → `valueFrom` ARN.
+    pub secrets: Vec<(String, Expr)>,
+}
+
+/// Properties of the region's service.
+#[derive(Clone, Debug)]
+pub struct ServiceProps {
+    /// Names the cluster, service, load balancer, target group, roles and log group.
+    pub namer: Namer,
+    /// What runs.
+    pub container: Container,
+    /// Tasks to run: full capacity in the primary, the warm minimum (≥ 1) in the secondary.
+    pub desired_count: u32,
+    /// Auto scaling floor. Default: the desired count.
+    pub min_count: u32,
+    /// Auto scaling ceiling.
+    pub max_count: u32,
+    /// Target average CPU utilisation, percent. Default: 60.
+    pub cpu_target_percent: u32,
+    /// Target requests per task per minute. Default: 1000.
+    pub requests_per_target: u32,
+    /// ARN of the HTTPS listener's certificate.
+    pub certificate_arn: Expr,
+    /// The TLS policy of the HTTPS listener (TLS 1.2 or newer). Default:
+    /// `ELBSecurityPolicy-TLS13-1-2-2021-06`.
+    pub tls_policy: String,
+    /// ARN of the region's key (log group).
+    pub key_arn: Expr,
+    /// Days container logs are kept.
+    pub log_retention_days: u32,
+    /// What the task role may do (grants from the data tier).
+    pub task_statements: Vec<Statement>,
+    /// What the execution role may read besides pulling images and writing logs (the injected
+    /// secrets and parameters, with their keys).
+    pub execution_statements: Vec<Statement>,
+}
+
+/// The region's service, for DNS, canaries and the runbooks.
+#[derive(Clone, Debug)]
+pub struct Service {
+    /// The load balancer.
+    pub load_balancer: Handle<elb::LoadBalancer>,
+    /// The ECS cluster.
+    pub cluster: Handle<ecs::Cluster>,
+    /// The ECS service.
+    pub service: Handle<ecs::Service>,
+}
+
+impl Service {
+    /// The load balancer's DNS name.
+    pub fn dns_name(&self) -> Expr {
+        self.load_balancer.attr_dns_name()
+    }
+
+    /// The load balancer's hosted zone, for alias records.
+    pub fn hosted_zone_id(&self) -> Expr {
+        self.load_balancer.attr_canonical_hosted_zone_id()
+    }
+}
+
+/// The ELB account that writes access logs in `region`.
+fn elb_account(region: &str) -> &'static str {
+    match region {
+        "us-east-2" => "033677994240",
+        "us-west-2" => "797873946194",
+        _ => "127311923021",
+    }
+}
+
+fn id(s: &str) -> Result<LogicalId, Error> {
+    LogicalId::new(s)
+}
+
+/// The task definition both regions run. Only the references passed in (roles, log group,
+/// region, environment values) differ between regions.
+pub fn task_definition(
+    namer: &Namer,
+    c: &Container,
+    execution_role: Expr,
+    task_role: Expr,
+    log_group: Expr,
+) -> ecs::TaskDefinition {
+    let kv = |pairs: &[(String, Expr)], value_key: &str| -> Vec<Expr> {
+        pairs
+            .iter()
+            .map(|(k, v)| Expr::map([("Name", Expr::from(k.as_str())), (value_key, v.clone())]))
+            .collect()
+    };
+    ecs::TaskDefinition::new()
+        .family(namer.name(&naming::TASK_FAMILY, None))
+        .network_mode("awsvpc")
+        .requires_compatibilities(vec!["FARGATE"])
+        .cpu(c.cpu.to_string())
+        .memory(c.memory.to_string())
+        .execution_role_arn(execution_role)
+        .task_role_arn(task_role)
+        .runtime_platform(
+            ecs::task_definition::RuntimePlatform::new()
+                .operating_system_family("LINUX")
+                .cpu_architecture("X86_64"),
+        )
+        .container_definitions(vec![
+            ecs::task_definition::ContainerDefinition::new()
+                .name("app")
+                .image(c.image.as_str())
+                .essential(true)
+                .port_mappings(vec![
+                    ecs::task_definition::PortMapping::new()
+                        .container_port(c.port)
+                        .protocol("tcp"),
+                ])
+                .environment(kv(&c.environment, "Value"))
+                .secrets(kv(&c.secrets, "ValueFrom"))
+                .health_check(
+                    ecs::task_definition::HealthCheck::new()
+                        .command(vec![
+                            "CMD-SHELL".to_string(),
+                            format!(
+                                "wget -q -O /dev/null http://localhost:{}{} || exit 1",
+                                c.port, c.health_path
+                            ),
+                        ])
+                        .interval(15)
+                        .timeout(5)
+                        .retries(3)
+                        .start_period(30),
+                )
+                .log_configuration(
+                    ecs::task_definition::LogConfiguration::new()
+                        .log_driver("awslogs")
+                        .options(Expr::map([
+                            ("awslogs-group", log_group),
+                            ("awslogs-region", Expr::pseudo(cfn::Pseudo::Region)),
+                            ("awslogs-stream-prefix", Expr::from("app")),
+                        ])),
+                ),
+        ])
+}
+
+/// Builds the region's service.
+pub fn build(props: &ServiceProps, network: &Network) -> Result<(Fragment, Service), Error> {
+    let n = &props.namer;
+    let c = &props.container;
+    let mut f = Fragment::new();
+
+    // Load balancer access logs: ELB writes them with SSE-S3 only, so this bucket alone is not
+    // encrypted with the region's key.
+    let logs_bucket_id = id("AlbLogsBucket")?;
+    let logs_bucket = f.add(
+        logs_bucket_id.clone(),
+        s3::Bucket::new()
+            .bucket_name(n.expr(&naming::ALB_LOGS_BUCKET, None))
+            .versioning_configuration(s3::bucket::VersioningConfiguration::new().status("Enabled"))
+            .bucket_encryption(
+                s3::bucket::BucketEncryption::new().server_side_encryption_configuration(vec![
+                    s3::bucket::ServerSideEncryptionRule::new().server_side_encryption_by_default(
+                        s3::bucket::ServerSideEncryptionByDefault::new().sse_algorithm("AES256"),
+                    ),
+                ]),
+            )
+            .public_access_block_configuration(
+                s3::bucket::PublicAccessBlockConfiguration::new()
+                    .block_public_acls(true)
+                    .block_public_policy(true)
+                    .ignore_public_acls(true)
+                    .restrict_public_buckets(true),
+            )
+            .lifecycle_configuration(s3::bucket::LifecycleConfiguration::new().rules(vec![
+                s3::bucket::Rule::new()
+                    .id("expire-access-logs")
+                    .status("Enabled")
+                    .expiration_in_days(props.log_retention_days)
+                    .noncurrent_version_expiration(
+                        s3::bucket::NoncurrentVersionExpiration::new().noncurrent_days(1),
+                    ),
+            ])),
+    )?;
+    f.suppress(
+        &logs_bucket_id,
+        "encrypted-with-cmk",
+        "Elastic Load Balancing delivers access logs to SSE-S3 buckets only",
+    );
+    f.suppress(
+        &logs_bucket_id,
+        "replicated",
+        "access logs stay in the region whose load balancer wrote them",
+    );
+    let logs_objects = Expr::sub("${AlbLogsBucket.Arn}/alb/AWSLogs/${AWS::AccountId}/*");
+    f.add(
+        id("AlbLogsBucketPolicy")?,
+        s3::BucketPolicy::new()
+            .bucket(logs_bucket.reference())
+            .policy_document(policy([
+                Statement::allow(["s3:PutObject"], [logs_objects])
+                    .sid("ElbWritesAccessLogs")
+                    .aws_principal(Expr::sub(format!(
+                        "arn:${{AWS::Partition}}:iam::{}:root",
+                        elb_account(n.region())
+                    ))),
+                Statement::deny(
+                    ["s3:*"],
+                    [logs_bucket.attr_arn(), Expr::sub("${AlbLogsBucket.Arn}/*")],
+                )
+                .sid("DenyInsecureTransport")
+                .anyone()
+                .condition("Bool", "aws:SecureTransport", "false"),
+            ])),
+    )?;
+
+    // Security groups: anyone → load balancer on 80/443; load balancer → tasks on the port.
+    let alb_sg = f.add(
+        id("AlbSecurityGroup")?,
+        ec2::SecurityGroup::new()
+            .group_name(n.name(&naming::ALB_SG, None))
+            .group_description("Load balancer: HTTPS and the HTTP redirect from the internet")
+            .vpc_id(network.vpc_id())
+            .security_group_ingress(vec![
+                ec2::security_group::Ingress::new()
+                    .ip_protocol("tcp")
+                    .from_port(443)
+                    .to_port(443)
+                    .cidr_ip("0.0.0.0/0")
+                    .description("HTTPS"),
+                ec2::security_group::Ingress::new()
+                    .ip_protocol("tcp")
+                    .from_port(80)
+                    .to_port(80)
+                    .cidr_ip("0.0.0.0/0")
+                    .description("HTTP, redirected to HTTPS"),
+            ])
+            .security_group_egress(vec![
+                ec2::security_group::Egress::new()
+                    .ip_protocol("tcp")
+                    .from_port(c.port)
+                    .to_port(c.port)
+                    .destination_security_group_id(network.app_security_group.attr_group_id())
+                    .description("To the tasks"),
+            ]),
+    )?;
+    f.add(
+        id("AppIngressFromAlb")?,
+        ec2::SecurityGroupIngress::new()
+            .group_id(network.app_security_group.attr_group_id())
+            .ip_protocol("tcp")
+            .from_port(c.port)
+            .to_port(c.port)
+            .source_security_group_id(alb_sg.attr_group_id())
+            .description("From the load balancer"),
+    )?;
+
+    let alb = f.add(
+        id("LoadBalancer")?,
+        elb::LoadBalancer::new()
+            .name(n.name(&naming::ALB, None))
+            .type_("application")
+            .scheme("internet-facing")
+            .subnets(Network::ids(&network.public_subnets))
+            .security_groups(vec![alb_sg.attr_group_id()])
+            .load_balancer_attributes(
+                [
+                    ("access_logs.s3.enabled", Expr::from("true")),
+                    ("access_logs.s3.bucket", logs_bucket.reference()),
+                    ("access_logs.s3.prefix", Expr::from("alb")),
+                    (
+                        "routing.http.drop_invalid_header_fields.enabled",
+                        Expr::from("true"),
+                    ),
+                    ("deletion_protection.enabled", Expr::from("false")),
+                ]
+                .into_iter()
+                .map(|(k, v)| {
+                    elb::load_balancer::LoadBalancerAttribute::new()
+                        .key(k)
+                        .value(v)
+                })
+                .collect::<Vec<_>>(),
+            ),
+    )?;
+    let target_group = f.add(
+        id("TargetGroup")?,
+        elb::TargetGroup::new()
+            .name(n.name(&naming::TARGET_GROUP, None))
+            .vpc_id(network.vpc_id())
+            .target_type("ip")
+            .protocol("HTTP")
+            .port(c.port)
+            .health_check_enabled(true)
+            .health_check_path(c.health_path.as_str())
+            .health_check_interval_seconds(10)
+            .health_check_timeout_seconds(5)
+            .healthy_threshold_count(2)
+            .unhealthy_threshold_count(2)
+            .matcher(elb::target_group::Matcher::new().http_code("200"))
+            .target_group_attributes(vec![
+                elb::target_group::TargetGroupAttribute::new()
+                    .key("deregistration_delay.timeout_seconds")
+                    .value("30"),
+            ]),
+    )?;
+    let https = f.add(
+        id("HttpsListener")?,
+        elb::Listener::new()
+            .load_balancer_arn(alb.reference())
+            .port(443)
+            .protocol("HTTPS")
+            .ssl_policy(props.tls_policy.as_str())
+            .certificates(vec![
+                elb::listener::Certificate::new().certificate_arn(props.certificate_arn.clone()),
+            ])
+            .default_actions(vec![
+                elb::listener::Action::new()
+                    .type_("forward")
+                    .target_group_arn(target_group.reference()),
+            ]),
+    )?;
+    f.add(
+        id("HttpListener")?,
+        elb::Listener::new()
+            .load_balancer_arn(alb.reference())
+            .port(80)
+            .protocol("HTTP")
+            .default_actions(vec![
+                elb::listener::Action::new()
+                    .type_("redirect")
+                    .redirect_config(
+                        elb::listener::RedirectConfig::new()
+                            .protocol("HTTPS")
+                            .port("443")
+                            .status_code("HTTP_301"),
+                    ),
+            ]),
+    )?;
+
+    let log_group = f.add(
+        id("AppLogGroup")?,
+        logs::LogGroup::new()
+            .log_group_name(n.name(&naming::APP_LOGS, None))
+            .kms_key_id(props.key_arn.clone())
+            .retention_in_days(props.log_retention_days),
+    )?;
+    let mut execution_statements = vec![
+        Statement::allow(
+            [
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:BatchGetImage",
+                "ecr:GetDownloadUrlForLayer",
+            ],
+            [Expr::sub(
+                "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*",
+            )],
+        ),
+        Statement::allow(["ecr:GetAuthorizationToken"], [Expr::from("*")]),
+        Statement::allow(
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [Expr::sub("${AppLogGroup.Arn}:*")],
+        ),
+    ];
+    execution_statements.extend(props.execution_statements.iter().cloned());
+    let execution_role = f.add(
+        id("TaskExecutionRole")?,
+        iam::Role::new()
+            .role_name(n.name(&naming::TASK_ROLE, Some("execution")))
+            .description("Lets ECS pull the image, write logs and inject secrets")
+            .assume_role_policy_document(assume_role_by("ecs-tasks.amazonaws.com"))
+            .policies(vec![
+                iam::role::Policy::new()
+                    .policy_name("start-tasks")
+                    .policy_document(policy(execution_statements)),
+            ]),
+    )?;
+    let mut task_role = iam::Role::new()
+        .role_name(n.name(&naming::TASK_ROLE, Some("task")))
+        .description("What the application may do: its table, bucket, parameters, database")
+        .assume_role_policy_document(assume_role_by("ecs-tasks.amazonaws.com"));
+    if !props.task_statements.is_empty() {
+        task_role = task_role.policies(vec![
+            iam::role::Policy::new()
+                .policy_name("application")
+                .policy_document(policy(props.task_statements.clone())),
+        ]);
+    }
+    let task_role = f.add(id("TaskRole")?, task_role)?;
+    let task = f.add(
+        id("TaskDefinition")?,
+        task_definition(
+            n,
+            c,
+            execution_role.attr_arn(),
+            task_role.attr_arn(),
+            log_group.reference(),
+        ),
+    )?;
+
+    let cluster = f.add(
+        id("Cluster")?,
+        ecs::Cluster::new()
+            .cluster_name(n.name(&naming::ECS_CLUSTER, None))
+            .cluster_settings(vec![
+                ecs::cluster::ClusterSettings::new()
+                    .name("containerInsights")
+                    .value("enabled"),
+            ]),
+    )?;
+    let service_id = id("Service")?;
+    let service = f.add(
+        service_id.clone(),
+        ecs::Service::new()
+            .service_name(n.name(&naming::ECS_SERVICE, None))
+            .cluster(cluster.reference())
+            .launch_type("FARGATE")
+            .task_definition(task.reference())
+            .desired_count(props.desired_count)
+            .health_check_grace_period_seconds(60)
+            .propagate_tags("SERVICE")
+            .enable_execute_command(false)
+            .deployment_configuration(
+                ecs::service::DeploymentConfiguration::new()
+                    .minimum_healthy_percent(100)
+                    .maximum_percent(200)
+                    .deployment_circuit_breaker(
+                        ecs::service::DeploymentCircuitBreaker::new()
+                            .enable(true)
+                            .rollback(true),
+                    ),
+            )
+            .network_configuration(
+                ecs::service::NetworkConfiguration::new().awsvpc_configuration(
+                    ecs::service::AwsVpcConfiguration::new()
+                        .assign_public_ip("DISABLED")
+                        .subnets(Network::ids(&network.private_subnets))
+                        .security_groups(vec![network.app_security_group.attr_group_id()]),
+                ),
+            )
+            .load_balancers(vec![
+                ecs::service::LoadBalancer::new()
+                    .container_name("app")
+                    .container_port(c.port)
+                    .target_group_arn(target_group.reference()),
+            ]),
+    )?;
+    // The target group serves the load balancer only once the listener exists.
+    f.depends_on(&service_id, https.id());
+
+    let scalable_id = id("ServiceScalableTarget")?;
+    let scalable = f.add(
+        scalable_id,
+        applicationautoscaling::ScalableTarget::new()
+            .service_namespace("ecs")
+            .scalable_dimension("ecs:service:DesiredCount")
+            .resource_id(Expr::sub("service/${Cluster}/${Service.Name}"))
+            .min_capacity(props.min_count)
+            .max_capacity(props.max_count),
+    )?;
+    for (logical, metric, target, label) in [
+        (
+            "CpuScalingPolicy",
+            "ECSServiceAverageCPUUtilization",
+            props.cpu_target_percent,
+            None,
+        ),
+        (
+            "RequestsScalingPolicy",
+            "ALBRequestCountPerTarget",
+            props.requests_per_target,
+            Some(Expr::sub(
+                "${LoadBalancer.LoadBalancerFullName}/${TargetGroup.TargetGroupFullName}",
+            )),
+        ),
+    ] {
+        let mut spec = applicationautoscaling::scaling_policy::PredefinedMetricSpecification::new()
+            .predefined_metric_type(metric);
+        if let Some(label) = label {
+            spec = spec.resource_label(label);
+        }
+        f.add(
+            id(logical)?,
+            applicationautoscaling::ScalingPolicy::new()
+                .policy_name(n.name(&naming::SCALING_POLICY, Some(&logical.to_lowercase()[..3])))
+                .policy_type("TargetTrackingScaling")
+                .scaling_target_id(scalable.reference())
+                .target_tracking_scaling_policy_configuration(
+                    applicationautoscaling::scaling_policy::TargetTrackingScalingPolicyConfiguration::new()
+                        .target_value(f64::from(target))
+                        .scale_in_cooldown(120)
+                        .scale_out_cooldown(30)
+                        .predefined_metric_specification(spec),
+                ),
+        )?;
+    }
+
+    f.output(
+        id("LoadBalancerDnsName")?,
+        "The region's load balancer",
+        alb.attr_dns_name(),
+    )?;
+    f.output(
+        id("LoadBalancerHostedZoneId")?,
+        "The load balancer's hosted zone, for alias records",
+        alb.attr_canonical_hosted_zone_id(),
+    )?;
+    f.output(
+        id("EcsClusterName")?,
+        "The ECS cluster",
+        cluster.reference(),
+    )?;
+    f.output(
+        id("EcsServiceName")?,
+        "The ECS service",
+        service.attr_name(),
+    )?;
+    Ok((
+        f,
+        Service {
+            load_balancer: alb,
+            cluster,
+            service,
+        },
+    ))
+}
