@@ -120,6 +120,18 @@ rules! {
     HEALTH_CHECK = "health", 9, Regional, 255, "Route 53 health check Name tags";
     /// The data-plane traffic switch alarm in the recovery region.
     SWITCH_ALARM = "failover-active", 0, Regional, 255, "CloudWatch alarm names";
+    /// The application event bus (the same name in both regions) and the global endpoint.
+    EVENT_BUS = "trading-events", 0, Regional, 64, "EventBridge bus and endpoint names";
+    /// The event archive.
+    EVENT_ARCHIVE = "trading-events-archive", 0, Regional, 48, "EventBridge archive names";
+    /// The log group that keeps application events.
+    EVENT_LOGS = "/trading/events", 0, Regional, 512, "CloudWatch Logs log group names";
+    /// The Logs resource policy that lets EventBridge write there.
+    EVENT_LOGS_POLICY = "trading-events-to-logs", 0, Regional, 255, "Logs resource policy names";
+    /// The rule that logs application events.
+    EVENT_RULE = "app-events", 0, Regional, 64, "EventBridge rule names";
+    /// The role the global endpoint replicates with.
+    EVENT_ENDPOINT_ROLE = "events-endpoint", 0, Account, 64, "IAM role names";
     /// The regional Application Load Balancer.
     ALB = "alb", 0, Regional, 32, "Application Load Balancer names";
     /// The regional target group.

@@ -83,6 +83,8 @@ pub struct Standard {
     pub db_secret_name: Option<String>,
     /// The sessions table (`region/sessions/table`).
     pub sessions_table: Option<String>,
+    /// The application event bus (`region/events/bus`).
+    pub event_bus: Option<Expr>,
     /// This region's data bucket (`region/buckets/data`).
     pub data_bucket: Option<Expr>,
     /// This region's configuration bucket (`region/buckets/config`).
@@ -104,7 +106,7 @@ impl Standard {
                 "Feature flag, replicated from the primary",
             ));
         }
-        let regional: [(&str, Option<Expr>, &str); 6] = [
+        let regional: [(&str, Option<Expr>, &str); 7] = [
             (
                 "db/writer-endpoint",
                 self.db_writer_endpoint.clone(),
@@ -124,6 +126,11 @@ impl Standard {
                 "sessions/table",
                 self.sessions_table.as_deref().map(Expr::from),
                 "The sessions table (a global table: the same name in both regions)",
+            ),
+            (
+                "events/bus",
+                self.event_bus.clone(),
+                "The application event bus (same name in both regions)",
             ),
             (
                 "buckets/data",

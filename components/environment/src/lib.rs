@@ -66,6 +66,8 @@ pub struct Config {
     pub aurora: Aurora,
     /// AWS Backup settings.
     pub backup: Backup,
+    /// Application events.
+    pub events: Events,
     /// DNS settings.
     pub dns: Dns,
     /// The application service.
@@ -184,6 +186,14 @@ pub struct Backup {
     pub lock_min_retention_days: u32,
     /// With vault lock: the longest retention a recovery point may have. Default: 365.
     pub lock_max_retention_days: u32,
+}
+
+/// Application events.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Events {
+    /// Days the archive keeps events for replay, 1 or more. Default: 30.
+    pub archive_retention_days: u32,
 }
 
 /// DNS settings.

@@ -472,6 +472,12 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
     }
     aurora(&c.aurora, &mut err);
     dns(&c.dns, &mut err);
+    if c.events.archive_retention_days == 0 {
+        err(
+            "events.archive_retention_days",
+            "0 is not allowed: 0 would keep events forever; use 1 or more days".into(),
+        );
+    }
     service(&c.service, &mut err);
     backup(&c.backup, &mut err);
     if !(7..=30).contains(&c.keys.pending_window_days) {

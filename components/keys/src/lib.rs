@@ -9,6 +9,7 @@
 //!     pending_window_days: 7,
 //!     via_services: vec!["rds".into()],
 //!     cloudwatch_logs: true,
+//!     service_principals: vec![],
 //! };
 //! let (fragment, key) = keys::build(&props)?;
 //! assert_eq!(fragment.resources().len(), 2);
@@ -68,6 +69,9 @@ pub struct KeysProps {
     pub via_services: Vec<String>,
     /// Whether CloudWatch Logs may encrypt this account's log groups with the key. Default: false.
     pub cloudwatch_logs: bool,
+    /// Service principals (`events.amazonaws.com`, …) that use the key themselves, for this
+    /// account's resources only. Default: none.
+    pub service_principals: Vec<String>,
 }
 
 /// The key, for components that encrypt with it.
@@ -134,6 +138,29 @@ pub fn build(props: &KeysProps) -> Result<(Fragment, RegionKey), Error> {
         );
     }
 
+    for service in &props.service_principals {
+        statements.push(
+            Statement::allow(
+                ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*"],
+                [Expr::from("*")],
+            )
+            .sid(&format!(
+                "{}UsesTheKeyForThisAccount",
+                service
+                    .split('.')
+                    .next()
+                    .unwrap_or(service)
+                    .replace('-', "")
+            ))
+            .service(service.as_str())
+            .condition(
+                "StringEquals",
+                "aws:SourceAccount",
+                Expr::pseudo(Pseudo::AccountId),
+            ),
+        );
+    }
+
     let mut f = Fragment::new();
     let key = f.add(
         LogicalId::new("RegionKey")?,
@@ -176,6 +203,7 @@ mod tests {
             pending_window_days: 7,
             via_services: vec!["rds".into(), "secretsmanager".into()],
             cloudwatch_logs: true,
+            service_principals: vec![],
         }
     }
 

@@ -8,7 +8,7 @@
 //!
 //! let namer = Namer::new(Suffix::parse("qa").unwrap(), "us-east-1");
 //! let (_, key) = keys::build(&keys::KeysProps {
-//!     namer: namer.clone(), pending_window_days: 7, via_services: vec![], cloudwatch_logs: true,
+//!     namer: namer.clone(), pending_window_days: 7, via_services: vec![], cloudwatch_logs: true, service_principals: vec![],
 //! })?;
 //! let props = network::NetworkProps::new(
 //!     namer,
@@ -474,6 +474,7 @@ mod tests {
                     pending_window_days: 7,
                     via_services: vec![],
                     cloudwatch_logs: true,
+                    service_principals: vec![],
                 })
                 .unwrap()
                 .1,

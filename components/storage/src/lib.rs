@@ -10,6 +10,7 @@
 //! let namer = Namer::new(Suffix::parse("qa").unwrap(), "us-east-2");
 //! let (_, key) = keys::build(&keys::KeysProps {
 //!     namer: namer.clone(), pending_window_days: 7, via_services: vec!["s3".into()], cloudwatch_logs: false,
+//!     service_principals: vec![],
 //! })?;
 //! let (fragment, buckets) = storage::build(&storage::StorageProps::new(namer, &key))?;
 //! assert_eq!(fragment.resources().len(), 4); // two buckets and their policies

@@ -16,12 +16,14 @@ pub struct Foundation {
 }
 
 /// Builds the key and the network of the region serving `role` into `body`. `via_services`
-/// are the services (`s3`, `rds`, …) through which the stack's resources use the key.
+/// are the services (`s3`, `rds`, …) through which the stack's resources use the key;
+/// `service_principals` the services that use it themselves (`events.amazonaws.com`, …).
 #[allow(unused_variables)]
 pub fn build(
     env: &Environment,
     role: RegionRole,
     via_services: &[&str],
+    service_principals: &[&str],
     body: &mut Fragment,
 ) -> Result<Foundation, Error> {
     let namer = env.namer(role);
@@ -33,6 +35,7 @@ pub fn build(
             pending_window_days: env.config.keys.pending_window_days,
             via_services: via_services.iter().map(|s| s.to_string()).collect(),
             cloudwatch_logs: cfg!(feature = "network"),
+            service_principals: service_principals.iter().map(|s| s.to_string()).collect(),
         })?;
         body.merge(f)?;
         key

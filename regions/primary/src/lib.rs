@@ -44,7 +44,12 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
     .into_iter()
     .flatten()
     .collect();
-    let base = foundation::build(env, ROLE, &via_services, &mut body)?;
+    let service_principals: Vec<&str> =
+        [cfg!(feature = "events").then_some("events.amazonaws.com")]
+            .into_iter()
+            .flatten()
+            .collect();
+    let base = foundation::build(env, ROLE, &via_services, &service_principals, &mut body)?;
 
     // What the primary-link phase brings: the secondary's key, once the secondary exists.
     let secondary_key = if cfg!(any(
@@ -152,6 +157,19 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         database
     };
 
+    #[cfg(feature = "events")]
+    let bus = {
+        let (f, bus) = events::bus(&events::BusProps {
+            namer: env.namer(ROLE),
+            app: env.config.app.clone(),
+            key_arn: base.key.arn(),
+            archive_retention_days: env.config.events.archive_retention_days,
+            log_retention_days: env.config.network.flow_log_retention_days,
+        })?;
+        body.merge(f)?;
+        bus
+    };
+
     #[cfg(feature = "backup")]
     {
         let b = &env.config.backup;
@@ -199,6 +217,10 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
             standard.sessions_table =
                 Some(env.namer(ROLE).name(&cfn::naming::SESSIONS_TABLE, None));
         }
+        #[cfg(feature = "events")]
+        {
+            standard.event_bus = Some(bus.name());
+        }
         #[cfg(feature = "storage")]
         {
             standard.data_bucket = Some(buckets.data.reference());
@@ -235,7 +257,7 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
     };
 
     #[cfg(feature = "service")]
-    let app = {
+    let (app, serving) = {
         let zone_name = foundation::zone_name(env);
         let (f, certificate) = dns::certificate("primary", &zone_name, zone.reference())?;
         body.merge(f)?;
@@ -246,6 +268,8 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         task_statements.extend(buckets.grant_data_read_write());
         #[cfg(feature = "aurora")]
         task_statements.extend(database.grant_connect("app"));
+        #[cfg(feature = "events")]
+        task_statements.extend(bus.grant_put_events());
         let app = foundation::service(
             env,
             ROLE,
@@ -285,6 +309,7 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
             LogicalId::new("SecondaryServing")?,
             !Expr::equals(secondary_dns.clone(), ""),
         )?;
+        let link = serving.clone();
         let d = &env.config.dns;
         body.merge(dns::failover(&dns::FailoverProps {
             namer: env.namer(ROLE),
@@ -297,7 +322,7 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
                 failure_threshold: d.health_check_failure_threshold,
             },
             secondary: dns::SecondaryTarget {
-                condition: serving,
+                condition: link,
                 target: (secondary_dns, secondary_zone),
                 region: env.region(RegionRole::Secondary).name.clone(),
                 switch_alarm: env
@@ -305,8 +330,19 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
                     .name(&cfn::naming::SWITCH_ALARM, None),
             },
         })?)?;
-        app
+        (app, serving)
     };
+
+    // The global endpoint needs the secondary's bus and the primary's health check.
+    #[cfg(all(feature = "events", feature = "service"))]
+    body.merge(events::endpoint(&events::EndpointProps {
+        namer: env.namer(ROLE),
+        condition: serving.clone(),
+        primary_bus: bus.arn(),
+        secondary_bus: events::bus_arn(&env.namer(RegionRole::Secondary)),
+        secondary_region: env.region(RegionRole::Secondary).name.clone(),
+        health_check_id: Expr::reference(&LogicalId::new("PrimaryHealthCheck")?),
+    })?)?;
 
     foundation::finish(env, ROLE, body)
 }

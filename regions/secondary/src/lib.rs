@@ -43,7 +43,12 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
     .into_iter()
     .flatten()
     .collect();
-    let base = foundation::build(env, ROLE, &via_services, &mut body)?;
+    let service_principals: Vec<&str> =
+        [cfg!(feature = "events").then_some("events.amazonaws.com")]
+            .into_iter()
+            .flatten()
+            .collect();
+    let base = foundation::build(env, ROLE, &via_services, &service_principals, &mut body)?;
 
     #[cfg(feature = "peering")]
     {
@@ -101,6 +106,19 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         database
     };
 
+    #[cfg(feature = "events")]
+    let bus = {
+        let (f, bus) = events::bus(&events::BusProps {
+            namer: env.namer(ROLE),
+            app: env.config.app.clone(),
+            key_arn: base.key.arn(),
+            archive_retention_days: env.config.events.archive_retention_days,
+            log_retention_days: env.config.network.flow_log_retention_days,
+        })?;
+        body.merge(f)?;
+        bus
+    };
+
     #[cfg(feature = "backup")]
     {
         let b = &env.config.backup;
@@ -150,6 +168,10 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
             standard.sessions_table =
                 Some(env.namer(ROLE).name(&cfn::naming::SESSIONS_TABLE, None));
         }
+        #[cfg(feature = "events")]
+        {
+            standard.event_bus = Some(bus.name());
+        }
         #[cfg(feature = "storage")]
         {
             standard.data_bucket = Some(buckets.data.reference());
@@ -174,7 +196,7 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
 
     #[cfg(feature = "service")]
     let app = {
-        use cfn::{Expr, LogicalId, Parameter};
+        use cfn::{LogicalId, Parameter};
         let zone_name = foundation::zone_name(env);
         let zone_id = body.parameter(
             LogicalId::new(wiring::HOSTED_ZONE_ID)?,
@@ -187,7 +209,7 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         // The sessions replica in this region, made by the primary stack's global table.
         #[cfg(feature = "sessions")]
         task_statements.extend(sessions::table_grants(
-            Expr::sub(format!(
+            cfn::Expr::sub(format!(
                 "arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{}",
                 env.namer(ROLE).name(&cfn::naming::SESSIONS_TABLE, None)
             )),
@@ -197,6 +219,8 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         task_statements.extend(buckets.grant_data_read_write());
         #[cfg(feature = "aurora")]
         task_statements.extend(database.grant_connect("app"));
+        #[cfg(feature = "events")]
+        task_statements.extend(bus.grant_put_events());
         let app = foundation::service(
             env,
             ROLE,

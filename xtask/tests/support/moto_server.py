@@ -74,7 +74,14 @@
     LoadBalancerFullName, a target group's TargetGroupFullName and a hosted zone's NameServers
     are answered as AWS answers them (the ALB hosted-zone ids are AWS's published ones).
 
-13. Fault injection. On every CreateChangeSet the JSON file named by TRADING_DR_FAULTS is read
+13. An event bus's `Ref`. moto 5.2's AWS::Events::EventBus has no physical id, so a `Ref` to
+    it hands a rule the model object instead of the bus name, and the rule fails. The bus's
+    name is its physical id, as in CloudFormation.
+
+14. An archive's event pattern. CloudFormation takes `EventPattern` as JSON; moto 5.2's
+    AWS::Events::Archive wants it as a string and fails on an object. It is serialised first.
+
+15. Fault injection. On every CreateChangeSet the JSON file named by TRADING_DR_FAULTS is read
    (when it exists); {"reject_change_set": {"<stack name>": "<message>"}} makes CreateChangeSet
    for that stack fail with a ValidationError carrying the message, as CloudFormation does for a
    template it rejects.
@@ -594,6 +601,24 @@ def _zone_attribute(self, attribute_name):
 
 
 route53_models.FakeZone.get_cfn_attribute = _zone_attribute
+
+events_models.EventBus.physical_resource_id = property(lambda self: self.name)
+
+_create_archive = events_models.Archive.create_from_cloudformation_json.__func__
+
+
+def _create_archive_with_pattern_text(
+    cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+):
+    properties = cloudformation_json.get("Properties", {})
+    if isinstance(properties.get("EventPattern"), dict):
+        properties["EventPattern"] = json.dumps(properties["EventPattern"])
+    return _create_archive(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    )
+
+
+events_models.Archive.create_from_cloudformation_json = classmethod(_create_archive_with_pattern_text)
 
 _create_change_set = models.CloudFormationBackend.create_change_set
 
