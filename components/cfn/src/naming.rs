@@ -132,6 +132,14 @@ rules! {
     EVENT_RULE = "app-events", 0, Regional, 64, "EventBridge rule names";
     /// The role the global endpoint replicates with.
     EVENT_ENDPOINT_ROLE = "events-endpoint", 0, Account, 64, "IAM role names";
+    /// The alert topic.
+    ALERT_TOPIC = "trading-alerts", 0, Regional, 256, "SNS topic names";
+    /// The canaries' artifacts bucket.
+    CANARY_BUCKET = "canary-artifacts", 0, Global, 63, "S3 bucket names";
+    /// The canaries' role.
+    CANARY_ROLE = "canary", 0, Account, 64, "IAM role names";
+    /// Alarms (`alarm-canary-success-<suffix>`, `alarm-primary-failure-<suffix>`, …).
+    CANARY_ALARM = "alarm", 24, Regional, 255, "CloudWatch alarm names";
     /// The regional Application Load Balancer.
     ALB = "alb", 0, Regional, 32, "Application Load Balancer names";
     /// The regional target group.

@@ -68,6 +68,8 @@ pub struct Config {
     pub backup: Backup,
     /// Application events.
     pub events: Events,
+    /// Canaries, alarms and notifications.
+    pub monitoring: Monitoring,
     /// DNS settings.
     pub dns: Dns,
     /// The application service.
@@ -186,6 +188,28 @@ pub struct Backup {
     pub lock_min_retention_days: u32,
     /// With vault lock: the longest retention a recovery point may have. Default: 365.
     pub lock_max_retention_days: u32,
+}
+
+/// Canaries, alarms and notifications.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// E-mail addresses subscribed to the alert topic in both regions. Default: none.
+    pub emails: Vec<String>,
+    /// The Synthetics runtime: `syn-nodejs-puppeteer-<major>.<minor>`, a version AWS supports
+    /// (9.0 or later; 7.0 and older are deprecated). Default: `syn-nodejs-puppeteer-13.1`.
+    pub runtime: String,
+    /// How often canaries run: `rate(N minute(s))`. Default: `rate(1 minute)`.
+    pub schedule: String,
+    /// Text the health response must contain. Default: empty (any non-empty body).
+    pub expected_body: String,
+    /// Alarm below this canary success percent, 1 to 100. Default: 90.
+    pub success_threshold_percent: u32,
+    /// Alarm above this canary duration in milliseconds. Default: 5000.
+    pub duration_threshold_ms: u32,
+    /// Aurora global replication lag, in milliseconds, that counts as a primary failure signal
+    /// (with the outside-in canary). Default: 60000.
+    pub replication_lag_threshold_ms: u32,
 }
 
 /// Application events.

@@ -472,6 +472,7 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
     }
     aurora(&c.aurora, &mut err);
     dns(&c.dns, &mut err);
+    monitoring(&c.monitoring, &mut err);
     if c.events.archive_retention_days == 0 {
         err(
             "events.archive_retention_days",
@@ -787,6 +788,65 @@ fn service(s: &crate::Service, err: &mut dyn FnMut(&str, String)) {
                 s.tls_policy,
                 TLS_POLICIES.join(", ")
             ),
+        );
+    }
+}
+
+fn monitoring(m: &crate::Monitoring, err: &mut dyn FnMut(&str, String)) {
+    let major = m
+        .runtime
+        .strip_prefix("syn-nodejs-puppeteer-")
+        .and_then(|v| v.split_once('.'))
+        .and_then(|(major, minor)| minor.parse::<u32>().ok().and(major.parse::<u32>().ok()));
+    if major.is_none_or(|v| v < 9) {
+        err(
+            "monitoring.runtime",
+            format!(
+                "{:?} is not allowed: use a supported Node.js runtime, syn-nodejs-puppeteer-9.0 or later (7.0 and older are deprecated and cannot create canaries)",
+                m.runtime
+            ),
+        );
+    }
+    let minutes = m
+        .schedule
+        .strip_prefix("rate(")
+        .and_then(|s| s.strip_suffix(')'))
+        .and_then(|s| s.split_once(' '))
+        .filter(|(_, unit)| *unit == "minute" || *unit == "minutes")
+        .and_then(|(n, _)| n.parse::<u32>().ok());
+    if minutes.is_none_or(|n| n == 0 || n > 60) {
+        err(
+            "monitoring.schedule",
+            format!(
+                "{:?} is not allowed: use rate(N minute) or rate(N minutes) with N from 1 to 60",
+                m.schedule
+            ),
+        );
+    }
+    for (i, email) in m.emails.iter().enumerate() {
+        let ok = email
+            .split_once('@')
+            .is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'));
+        if !ok {
+            err(
+                &format!("monitoring.emails[{i}]"),
+                format!("{email:?} is not an e-mail address"),
+            );
+        }
+    }
+    if !(1..=100).contains(&m.success_threshold_percent) {
+        err(
+            "monitoring.success_threshold_percent",
+            format!(
+                "{} is not allowed: use 1 to 100",
+                m.success_threshold_percent
+            ),
+        );
+    }
+    if m.duration_threshold_ms == 0 || m.replication_lag_threshold_ms == 0 {
+        err(
+            "monitoring",
+            "duration_threshold_ms and replication_lag_threshold_ms must be above 0".into(),
         );
     }
 }

@@ -333,6 +333,38 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         (app, serving)
     };
 
+    #[cfg(feature = "canaries")]
+    {
+        let m = &env.config.monitoring;
+        let props = canaries::MonitoringProps {
+            emails: m.emails.clone(),
+            runtime: m.runtime.clone(),
+            schedule: m.schedule.clone(),
+            expected_body: m.expected_body.clone(),
+            success_threshold_percent: m.success_threshold_percent,
+            duration_threshold_ms: m.duration_threshold_ms,
+            ..canaries::MonitoringProps::new(env.namer(ROLE), base.key.arn())
+        };
+        let (mut f, monitoring) = canaries::topic_and_bucket(&props)?;
+        let zone_name = foundation::zone_name(env);
+        let url = |label: &str| {
+            cfn::Expr::from(format!(
+                "https://{}{}",
+                dns::regional_name(label, &zone_name),
+                env.config.service.health_path
+            ))
+        };
+        canaries::canary(
+            &mut f,
+            &props,
+            &monitoring,
+            "Canary",
+            &cfn::naming::CANARY,
+            url("primary"),
+        )?;
+        body.merge(f)?;
+    }
+
     // The global endpoint needs the secondary's bus and the primary's health check.
     #[cfg(all(feature = "events", feature = "service"))]
     body.merge(events::endpoint(&events::EndpointProps {

@@ -247,6 +247,56 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         app
     };
 
+    #[cfg(feature = "canaries")]
+    {
+        let m = &env.config.monitoring;
+        let props = canaries::MonitoringProps {
+            emails: m.emails.clone(),
+            runtime: m.runtime.clone(),
+            schedule: m.schedule.clone(),
+            expected_body: m.expected_body.clone(),
+            success_threshold_percent: m.success_threshold_percent,
+            duration_threshold_ms: m.duration_threshold_ms,
+            ..canaries::MonitoringProps::new(env.namer(ROLE), base.key.arn())
+        };
+        let (mut f, monitoring) = canaries::topic_and_bucket(&props)?;
+        let zone_name = foundation::zone_name(env);
+        let url = |label: &str| {
+            cfn::Expr::from(format!(
+                "https://{}{}",
+                dns::regional_name(label, &zone_name),
+                env.config.service.health_path
+            ))
+        };
+        canaries::canary(
+            &mut f,
+            &props,
+            &monitoring,
+            "Canary",
+            &cfn::naming::CANARY,
+            url("secondary"),
+        )?;
+        // The primary seen from outside it, from the recovery region.
+        let outside_in = canaries::canary(
+            &mut f,
+            &props,
+            &monitoring,
+            "OutsideInCanary",
+            &cfn::naming::CANARY_OUTSIDE_IN,
+            url("primary"),
+        )?;
+        #[cfg(feature = "aurora")]
+        canaries::primary_failure_alarm(
+            &mut f,
+            &props,
+            &monitoring,
+            &outside_in,
+            &env.namer(ROLE).name(&cfn::naming::DB_CLUSTER, None),
+            m.replication_lag_threshold_ms,
+        )?;
+        body.merge(f)?;
+    }
+
     foundation::finish(env, ROLE, body)
 }
 

@@ -424,6 +424,15 @@ def _create_parameter_with_tag_list(
 ssm_models.Parameter.create_from_cloudformation_json = classmethod(_create_parameter_with_tag_list)
 
 def _emit_parameter_change(backend, name, operation):
+    # As in AWS, delivering the event is decoupled from the change: a failed delivery (a
+    # target being deleted, say) never fails the SSM call.
+    try:
+        _put_change_event(backend, name, operation)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _put_change_event(backend, name, operation):
     events_models.events_backends[backend.account_id][backend.region_name].put_events(
         [
             {
@@ -472,12 +481,16 @@ def _send_to_targets_and_state_machines(self, original_event, transform_input=Tr
         self.targets = all_targets
     for target in machines:
         arn = parse_arn(target["Arn"])
-        # EventBridge names each execution uniquely; the event id serves.
-        stepfunctions_parser_backends[arn.account][arn.region].start_execution(
-            target["Arn"],
-            name=original_event.get("id") or str(uuid.uuid4()),
-            execution_input=json.dumps(original_event),
-        )
+        # EventBridge names each execution uniquely; the event id serves. A target that cannot
+        # be started (being deleted) loses the event, as EventBridge drops undeliverable ones.
+        try:
+            stepfunctions_parser_backends[arn.account][arn.region].start_execution(
+                target["Arn"],
+                name=original_event.get("id") or str(uuid.uuid4()),
+                execution_input=json.dumps(original_event),
+            )
+        except Exception:  # noqa: BLE001
+            pass
 
 
 events_models.Rule.send_to_targets = _send_to_targets_and_state_machines

@@ -1,0 +1,468 @@
+//! Monitoring from the outside: Synthetics canaries that call the deep health path over HTTPS
+//! and check status and body, alarms on their success rate and duration, and an encrypted SNS
+//! topic for notifications. Each region watches its own endpoint; the secondary also watches the
+//! primary's from outside (us-east-2), and combines that with the global database's replication
+//! lag into the composite alarm that starts failover: two independent signals of a primary
+//! failure, both observable from the recovery region.
+//!
+//! ```
+//! use cfn::Expr;
+//! use cfn::naming::{Namer, Suffix};
+//!
+//! let props = canaries::MonitoringProps::new(
+//!     Namer::new(Suffix::parse("qa").unwrap(), "us-east-1"),
+//!     Expr::from("arn:aws:kms:us-east-1:111122223333:key/1"),
+//! );
+//! let (fragment, monitoring) = canaries::topic_and_bucket(&props)?;
+//! assert!(fragment.resources().len() >= 3);
+//! # let _ = monitoring;
+//! # Ok::<(), cfn::Error>(())
+//! ```
+
+use cfn::aws::{cloudwatch, iam, s3, sns, synthetics};
+use cfn::iam::{Statement, assume_role_by, policy};
+use cfn::naming::{self, NameRule, Namer};
+use cfn::{Error, Expr, Fragment, Handle, LogicalId};
+
+/// The canary script: GET the target URL, expect 200 and a body, fail otherwise. Plain Node.js
+/// (`https`), so it runs the same on every Synthetics Node.js runtime.
+pub const SCRIPT: &str = r#"const https = require('https');
+
+const target = process.env.TARGET_URL;
+const expected = process.env.EXPECTED_BODY || '';
+
+function get(url) {
+  return new Promise((resolve, reject) => {
+    const request = https.get(url, { timeout: 10000 }, (response) => {
+      let body = '';
+      response.on('data', (chunk) => { body += chunk; });
+      response.on('end', () => resolve({ status: response.statusCode, body }));
+    });
+    request.on('timeout', () => request.destroy(new Error(`timeout calling ${url}`)));
+    request.on('error', reject);
+  });
+}
+
+exports.handler = async () => {
+  const { status, body } = await get(target);
+  if (status !== 200) {
+    throw new Error(`${target} answered ${status}`);
+  }
+  if (body.length === 0 || !body.includes(expected)) {
+    throw new Error(`${target} answered 200 without the expected body`);
+  }
+  return `${target} healthy`;
+};
+"#;
+
+fn id(s: &str) -> Result<LogicalId, Error> {
+    LogicalId::new(s)
+}
+
+/// Properties of the region's monitoring.
+#[derive(Clone, Debug)]
+pub struct MonitoringProps {
+    /// Names the topic, bucket, canaries and alarms.
+    pub namer: Namer,
+    /// ARN of the region's key (topic, artifacts).
+    pub key_arn: Expr,
+    /// E-mail addresses notified of alarms. Default: none.
+    pub emails: Vec<String>,
+    /// The Synthetics runtime, one AWS supports. Default: `syn-nodejs-puppeteer-13.1`.
+    pub runtime: String,
+    /// How often canaries run. Default: `rate(1 minute)`.
+    pub schedule: String,
+    /// Text the health response must contain. Default: empty (any non-empty body).
+    pub expected_body: String,
+    /// Alarm when the success rate falls below this percent. Default: 90.
+    pub success_threshold_percent: u32,
+    /// Alarm when a run takes longer than this, in milliseconds. Default: 5000.
+    pub duration_threshold_ms: u32,
+}
+
+impl MonitoringProps {
+    /// Props with the defaults.
+    pub fn new(namer: Namer, key_arn: Expr) -> Self {
+        MonitoringProps {
+            namer,
+            key_arn,
+            emails: vec![],
+            runtime: "syn-nodejs-puppeteer-13.1".into(),
+            schedule: "rate(1 minute)".into(),
+            expected_body: String::new(),
+            success_threshold_percent: 90,
+            duration_threshold_ms: 5000,
+        }
+    }
+}
+
+/// The region's notification topic and canary infrastructure.
+#[derive(Clone, Debug)]
+pub struct Monitoring {
+    /// Alarms notify here.
+    pub topic: Handle<sns::Topic>,
+    artifacts: Handle<s3::Bucket>,
+    role: Handle<iam::Role>,
+}
+
+/// Builds the topic (with subscriptions), the canaries' artifacts bucket and their role.
+pub fn topic_and_bucket(props: &MonitoringProps) -> Result<(Fragment, Monitoring), Error> {
+    let n = &props.namer;
+    let mut f = Fragment::new();
+    let topic = f.add(
+        id("AlertTopic")?,
+        sns::Topic::new()
+            .topic_name(n.name(&naming::ALERT_TOPIC, None))
+            .display_name("Trading DR alerts")
+            .kms_master_key_id(props.key_arn.clone()),
+    )?;
+    for (i, email) in props.emails.iter().enumerate() {
+        f.add(
+            id(&format!("AlertSubscription{}", i + 1))?,
+            sns::Subscription::new()
+                .topic_arn(topic.reference())
+                .protocol("email")
+                .endpoint(email.as_str()),
+        )?;
+    }
+    let bucket_id = id("CanaryArtifacts")?;
+    let artifacts = f.add(
+        bucket_id.clone(),
+        s3::Bucket::new()
+            .bucket_name(n.expr(&naming::CANARY_BUCKET, None))
+            .versioning_configuration(s3::bucket::VersioningConfiguration::new().status("Enabled"))
+            .bucket_encryption(
+                s3::bucket::BucketEncryption::new().server_side_encryption_configuration(vec![
+                    s3::bucket::ServerSideEncryptionRule::new()
+                        .bucket_key_enabled(true)
+                        .server_side_encryption_by_default(
+                            s3::bucket::ServerSideEncryptionByDefault::new()
+                                .sse_algorithm("aws:kms")
+                                .kms_master_key_id(props.key_arn.clone()),
+                        ),
+                ]),
+            )
+            .public_access_block_configuration(
+                s3::bucket::PublicAccessBlockConfiguration::new()
+                    .block_public_acls(true)
+                    .block_public_policy(true)
+                    .ignore_public_acls(true)
+                    .restrict_public_buckets(true),
+            )
+            .lifecycle_configuration(s3::bucket::LifecycleConfiguration::new().rules(vec![
+                s3::bucket::Rule::new()
+                    .id("expire-canary-artifacts")
+                    .status("Enabled")
+                    .expiration_in_days(30)
+                    .noncurrent_version_expiration(
+                        s3::bucket::NoncurrentVersionExpiration::new().noncurrent_days(1),
+                    ),
+            ])),
+    )?;
+    f.suppress(
+        &bucket_id,
+        "replicated",
+        "canary screenshots and logs belong to the region whose canaries wrote them",
+    );
+    f.add(
+        id("CanaryArtifactsPolicy")?,
+        s3::BucketPolicy::new()
+            .bucket(artifacts.reference())
+            .policy_document(policy([Statement::deny(
+                ["s3:*"],
+                [artifacts.attr_arn(), Expr::sub("${CanaryArtifacts.Arn}/*")],
+            )
+            .sid("DenyInsecureTransport")
+            .anyone()
+            .condition("Bool", "aws:SecureTransport", "false")])),
+    )?;
+    let role = f.add(
+        id("CanaryRole")?,
+        iam::Role::new()
+            .role_name(n.name(&naming::CANARY_ROLE, None))
+            .description("Runs the Synthetics canaries")
+            .assume_role_policy_document(assume_role_by("lambda.amazonaws.com"))
+            .policies(vec![iam::role::Policy::new()
+                .policy_name("run-canaries")
+                .policy_document(policy([
+                    Statement::allow(["s3:PutObject"], [Expr::sub("${CanaryArtifacts.Arn}/*")]),
+                    Statement::allow(["s3:GetBucketLocation"], [artifacts.attr_arn()]),
+                    Statement::allow(["kms:GenerateDataKey", "kms:Decrypt"], [props.key_arn.clone()]),
+                    Statement::allow(
+                        ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                        [Expr::sub(
+                            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/cwsyn-*",
+                        )],
+                    ),
+                    // Metrics and traces accept no resource-level permissions.
+                    Statement::allow(["cloudwatch:PutMetricData"], [Expr::from("*")])
+                        .condition("StringEquals", "cloudwatch:namespace", "CloudWatchSynthetics"),
+                    Statement::allow(["xray:PutTraceSegments"], [Expr::from("*")]),
+                ]))]),
+    )?;
+    f.output(
+        id("AlertTopicArn")?,
+        "Where alarms notify",
+        topic.reference(),
+    )?;
+    Ok((
+        f,
+        Monitoring {
+            topic,
+            artifacts,
+            role,
+        },
+    ))
+}
+
+/// One canary against `url` and its two alarms; returns the success alarm's name.
+pub fn canary(
+    f: &mut Fragment,
+    props: &MonitoringProps,
+    monitoring: &Monitoring,
+    logical: &str,
+    rule: &NameRule,
+    url: Expr,
+) -> Result<String, Error> {
+    let n = &props.namer;
+    let name = n.name(rule, None);
+    f.add(
+        id(logical)?,
+        synthetics::Canary::new()
+            .name(name.as_str())
+            .runtime_version(props.runtime.as_str())
+            .execution_role_arn(monitoring.role.attr_arn())
+            .artifact_s3_location(Expr::sub(format!(
+                "s3://${{{}}}/{name}",
+                monitoring.artifacts.id()
+            )))
+            .artifact_config(
+                synthetics::canary::ArtifactConfig::new().s3_encryption(
+                    synthetics::canary::S3Encryption::new()
+                        .encryption_mode("SSE_KMS")
+                        .kms_key_arn(props.key_arn.clone()),
+                ),
+            )
+            .code(
+                synthetics::canary::Code::new()
+                    .handler("index.handler")
+                    .script(SCRIPT),
+            )
+            .schedule(synthetics::canary::Schedule::new().expression(props.schedule.as_str()))
+            .run_config(
+                synthetics::canary::RunConfig::new()
+                    .timeout_in_seconds(30)
+                    .active_tracing(true)
+                    .environment_variables(Expr::map([
+                        ("TARGET_URL", url),
+                        ("EXPECTED_BODY", Expr::from(props.expected_body.as_str())),
+                    ])),
+            )
+            .start_canary_after_creation(true)
+            .provisioned_resource_cleanup("AUTOMATIC")
+            .success_retention_period(7)
+            .failure_retention_period(30),
+    )?;
+    let success_alarm = n.name(
+        &naming::CANARY_ALARM,
+        Some(&format!("{}-success", rule.stem)),
+    );
+    for (suffix, metric, threshold, operator, missing) in [
+        (
+            "success",
+            "SuccessPercent",
+            f64::from(props.success_threshold_percent),
+            "LessThanThreshold",
+            "breaching",
+        ),
+        (
+            "duration",
+            "Duration",
+            f64::from(props.duration_threshold_ms),
+            "GreaterThanThreshold",
+            "notBreaching",
+        ),
+    ] {
+        let alarm_name = n.name(
+            &naming::CANARY_ALARM,
+            Some(&format!("{}-{suffix}", rule.stem)),
+        );
+        f.add(
+            id(&format!("{logical}{}Alarm", capitalise(suffix)))?,
+            cloudwatch::Alarm::new()
+                .alarm_name(alarm_name.as_str())
+                .alarm_description(format!("Canary {name}: {metric} {operator} {threshold}"))
+                .namespace("CloudWatchSynthetics")
+                .metric_name(metric)
+                .dimensions(vec![
+                    cloudwatch::alarm::Dimension::new()
+                        .name("CanaryName")
+                        .value(name.as_str()),
+                ])
+                .statistic("Average")
+                .period(60)
+                .evaluation_periods(3)
+                .datapoints_to_alarm(2)
+                .threshold(threshold)
+                .comparison_operator(operator)
+                .treat_missing_data(missing)
+                .alarm_actions(vec![monitoring.topic.reference()])
+                .ok_actions(vec![monitoring.topic.reference()]),
+        )?;
+    }
+    Ok(success_alarm)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// The recovery region's failure detection: an alarm on the global database's replication lag
+/// (or its absence: a primary that is down reports nothing) and the composite alarm that fires
+/// only when the outside-in canary and the replication lag agree. Returns its name.
+pub fn primary_failure_alarm(
+    f: &mut Fragment,
+    props: &MonitoringProps,
+    monitoring: &Monitoring,
+    outside_in_alarm: &str,
+    secondary_cluster_id: &str,
+    lag_threshold_ms: u32,
+) -> Result<String, Error> {
+    let n = &props.namer;
+    let lag_alarm = n.name(&naming::CANARY_ALARM, Some("replication-lag"));
+    f.add(
+        id("ReplicationLagAlarm")?,
+        cloudwatch::Alarm::new()
+            .alarm_name(lag_alarm.as_str())
+            .alarm_description("Aurora global replication into this region lags or has stopped")
+            .namespace("AWS/RDS")
+            .metric_name("AuroraGlobalDBReplicationLag")
+            .dimensions(vec![
+                cloudwatch::alarm::Dimension::new()
+                    .name("DBClusterIdentifier")
+                    .value(secondary_cluster_id),
+            ])
+            .statistic("Maximum")
+            .period(60)
+            .evaluation_periods(3)
+            .datapoints_to_alarm(2)
+            .threshold(f64::from(lag_threshold_ms))
+            .comparison_operator("GreaterThanThreshold")
+            .treat_missing_data("breaching")
+            .alarm_actions(vec![monitoring.topic.reference()]),
+    )?;
+    let composite = n.name(&naming::CANARY_ALARM, Some("primary-failure"));
+    f.add(
+        id("PrimaryFailureAlarm")?,
+        cloudwatch::CompositeAlarm::new()
+            .alarm_name(composite.as_str())
+            .alarm_description(
+                "The primary region has failed: unreachable from us-east-2 AND replication from it stopped. Starts failover.",
+            )
+            .alarm_rule(format!(
+                "ALARM(\"{outside_in_alarm}\") AND ALARM(\"{lag_alarm}\")"
+            ))
+            .actions_enabled(true)
+            .alarm_actions(vec![monitoring.topic.reference()])
+            .ok_actions(vec![monitoring.topic.reference()]),
+    )?;
+    f.output(
+        id("PrimaryFailureAlarmName")?,
+        "Composite alarm that starts failover",
+        Expr::from(composite.as_str()),
+    )?;
+    Ok(composite)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cfn::Template;
+    use cfn::naming::Suffix;
+    use cfn::testing::{assert_has_resource_properties, assert_resource_count};
+    use serde_json::json;
+
+    fn props() -> MonitoringProps {
+        MonitoringProps {
+            emails: vec!["oncall@example.com".into()],
+            ..MonitoringProps::new(
+                Namer::new(Suffix::parse("qa").unwrap(), "us-east-2"),
+                Expr::from("arn:aws:kms:us-east-2:1:key/b"),
+            )
+        }
+    }
+
+    #[test]
+    fn canaries_check_the_deep_path_with_alarms_that_notify() {
+        let p = props();
+        let (mut f, m) = topic_and_bucket(&p).unwrap();
+        let alarm = canary(
+            &mut f,
+            &p,
+            &m,
+            "OutsideInCanary",
+            &naming::CANARY_OUTSIDE_IN,
+            Expr::from("https://primary.qa.example.com/health"),
+        )
+        .unwrap();
+        assert_eq!(alarm, "alarm-canary-oi-success-qa");
+        let t = Template::new("t", f).to_json();
+        assert_has_resource_properties(
+            &t,
+            "AWS::Synthetics::Canary",
+            json!({
+                "Name": "canary-oi-qa",
+                "RuntimeVersion": "syn-nodejs-puppeteer-13.1",
+                "Code": {"Handler": "index.handler"},
+                "RunConfig": {"EnvironmentVariables": {"TARGET_URL": "https://primary.qa.example.com/health"}},
+                "ArtifactConfig": {"S3Encryption": {"EncryptionMode": "SSE_KMS"}}
+            }),
+        );
+        assert_resource_count(&t, "AWS::CloudWatch::Alarm", 2);
+        assert_has_resource_properties(
+            &t,
+            "AWS::CloudWatch::Alarm",
+            json!({"MetricName": "SuccessPercent", "Threshold": 90.0, "AlarmActions": [{"Ref": "AlertTopic"}]}),
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::SNS::Subscription",
+            json!({"Protocol": "email", "Endpoint": "oncall@example.com"}),
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::SNS::Topic",
+            json!({"KmsMasterKeyId": "arn:aws:kms:us-east-2:1:key/b"}),
+        );
+    }
+
+    #[test]
+    fn failover_needs_both_signals() {
+        let p = props();
+        let (mut f, m) = topic_and_bucket(&p).unwrap();
+        let name = primary_failure_alarm(
+            &mut f,
+            &p,
+            &m,
+            "alarm-canary-oi-success-qa",
+            "aurora-qa",
+            60_000,
+        )
+        .unwrap();
+        let t = Template::new("t", f).to_json();
+        assert_eq!(name, "alarm-primary-failure-qa");
+        assert_has_resource_properties(
+            &t,
+            "AWS::CloudWatch::CompositeAlarm",
+            json!({"AlarmRule": "ALARM(\"alarm-canary-oi-success-qa\") AND ALARM(\"alarm-replication-lag-qa\")"}),
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::CloudWatch::Alarm",
+            json!({"MetricName": "AuroraGlobalDBReplicationLag", "TreatMissingData": "breaching"}),
+        );
+    }
+}
