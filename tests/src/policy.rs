@@ -93,6 +93,21 @@ pub const RULES: &[Rule] = &[
         check: replicated,
     },
     Rule {
+        name: "https-only-listeners",
+        description: "load balancer listeners serve HTTPS with a TLS 1.2+ policy, or redirect HTTP to HTTPS",
+        check: https_only_listeners,
+    },
+    Rule {
+        name: "tasks-in-private-subnets",
+        description: "ECS services get no public IP and run in private subnets",
+        check: tasks_in_private_subnets,
+    },
+    Rule {
+        name: "alarms-have-actions",
+        description: "every alarm notifies someone or something",
+        check: alarms_have_actions,
+    },
+    Rule {
         name: "tagged",
         description: "every taggable resource carries app, environment, region-role and cost-centre",
         check: tagged,
@@ -512,6 +527,79 @@ pub fn replicated(r: &ResourceView) -> Verdict {
     }
 }
 
+/// Listeners serve HTTPS with a TLS 1.2+ policy, or answer HTTP only with a redirect to HTTPS.
+pub fn https_only_listeners(r: &ResourceView) -> Verdict {
+    if r.type_name() != "AWS::ElasticLoadBalancingV2::Listener" {
+        return Verdict::NotApplicable;
+    }
+    let p = r.props();
+    match p["Protocol"].as_str() {
+        Some("HTTPS") => {
+            let policy = p["SslPolicy"].as_str().unwrap_or_default();
+            if policy.contains("TLS13-1-2")
+                || policy.contains("TLS13-1-3")
+                || policy.contains("TLS-1-2")
+                || policy.contains("FS-1-2")
+            {
+                Verdict::Compliant
+            } else {
+                Verdict::NonCompliant(format!(
+                    "HTTPS listener with policy {policy:?}, not TLS 1.2+"
+                ))
+            }
+        }
+        Some("HTTP") => {
+            let redirects = as_list(&p["DefaultActions"])
+                .iter()
+                .all(|a| a["Type"] == "redirect" && a["RedirectConfig"]["Protocol"] == "HTTPS");
+            if redirects {
+                Verdict::Compliant
+            } else {
+                Verdict::NonCompliant("HTTP listener that does not redirect to HTTPS".into())
+            }
+        }
+        other => Verdict::NonCompliant(format!("listener protocol {other:?}")),
+    }
+}
+
+/// ECS services assign no public IP and use only subnets the template calls private.
+pub fn tasks_in_private_subnets(r: &ResourceView) -> Verdict {
+    if r.type_name() != "AWS::ECS::Service" {
+        return Verdict::NotApplicable;
+    }
+    let vpc = &r.props()["NetworkConfiguration"]["AwsvpcConfiguration"];
+    if vpc["AssignPublicIp"] != "DISABLED" {
+        return Verdict::NonCompliant("tasks get a public IP".into());
+    }
+    let subnets = as_list(&vpc["Subnets"]);
+    let private = !subnets.is_empty()
+        && subnets
+            .iter()
+            .all(|s| target(s).is_some_and(|id| id.starts_with("Private")));
+    if private {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(format!(
+            "tasks in subnets {subnets:?}, not the private ones"
+        ))
+    }
+}
+
+/// Every alarm has an action.
+pub fn alarms_have_actions(r: &ResourceView) -> Verdict {
+    if !matches!(
+        r.type_name(),
+        "AWS::CloudWatch::Alarm" | "AWS::CloudWatch::CompositeAlarm"
+    ) {
+        return Verdict::NotApplicable;
+    }
+    if as_list(&r.props()["AlarmActions"]).is_empty() {
+        Verdict::NonCompliant("alarm without AlarmActions".into())
+    } else {
+        Verdict::Compliant
+    }
+}
+
 /// The tags every taggable resource carries.
 pub const REQUIRED_TAGS: &[&str] = &["app", "environment", "region-role", "cost-centre"];
 
@@ -757,6 +845,80 @@ mod tests {
         assert!(nc(verdict(replicated, table(1))));
         let cluster = json!({"R": {"Type": "AWS::RDS::DBCluster", "Properties": {}}});
         assert!(nc(verdict(replicated, cluster)));
+    }
+
+    #[test]
+    fn https_only_listeners_rule() {
+        let listener = |protocol: &str, extra: Value| {
+            let mut props = json!({"Protocol": protocol});
+            props
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            json!({"R": {"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": props}})
+        };
+        assert_eq!(
+            verdict(
+                https_only_listeners,
+                listener(
+                    "HTTPS",
+                    json!({"SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"})
+                )
+            ),
+            Verdict::Compliant
+        );
+        assert!(nc(verdict(
+            https_only_listeners,
+            listener("HTTPS", json!({"SslPolicy": "ELBSecurityPolicy-2016-08"}))
+        )));
+        assert_eq!(
+            verdict(
+                https_only_listeners,
+                listener(
+                    "HTTP",
+                    json!({"DefaultActions": [{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS"}}]})
+                )
+            ),
+            Verdict::Compliant
+        );
+        assert!(nc(verdict(
+            https_only_listeners,
+            listener("HTTP", json!({"DefaultActions": [{"Type": "forward"}]}))
+        )));
+    }
+
+    #[test]
+    fn tasks_in_private_subnets_rule() {
+        let service = |ip: &str, subnet: &str| json!({"R": {"Type": "AWS::ECS::Service", "Properties": {"NetworkConfiguration": {"AwsvpcConfiguration": {"AssignPublicIp": ip, "Subnets": [{"Ref": subnet}]}}}}});
+        assert_eq!(
+            verdict(
+                tasks_in_private_subnets,
+                service("DISABLED", "PrivateSubnetA")
+            ),
+            Verdict::Compliant
+        );
+        assert!(nc(verdict(
+            tasks_in_private_subnets,
+            service("ENABLED", "PrivateSubnetA")
+        )));
+        assert!(nc(verdict(
+            tasks_in_private_subnets,
+            service("DISABLED", "PublicSubnetA")
+        )));
+    }
+
+    #[test]
+    fn alarms_have_actions_rule() {
+        let alarm = |actions: Value| json!({"R": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"AlarmActions": actions}}});
+        assert_eq!(
+            verdict(alarms_have_actions, alarm(json!([{"Ref": "Topic"}]))),
+            Verdict::Compliant
+        );
+        assert!(nc(verdict(alarms_have_actions, alarm(json!([])))));
+        assert!(nc(verdict(
+            alarms_have_actions,
+            json!({"R": {"Type": "AWS::CloudWatch::CompositeAlarm", "Properties": {}}})
+        )));
     }
 
     #[test]
