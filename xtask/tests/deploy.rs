@@ -133,6 +133,27 @@ fn deploy_redeploy_diff_and_destroy() {
         serde_json::json!(["aurora-1-e2e"])
     );
 
+    // The service runs in both regions: full capacity in the primary, warm in the secondary,
+    // each behind its load balancer; the zone answers app.<zone> with PRIMARY and SECONDARY.
+    assert_eq!(
+        east1["ecs_services"],
+        serde_json::json!([{"name": "trading-app-e2e", "desired": 2}])
+    );
+    assert_eq!(
+        east2["ecs_services"],
+        serde_json::json!([{"name": "trading-app-e2e", "desired": 1}])
+    );
+    assert_eq!(east1["load_balancers"], serde_json::json!(["alb-e2e"]));
+    assert_eq!(east2["load_balancers"], serde_json::json!(["alb-e2e"]));
+    let failover: Vec<&str> = east1["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["name"] == "app.e2e.trading-dr.example.com")
+        .filter_map(|r| r["failover"].as_str())
+        .collect();
+    assert_eq!(failover, ["PRIMARY", "SECONDARY"], "{}", east1["records"]);
+
     // The buckets exist in both regions; the primary's replicate to the secondary's, with
     // Replication Time Control and the secondary's key, once the link phase ran.
     let replication = moto.s3_fixture("replication", "data-e2e-us-east-1-123456789012");

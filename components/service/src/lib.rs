@@ -549,3 +549,130 @@ pub fn build(props: &ServiceProps, network: &Network) -> Result<(Fragment, Servi
         },
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cfn::Template;
+    use cfn::naming::Suffix;
+    use cfn::testing::{assert_has_resource_properties, assert_resource_count};
+    use serde_json::{Value, json};
+
+    fn render() -> Value {
+        let namer = Namer::new(Suffix::parse("qa").unwrap(), "us-east-1");
+        let (_, key) = keys::build(&keys::KeysProps {
+            namer: namer.clone(),
+            pending_window_days: 7,
+            via_services: vec![],
+            cloudwatch_logs: true,
+            service_principals: vec![],
+        })
+        .unwrap();
+        let (_, net) = network::build(&network::NetworkProps::new(
+            namer.clone(),
+            "10.10.0.0/16".parse().unwrap(),
+            ["us-east-1a", "us-east-1b", "us-east-1c"].map(String::from),
+            &key,
+        ))
+        .unwrap();
+        let (f, _) = build(
+            &ServiceProps {
+                namer,
+                container: Container {
+                    image: "example/app:1".into(),
+                    cpu: 512,
+                    memory: 1024,
+                    port: 8080,
+                    health_path: "/health/deep".into(),
+                    environment: vec![("APP_ENVIRONMENT".into(), Expr::from("qa"))],
+                    secrets: vec![("DB_PASSWORD".into(), Expr::from("arn:secret:password::"))],
+                },
+                desired_count: 2,
+                min_count: 2,
+                max_count: 6,
+                cpu_target_percent: 60,
+                requests_per_target: 1000,
+                certificate_arn: Expr::from("arn:aws:acm:us-east-1:1:certificate/x"),
+                tls_policy: "ELBSecurityPolicy-TLS13-1-2-2021-06".into(),
+                key_arn: key.arn(),
+                log_retention_days: 30,
+                task_statements: vec![],
+                execution_statements: vec![],
+            },
+            &net,
+        )
+        .unwrap();
+        Template::new("t", f).to_json()
+    }
+
+    #[test]
+    fn https_with_tls12_and_http_redirected() {
+        let t = render();
+        assert_has_resource_properties(
+            &t,
+            "AWS::ElasticLoadBalancingV2::Listener",
+            json!({"Port": 443, "Protocol": "HTTPS", "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                   "Certificates": [{"CertificateArn": "arn:aws:acm:us-east-1:1:certificate/x"}]}),
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::ElasticLoadBalancingV2::Listener",
+            json!({"Port": 80, "DefaultActions": [{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}]}),
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::ElasticLoadBalancingV2::TargetGroup",
+            json!({"HealthCheckPath": "/health/deep", "Port": 8080, "TargetType": "ip"}),
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::ElasticLoadBalancingV2::LoadBalancer",
+            json!({"Scheme": "internet-facing", "Subnets": [{"Ref": "PublicSubnetA"}, {"Ref": "PublicSubnetB"}, {"Ref": "PublicSubnetC"}]}),
+        );
+    }
+
+    #[test]
+    fn tasks_run_privately_behind_the_load_balancer_and_scale_on_two_signals() {
+        let t = render();
+        assert_has_resource_properties(
+            &t,
+            "AWS::ECS::Service",
+            json!({"DesiredCount": 2, "LaunchType": "FARGATE", "NetworkConfiguration": {"AwsvpcConfiguration": {
+                "AssignPublicIp": "DISABLED",
+                "Subnets": [{"Ref": "PrivateSubnetA"}, {"Ref": "PrivateSubnetB"}, {"Ref": "PrivateSubnetC"}],
+                "SecurityGroups": [{"Fn::GetAtt": ["AppSecurityGroup", "GroupId"]}]
+            }}}),
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::EC2::SecurityGroupIngress",
+            json!({"FromPort": 8080, "SourceSecurityGroupId": {"Fn::GetAtt": ["AlbSecurityGroup", "GroupId"]}}),
+        );
+        assert_resource_count(&t, "AWS::ApplicationAutoScaling::ScalingPolicy", 2);
+        assert_has_resource_properties(
+            &t,
+            "AWS::ECS::Cluster",
+            json!({"ClusterSettings": [{"Name": "containerInsights", "Value": "enabled"}]}),
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::ECS::TaskDefinition",
+            json!({"Cpu": "512", "Memory": "1024", "NetworkMode": "awsvpc", "RequiresCompatibilities": ["FARGATE"]}),
+        );
+    }
+
+    #[test]
+    fn access_logs_go_to_their_own_bucket_with_a_stated_exception() {
+        let t = render();
+        let bucket = &t["Resources"]["AlbLogsBucket"];
+        assert_eq!(
+            bucket["Metadata"]["Policy"]["Suppressions"][0]["Rule"],
+            "encrypted-with-cmk"
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::ElasticLoadBalancingV2::LoadBalancer",
+            json!({"LoadBalancerAttributes": [{"Key": "access_logs.s3.enabled", "Value": "true"}, {"Key": "access_logs.s3.bucket", "Value": {"Ref": "AlbLogsBucket"}}, {"Key": "access_logs.s3.prefix", "Value": "alb"}, {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"}, {"Key": "deletion_protection.enabled", "Value": "false"}]}),
+        );
+    }
+}

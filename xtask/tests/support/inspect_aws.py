@@ -15,6 +15,27 @@ session = boto3.session.Session(
 ec2 = session.client("ec2", endpoint_url=endpoint)
 cfn = session.client("cloudformation", endpoint_url=endpoint)
 rds = session.client("rds", endpoint_url=endpoint)
+ecs = session.client("ecs", endpoint_url=endpoint)
+elb = session.client("elbv2", endpoint_url=endpoint)
+route53 = session.client("route53", endpoint_url=endpoint)
+
+
+def services():
+    found = []
+    for cluster in ecs.list_clusters()["clusterArns"]:
+        arns = ecs.list_services(cluster=cluster)["serviceArns"]
+        if arns:
+            for svc in ecs.describe_services(cluster=cluster, services=arns)["services"]:
+                found.append({"name": svc["serviceName"], "desired": svc["desiredCount"]})
+    return found
+
+
+def records():
+    found = []
+    for zone in route53.list_hosted_zones()["HostedZones"]:
+        for r in route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]:
+            found.append({"zone": zone["Name"], "name": r["Name"], "type": r["Type"], "failover": r.get("Failover")})
+    return found
 
 
 def tags(item):
@@ -70,6 +91,9 @@ print(
                 }
                 for g in rds.describe_global_clusters()["GlobalClusters"]
             ],
+            "ecs_services": services(),
+            "load_balancers": [lb["LoadBalancerName"] for lb in elb.describe_load_balancers()["LoadBalancers"]],
+            "records": records(),
             "routes": [
                 {"table": t["RouteTableId"], "destination": r.get("DestinationCidrBlock"), "peering": r.get("VpcPeeringConnectionId")}
                 for t in ec2.describe_route_tables()["RouteTables"]

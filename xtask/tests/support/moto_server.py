@@ -81,7 +81,11 @@
 14. An archive's event pattern. CloudFormation takes `EventPattern` as JSON; moto 5.2's
     AWS::Events::Archive wants it as a string and fails on an object. It is serialised first.
 
-15. Fault injection. On every CreateChangeSet the JSON file named by TRADING_DR_FAULTS is read
+15. Failover records. moto 5.2 deletes a record set by name and type alone, so replacing the
+    PRIMARY failover record also deleted SECONDARY (same name and type). Route 53 tells them
+    apart by SetIdentifier, and so does this deletion.
+
+16. Fault injection. On every CreateChangeSet the JSON file named by TRADING_DR_FAULTS is read
    (when it exists); {"reject_change_set": {"<stack name>": "<message>"}} makes CreateChangeSet
    for that stack fail with a ValidationError carrying the message, as CloudFormation does for a
    template it rejects.
@@ -110,6 +114,7 @@ from moto.s3 import models as s3_models
 from moto.stepfunctions import models as sfn_models
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from moto.utilities.arns import parse_arn
+from moto.utilities.utils import get_partition
 from moto.ssm import models as ssm_models
 from moto.cloudformation.exceptions import ValidationError
 from moto.server import main
@@ -632,6 +637,44 @@ def _create_archive_with_pattern_text(
 
 
 events_models.Archive.create_from_cloudformation_json = classmethod(_create_archive_with_pattern_text)
+
+def _delete_rrset_by_identity(self, rrset):
+    identifier = rrset.get("SetIdentifier")
+    self.rrsets = [
+        r
+        for r in self.rrsets
+        if r.name != rrset["Name"]
+        or (rrset.get("Type") is not None and r.type != rrset["Type"])
+        or (identifier is not None and r.set_identifier != identifier)
+    ]
+
+
+route53_models.FakeZone.delete_rrset = _delete_rrset_by_identity
+
+
+def _zone_of(properties, account_id, region_name):
+    backend = route53_models.route53_backends[account_id][get_partition(region_name)]
+    zone_name = properties.get("HostedZoneName")
+    zone = backend.get_hosted_zone_by_name(zone_name) if zone_name else None
+    return zone or backend.get_hosted_zone(properties["HostedZoneId"])
+
+
+def _delete_record_from_cloudformation(cls, resource_name, cloudformation_json, account_id, region_name):
+    p = cloudformation_json["Properties"]
+    _zone_of(p, account_id, region_name).delete_rrset(
+        {"Name": p.get("Name", resource_name), "Type": p.get("Type"), "SetIdentifier": p.get("SetIdentifier")}
+    )
+
+
+def _delete_record(self, account_id, region):
+    properties = {"HostedZoneName": self.hosted_zone_name, "HostedZoneId": self.hosted_zone_id}
+    _zone_of(properties, account_id, region).delete_rrset(
+        {"Name": self.name, "Type": self.type, "SetIdentifier": self.set_identifier}
+    )
+
+
+route53_models.RecordSet.delete_from_cloudformation_json = classmethod(_delete_record_from_cloudformation)
+route53_models.RecordSet.delete = _delete_record
 
 _create_change_set = models.CloudFormationBackend.create_change_set
 
