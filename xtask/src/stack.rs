@@ -15,6 +15,27 @@ use crate::changes::{Change, from_sdk};
 /// The longest we wait for one stack operation (an Aurora global database takes long).
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(3 * 3600);
 
+/// A DNS-validated certificate normally issues within minutes once its zone answers; one still
+/// pending after this long almost always means the zone is not delegated.
+pub const SLOW_CERTIFICATE: Duration = Duration::from_secs(10 * 60);
+
+/// Certificates pending for longer than `threshold`, given when each started, that have not
+/// been reported yet.
+pub fn slow_certificates(
+    pending: &std::collections::BTreeMap<String, Instant>,
+    reported: &HashSet<String>,
+    now: Instant,
+    threshold: Duration,
+) -> Vec<String> {
+    pending
+        .iter()
+        .filter(|(id, started)| {
+            !reported.contains(*id) && now.duration_since(**started) >= threshold
+        })
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
 /// A stack as it is deployed.
 #[derive(Debug, Clone)]
 pub struct Deployed {
@@ -426,6 +447,8 @@ impl Stack {
         out: &mut dyn Write,
     ) -> Result<Option<String>> {
         let mut failures = Vec::new();
+        let mut certificates: BTreeMap<String, Instant> = BTreeMap::new();
+        let mut reported: HashSet<String> = HashSet::new();
         loop {
             let mut fresh: Vec<Event> = self
                 .events(name_or_id)
@@ -452,7 +475,25 @@ impl Stack {
                         e.logical_id, e.resource_type, e.reason
                     ));
                 }
+                if e.resource_type == "AWS::CertificateManager::Certificate" {
+                    if e.status == "CREATE_IN_PROGRESS" {
+                        certificates
+                            .entry(e.logical_id.clone())
+                            .or_insert_with(Instant::now);
+                    } else {
+                        certificates.remove(&e.logical_id);
+                    }
+                }
                 seen.insert(e.id);
+            }
+            for id in slow_certificates(&certificates, &reported, Instant::now(), SLOW_CERTIFICATE)
+            {
+                writeln!(
+                    out,
+                    "  certificate {id} has waited {} minutes for DNS validation: the zone is most likely not delegated. Add NS records for it in the parent zone (the primary stack's HostedZoneNameServers output) or set dns.parent_zone_id so the stack adds them; CloudFormation waits up to 72 hours otherwise",
+                    SLOW_CERTIFICATE.as_secs() / 60
+                )?;
+                reported.insert(id);
             }
             let status = self.describe_by(name_or_id).await?.map(|d| d.status);
             let settled = match status.as_deref() {
@@ -492,4 +533,32 @@ struct Event {
     resource_type: String,
     logical_id: String,
     reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_certificate_pending_too_long_is_reported_once() {
+        let start = Instant::now();
+        let pending = BTreeMap::from([("Certificate".to_string(), start)]);
+        let mut reported = HashSet::new();
+        let threshold = Duration::from_secs(600);
+        assert!(
+            slow_certificates(
+                &pending,
+                &reported,
+                start + Duration::from_secs(599),
+                threshold
+            )
+            .is_empty()
+        );
+        let slow = slow_certificates(&pending, &reported, start + threshold, threshold);
+        assert_eq!(slow, ["Certificate"]);
+        reported.insert("Certificate".into());
+        assert!(
+            slow_certificates(&pending, &reported, start + threshold * 2, threshold).is_empty()
+        );
+    }
 }

@@ -42,6 +42,9 @@ pub struct ZoneProps {
     pub zone_name: String,
     /// Describes the zone.
     pub comment: String,
+    /// The parent zone, when it is in this account: the stack then delegates the zone itself
+    /// (NS records in the parent), so certificates validate with no human step. Default: none.
+    pub parent_zone_id: Option<String>,
 }
 
 /// Builds the public hosted zone; outputs its id and name servers (for delegation).
@@ -55,6 +58,17 @@ pub fn zone(props: &ZoneProps) -> Result<(Fragment, Handle<route53::HostedZone>)
                 route53::hosted_zone::HostedZoneConfig::new().comment(props.comment.as_str()),
             ),
     )?;
+    if let Some(parent) = &props.parent_zone_id {
+        f.add(
+            id("ZoneDelegation")?,
+            route53::RecordSet::new()
+                .hosted_zone_id(parent.as_str())
+                .name(props.zone_name.as_str())
+                .type_("NS")
+                .ttl("300")
+                .resource_records(zone.attr_name_servers()),
+        )?;
+    }
     f.output(
         id("HostedZoneId")?,
         "The public hosted zone",
@@ -441,6 +455,23 @@ mod tests {
             "AWS::CloudWatch::Alarm",
             json!({"Namespace": "TradingDR", "MetricName": "FailoverActive", "TreatMissingData": "ignore",
                    "Dimensions": [{"Name": "Environment", "Value": "qa"}]}),
+        );
+    }
+
+    #[test]
+    fn the_zone_delegates_itself_when_the_parent_is_ours() {
+        let (f, _) = zone(&ZoneProps {
+            zone_name: "qa.dr.example.com".into(),
+            comment: "c".into(),
+            parent_zone_id: Some("ZPARENT".into()),
+        })
+        .unwrap();
+        let t = Template::new("t", f).to_json();
+        assert_has_resource_properties(
+            &t,
+            "AWS::Route53::RecordSet",
+            json!({"HostedZoneId": "ZPARENT", "Name": "qa.dr.example.com", "Type": "NS",
+                   "ResourceRecords": {"Fn::GetAtt": ["HostedZone", "NameServers"]}}),
         );
     }
 

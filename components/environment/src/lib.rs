@@ -227,6 +227,10 @@ pub struct Dns {
     /// The domain under which each environment gets its zone, `<suffix>.<parent_domain>`, to be
     /// delegated to Route 53 (NS records in the parent). Default: `trading-dr.example.com`.
     pub parent_domain: String,
+    /// The Route 53 zone of `parent_domain`, when it is in this account: the primary stack then
+    /// adds the delegation itself. Default: none (delegate by hand once).
+    #[serde(default)]
+    pub parent_zone_id: Option<String>,
     /// Seconds between Route 53 health checks: 10 or 30. Default: 10.
     pub health_check_interval_seconds: u32,
     /// Failed checks before an endpoint is unhealthy, 1 to 10. Default: 3.

@@ -664,6 +664,21 @@ fn dns(d: &crate::Dns, err: &mut dyn FnMut(&str, String)) {
             ),
         );
     }
+    if let Some(zone) = &d.parent_zone_id {
+        let ok = zone.starts_with('Z')
+            && (2..=32).contains(&zone.len())
+            && zone
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        if !ok {
+            err(
+                "dns.parent_zone_id",
+                format!(
+                    "{zone:?} is not allowed: a Route 53 hosted zone id such as \"Z0123456789ABCDEFGHIJ\""
+                ),
+            );
+        }
+    }
     if ![10, 30].contains(&d.health_check_interval_seconds) {
         err(
             "dns.health_check_interval_seconds",

@@ -251,6 +251,7 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         let (f, zone) = dns::zone(&dns::ZoneProps {
             zone_name: foundation::zone_name(env),
             comment: format!("Trading DR, environment {}", env.suffix),
+            parent_zone_id: env.config.dns.parent_zone_id.clone(),
         })?;
         body.merge(f)?;
         zone
