@@ -41,7 +41,7 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write both regional templates and the deploy manifest to out/<suffix>/.
+    /// Write both regional templates and the deploy manifest to out/SUFFIX/.
     Synth(synth::Args),
     /// Show what deploy would change, phase by phase (exit 0: none, 2: changes, 1: error).
     Diff(diff::Args),

@@ -1,5 +1,5 @@
 //! `cargo xtask synth`: load and validate the environment, build both templates and the
-//! manifest, and write them atomically to out/<suffix>/. Nothing is written on any error.
+//! manifest, and write them atomically to out/SUFFIX/. Nothing is written on any error.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,7 +15,7 @@ use crate::fsx::write_all_atomically;
 #[derive(Debug, Clone, clap::Args)]
 #[group(skip)]
 pub struct Args {
-    /// Environment suffix: part of every name; env/<suffix>.toml overrides env/default.toml
+    /// Environment suffix: part of every name; env/SUFFIX.toml overrides env/default.toml
     /// when it exists (lowercase letters, digits, inner hyphens; the length limit is derived
     /// from the tightest AWS name limit).
     #[arg(long)]
@@ -23,7 +23,7 @@ pub struct Args {
     /// Folder holding default.toml and the per-environment files.
     #[arg(long, value_name = "DIR", default_value_os_t = crate::workspace_root().join("env"))]
     pub env_dir: PathBuf,
-    /// Output root; files go to <OUT>/<suffix>/.
+    /// Output root; files go to OUT/SUFFIX/.
     #[arg(long, value_name = "DIR", default_value_os_t = crate::workspace_root().join("out"))]
     pub out: PathBuf,
 }
@@ -59,7 +59,7 @@ pub fn shown(path: &Path) -> String {
         .to_string()
 }
 
-/// Reads env/default.toml and env/<suffix>.toml (when the suffix is well formed and the file
+/// Reads env/default.toml and env/SUFFIX.toml (when the suffix is well formed and the file
 /// exists) and validates them together.
 pub fn load_environment(env_dir: &Path, suffix: &str) -> Result<Environment> {
     let read = |path: &Path| -> Result<Source> {

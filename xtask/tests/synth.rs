@@ -305,35 +305,45 @@ const CASES: &[Case] = &[
         "qa",
         Some("[service]\ncpu = 256\nmemory = 4096\n"),
         None,
-        &["env/qa.toml: service.memory: 4096 is not allowed with 256 CPU units: Fargate allows 512, 1024, 2048"],
+        &[
+            "env/qa.toml: service.memory: 4096 is not allowed with 256 CPU units: Fargate allows 512, 1024, 2048",
+        ],
     ),
     (
         "a cold standby",
         "qa",
         Some("[service]\nsecondary_desired_count = 0\n"),
         None,
-        &["service.secondary_desired_count: 0 is not allowed: a warm standby keeps at least 1 task"],
+        &[
+            "service.secondary_desired_count: 0 is not allowed: a warm standby keeps at least 1 task",
+        ],
     ),
     (
         "TLS policy older than 1.2",
         "qa",
         Some("[service]\ntls_policy = \"ELBSecurityPolicy-2016-08\"\n"),
         None,
-        &["service.tls_policy: \"ELBSecurityPolicy-2016-08\" is not allowed: TLS 1.2+ policies are"],
+        &[
+            "service.tls_policy: \"ELBSecurityPolicy-2016-08\" is not allowed: TLS 1.2+ policies are",
+        ],
     ),
     (
         "deprecated canary runtime",
         "qa",
         Some("[monitoring]\nruntime = \"syn-nodejs-puppeteer-6.2\"\n"),
         None,
-        &["monitoring.runtime: \"syn-nodejs-puppeteer-6.2\" is not allowed: use a supported Node.js runtime"],
+        &[
+            "monitoring.runtime: \"syn-nodejs-puppeteer-6.2\" is not allowed: use a supported Node.js runtime",
+        ],
     ),
     (
         "health check interval Route 53 does not offer",
         "qa",
         Some("[dns]\nhealth_check_interval_seconds = 15\n"),
         None,
-        &["dns.health_check_interval_seconds: 15 is not allowed: Route 53 checks every 10 or 30 seconds"],
+        &[
+            "dns.health_check_interval_seconds: 15 is not allowed: Route 53 checks every 10 or 30 seconds",
+        ],
     ),
     (
         "TOML syntax error",
