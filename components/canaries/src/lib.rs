@@ -128,28 +128,11 @@ pub fn topic_and_bucket(props: &MonitoringProps) -> Result<(Fragment, Monitoring
     let bucket_id = id("CanaryArtifacts")?;
     let artifacts = f.add(
         bucket_id.clone(),
-        s3::Bucket::new()
-            .bucket_name(n.expr(&naming::CANARY_BUCKET, None))
-            .versioning_configuration(s3::bucket::VersioningConfiguration::new().status("Enabled"))
-            .bucket_encryption(
-                s3::bucket::BucketEncryption::new().server_side_encryption_configuration(vec![
-                    s3::bucket::ServerSideEncryptionRule::new()
-                        .bucket_key_enabled(true)
-                        .server_side_encryption_by_default(
-                            s3::bucket::ServerSideEncryptionByDefault::new()
-                                .sse_algorithm("aws:kms")
-                                .kms_master_key_id(props.key_arn.clone()),
-                        ),
-                ]),
-            )
-            .public_access_block_configuration(
-                s3::bucket::PublicAccessBlockConfiguration::new()
-                    .block_public_acls(true)
-                    .block_public_policy(true)
-                    .ignore_public_acls(true)
-                    .restrict_public_buckets(true),
-            )
-            .lifecycle_configuration(s3::bucket::LifecycleConfiguration::new().rules(vec![
+        storage::private_bucket(
+            n.expr(&naming::CANARY_BUCKET, None),
+            Some(props.key_arn.clone()),
+        )
+        .lifecycle_configuration(s3::bucket::LifecycleConfiguration::new().rules(vec![
                 s3::bucket::Rule::new()
                     .id("expire-canary-artifacts")
                     .status("Enabled")
@@ -166,15 +149,7 @@ pub fn topic_and_bucket(props: &MonitoringProps) -> Result<(Fragment, Monitoring
     );
     f.add(
         id("CanaryArtifactsPolicy")?,
-        s3::BucketPolicy::new()
-            .bucket(artifacts.reference())
-            .policy_document(policy([Statement::deny(
-                ["s3:*"],
-                [artifacts.attr_arn(), Expr::sub("${CanaryArtifacts.Arn}/*")],
-            )
-            .sid("DenyInsecureTransport")
-            .anyone()
-            .condition("Bool", "aws:SecureTransport", "false")])),
+        storage::bucket_policy(&artifacts, vec![]),
     )?;
     let role = f.add(
         id("CanaryRole")?,

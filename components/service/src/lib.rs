@@ -180,23 +180,7 @@ pub fn build(props: &ServiceProps, network: &Network) -> Result<(Fragment, Servi
     let logs_bucket_id = id("AlbLogsBucket")?;
     let logs_bucket = f.add(
         logs_bucket_id.clone(),
-        s3::Bucket::new()
-            .bucket_name(n.expr(&naming::ALB_LOGS_BUCKET, None))
-            .versioning_configuration(s3::bucket::VersioningConfiguration::new().status("Enabled"))
-            .bucket_encryption(
-                s3::bucket::BucketEncryption::new().server_side_encryption_configuration(vec![
-                    s3::bucket::ServerSideEncryptionRule::new().server_side_encryption_by_default(
-                        s3::bucket::ServerSideEncryptionByDefault::new().sse_algorithm("AES256"),
-                    ),
-                ]),
-            )
-            .public_access_block_configuration(
-                s3::bucket::PublicAccessBlockConfiguration::new()
-                    .block_public_acls(true)
-                    .block_public_policy(true)
-                    .ignore_public_acls(true)
-                    .restrict_public_buckets(true),
-            )
+        storage::private_bucket(n.expr(&naming::ALB_LOGS_BUCKET, None), None)
             .lifecycle_configuration(s3::bucket::LifecycleConfiguration::new().rules(vec![
                 s3::bucket::Rule::new()
                     .id("expire-access-logs")
@@ -220,23 +204,17 @@ pub fn build(props: &ServiceProps, network: &Network) -> Result<(Fragment, Servi
     let logs_objects = Expr::sub("${AlbLogsBucket.Arn}/alb/AWSLogs/${AWS::AccountId}/*");
     f.add(
         id("AlbLogsBucketPolicy")?,
-        s3::BucketPolicy::new()
-            .bucket(logs_bucket.reference())
-            .policy_document(policy([
+        storage::bucket_policy(
+            &logs_bucket,
+            vec![
                 Statement::allow(["s3:PutObject"], [logs_objects])
                     .sid("ElbWritesAccessLogs")
                     .aws_principal(Expr::sub(format!(
                         "arn:${{AWS::Partition}}:iam::{}:root",
                         elb_account(n.region())
                     ))),
-                Statement::deny(
-                    ["s3:*"],
-                    [logs_bucket.attr_arn(), Expr::sub("${AlbLogsBucket.Arn}/*")],
-                )
-                .sid("DenyInsecureTransport")
-                .anyone()
-                .condition("Bool", "aws:SecureTransport", "false"),
-            ])),
+            ],
+        ),
     )?;
 
     // Security groups: anyone → load balancer on 80/443; load balancer → tasks on the port.

@@ -102,6 +102,59 @@ fn bucket_arn(namer: &Namer, rule: &NameRule) -> Expr {
     ))
 }
 
+/// A versioned bucket with public access blocked, encrypted with the key `key_arn` (SSE-KMS with
+/// a bucket key) or, when `None`, with SSE-S3 (for writers that accept nothing else).
+pub fn private_bucket(name: Expr, key_arn: Option<Expr>) -> s3::Bucket {
+    let rule = match key_arn {
+        Some(key) => s3::bucket::ServerSideEncryptionRule::new()
+            .bucket_key_enabled(true)
+            .server_side_encryption_by_default(
+                s3::bucket::ServerSideEncryptionByDefault::new()
+                    .sse_algorithm("aws:kms")
+                    .kms_master_key_id(key),
+            ),
+        None => s3::bucket::ServerSideEncryptionRule::new().server_side_encryption_by_default(
+            s3::bucket::ServerSideEncryptionByDefault::new().sse_algorithm("AES256"),
+        ),
+    };
+    s3::Bucket::new()
+        .bucket_name(name)
+        .versioning_configuration(s3::bucket::VersioningConfiguration::new().status("Enabled"))
+        .bucket_encryption(
+            s3::bucket::BucketEncryption::new().server_side_encryption_configuration(vec![rule]),
+        )
+        .public_access_block_configuration(
+            s3::bucket::PublicAccessBlockConfiguration::new()
+                .block_public_acls(true)
+                .block_public_policy(true)
+                .ignore_public_acls(true)
+                .restrict_public_buckets(true),
+        )
+}
+
+/// The statement that refuses every request to `bucket` not made over TLS.
+pub fn deny_insecure_transport(bucket: &Handle<s3::Bucket>) -> Statement {
+    Statement::deny(
+        ["s3:*"],
+        [
+            bucket.attr_arn(),
+            Expr::sub(format!("${{{}.Arn}}/*", bucket.id())),
+        ],
+    )
+    .sid("DenyInsecureTransport")
+    .anyone()
+    .condition("Bool", "aws:SecureTransport", "false")
+}
+
+/// The policy of `bucket`: TLS only, plus `statements`.
+pub fn bucket_policy(bucket: &Handle<s3::Bucket>, statements: Vec<Statement>) -> s3::BucketPolicy {
+    let mut all = statements;
+    all.push(deny_insecure_transport(bucket));
+    s3::BucketPolicy::new()
+        .bucket(bucket.reference())
+        .policy_document(policy(all))
+}
+
 /// Builds the buckets, their TLS-only policies and, with replication, the replication role.
 pub fn build(props: &StorageProps) -> Result<(Fragment, Buckets), Error> {
     let mut f = Fragment::new();
@@ -118,27 +171,7 @@ pub fn build(props: &StorageProps) -> Result<(Fragment, Buckets), Error> {
             "config-to-secondary",
         ),
     ] {
-        let mut bucket = s3::Bucket::new()
-            .bucket_name(props.namer.expr(rule, None))
-            .versioning_configuration(s3::bucket::VersioningConfiguration::new().status("Enabled"))
-            .bucket_encryption(
-                s3::bucket::BucketEncryption::new().server_side_encryption_configuration(vec![
-                    s3::bucket::ServerSideEncryptionRule::new()
-                        .bucket_key_enabled(true)
-                        .server_side_encryption_by_default(
-                            s3::bucket::ServerSideEncryptionByDefault::new()
-                                .sse_algorithm("aws:kms")
-                                .kms_master_key_id(props.key_arn.clone()),
-                        ),
-                ]),
-            )
-            .public_access_block_configuration(
-                s3::bucket::PublicAccessBlockConfiguration::new()
-                    .block_public_acls(true)
-                    .block_public_policy(true)
-                    .ignore_public_acls(true)
-                    .restrict_public_buckets(true),
-            )
+        let mut bucket = private_bucket(props.namer.expr(rule, None), Some(props.key_arn.clone()))
             .ownership_controls(s3::bucket::OwnershipControls::new().rules(vec![
                 s3::bucket::OwnershipControlsRule::new().object_ownership("BucketOwnerEnforced"),
             ]))
@@ -166,18 +199,7 @@ pub fn build(props: &StorageProps) -> Result<(Fragment, Buckets), Error> {
         let handle = f.add(id(logical)?, bucket)?;
         f.add(
             id(&format!("{logical}Policy"))?,
-            s3::BucketPolicy::new()
-                .bucket(handle.reference())
-                .policy_document(policy([Statement::deny(
-                    ["s3:*"],
-                    [
-                        handle.attr_arn(),
-                        Expr::sub(format!("${{{logical}.Arn}}/*")),
-                    ],
-                )
-                .sid("DenyInsecureTransport")
-                .anyone()
-                .condition("Bool", "aws:SecureTransport", "false")])),
+            bucket_policy(&handle, vec![]),
         )?;
         f.output(
             id(&format!("{logical}Name"))?,
