@@ -30,6 +30,9 @@ use cfn::{Error, Expr, Fragment, Handle, LogicalId};
 pub const SWITCH_NAMESPACE: &str = "TradingDR";
 /// The metric the runbook sets to 1 (failed over) or 0 (primary serves).
 pub const SWITCH_METRIC: &str = "FailoverActive";
+/// The logical id of the calculated check that decides whether the primary serves (the PRIMARY
+/// record's health; the events endpoint fails over on it too).
+pub const SERVING_HEALTH_CHECK: &str = "PrimaryServingHealthCheck";
 
 fn id(s: &str) -> Result<LogicalId, Error> {
     LogicalId::new(s)
@@ -257,7 +260,7 @@ pub fn failover(props: &FailoverProps) -> Result<Fragment, Error> {
             )]),
     )?;
     let serving = f.add_when(
-        id("PrimaryServingHealthCheck")?,
+        id(SERVING_HEALTH_CHECK)?,
         &s.condition,
         route53::HealthCheck::new()
             .health_check_config(Expr::map([
@@ -309,7 +312,7 @@ pub fn failover(props: &FailoverProps) -> Result<Fragment, Error> {
     )?;
     f.output(
         id("PrimaryHealthCheckId")?,
-        "Health check of the primary endpoint (the events endpoint fails over on it)",
+        "HTTPS health check of the primary endpoint",
         primary_check.reference(),
     )?;
     f.output(

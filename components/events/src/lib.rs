@@ -1,7 +1,8 @@
 //! Application events: a custom bus with the same name in both regions, encrypted with the
 //! region's key, a rule that keeps every application event in a log group, and an archive for
 //! replay. In the primary, the global endpoint (`AWS::Events::Endpoint`) routes producers to the
-//! primary bus while the primary's Route 53 health check is healthy and to us-east-2 otherwise,
+//! primary bus while the primary serves (the PRIMARY record's health check) and to us-east-2
+//! otherwise,
 //! with replication between the buses; it needs the secondary's bus, so it comes in the
 //! primary-link phase.
 //!

@@ -366,7 +366,7 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         body.merge(f)?;
     }
 
-    // The global endpoint needs the secondary's bus and the primary's health check.
+    // The global endpoint needs the secondary's bus and the primary's serving health check.
     #[cfg(all(feature = "events", feature = "service"))]
     body.merge(events::endpoint(&events::EndpointProps {
         namer: env.namer(ROLE),
@@ -374,7 +374,9 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         primary_bus: bus.arn(),
         secondary_bus: events::bus_arn(&env.namer(RegionRole::Secondary)),
         secondary_region: env.region(RegionRole::Secondary).name.clone(),
-        health_check_id: Expr::reference(&LogicalId::new("PrimaryHealthCheck")?),
+        // The same health as the PRIMARY record's: events follow traffic, including when the
+        // runbook flips the switch.
+        health_check_id: Expr::reference(&LogicalId::new(dns::SERVING_HEALTH_CHECK)?),
     })?)?;
 
     foundation::finish(env, ROLE, body)
