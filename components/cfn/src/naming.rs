@@ -140,6 +140,12 @@ rules! {
     CANARY_ROLE = "canary", 0, Account, 64, "IAM role names";
     /// Alarms (`alarm-canary-success-<suffix>`, `alarm-primary-failure-<suffix>`, …).
     CANARY_ALARM = "alarm", 24, Regional, 255, "CloudWatch alarm names";
+    /// The runbook state machines and their trigger rule (`runbook-failover-<suffix>`, …).
+    RUNBOOK = "runbook", 8, Regional, 64, "Step Functions state machine and rule names";
+    /// The runbooks' roles.
+    RUNBOOK_ROLE = "runbook", 7, Account, 64, "IAM role names";
+    /// The runbooks' single-flight lock table.
+    RUNBOOK_LOCK = "runbook-lock", 0, Regional, 255, "DynamoDB table names";
     /// The regional Application Load Balancer.
     ALB = "alb", 0, Regional, 32, "Application Load Balancer names";
     /// The regional target group.

@@ -286,7 +286,7 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
             url("primary"),
         )?;
         #[cfg(feature = "aurora")]
-        canaries::primary_failure_alarm(
+        let primary_failure = canaries::primary_failure_alarm(
             &mut f,
             &props,
             &monitoring,
@@ -295,6 +295,9 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
             m.replication_lag_threshold_ms,
         )?;
         body.merge(f)?;
+
+        #[cfg(feature = "runbook")]
+        body.merge(runbooks(env, &base, &outside_in, &primary_failure)?)?;
     }
 
     foundation::finish(env, ROLE, body)
@@ -318,4 +321,123 @@ fn parameters_read(env: &Environment) -> cfn::iam::Statement {
             cfn::Expr::sub(format!("{path}/*")),
         ],
     )
+}
+
+/// The failover and failback runbooks, with exactly the permissions their steps need.
+#[cfg(feature = "runbook")]
+fn runbooks(
+    env: &Environment,
+    base: &foundation::Foundation,
+    outside_in_alarm: &str,
+    trigger_alarm: &str,
+) -> Result<Fragment, Error> {
+    use cfn::Expr;
+    use cfn::iam::Statement;
+    use cfn::naming::{
+        ALERT_TOPIC, CANARY_ALARM, DB_CLUSTER, ECS_CLUSTER, ECS_SERVICE, EVENT_BUS, GLOBAL_CLUSTER,
+        RUNBOOK_LOCK, SWITCH_ALARM,
+    };
+    let here = env.namer(ROLE);
+    let primary = env.namer(RegionRole::Primary);
+    let region = here.region().to_string();
+    let arn = |service: &str, region: &str, rest: &str| {
+        format!("arn:${{AWS::Partition}}:{service}:{region}:${{AWS::AccountId}}:{rest}")
+    };
+    let lag_alarm = here.name(&CANARY_ALARM, Some("replication-lag"));
+    let switch_alarm = here.name(&SWITCH_ALARM, None);
+    let global = primary.name(&GLOBAL_CLUSTER, None);
+    let inputs = runbook::Inputs {
+        lock_table: here.name(&RUNBOOK_LOCK, None),
+        global_cluster: global.clone(),
+        recovery_cluster_arn: arn(
+            "rds",
+            &region,
+            &format!("cluster:{}", here.name(&DB_CLUSTER, None)),
+        ),
+        primary_cluster_arn: arn(
+            "rds",
+            primary.region(),
+            &format!("cluster:{}", primary.name(&DB_CLUSTER, None)),
+        ),
+        outage_alarms: [outside_in_alarm.to_string(), lag_alarm.clone()],
+        switch_alarm: switch_alarm.clone(),
+        switch_metric: (
+            dns::SWITCH_NAMESPACE.to_string(),
+            dns::SWITCH_METRIC.to_string(),
+            env.suffix.to_string(),
+        ),
+        active_region_parameter: format!("/{}/{}/shared/active-region", env.config.app, env.suffix),
+        regions: (primary.region().to_string(), region.clone()),
+        ecs: (here.name(&ECS_CLUSTER, None), here.name(&ECS_SERVICE, None)),
+        counts: (
+            env.config.service.primary_desired_count,
+            env.config.service.secondary_desired_count,
+        ),
+        topic_arn: arn("sns", &region, &here.name(&ALERT_TOPIC, None)),
+        bus: here.name(&EVENT_BUS, None),
+        source: format!("{}.runbook", env.config.app),
+    };
+    let sub = |s: &str| Expr::sub(s.to_string());
+    let alarms: Vec<Expr> = [outside_in_alarm, &lag_alarm, &switch_alarm]
+        .iter()
+        .map(|a| sub(&arn("cloudwatch", &region, &format!("alarm:{a}"))))
+        .collect();
+    let statements = vec![
+        Statement::allow(["cloudwatch:DescribeAlarms"], alarms),
+        // PutMetricData has no resource-level permissions; the namespace condition limits it.
+        Statement::allow(["cloudwatch:PutMetricData"], [Expr::from("*")]).condition(
+            "StringEquals",
+            "cloudwatch:namespace",
+            dns::SWITCH_NAMESPACE,
+        ),
+        Statement::allow(
+            [
+                "rds:DescribeGlobalClusters",
+                "rds:FailoverGlobalCluster",
+                "rds:SwitchoverGlobalCluster",
+            ],
+            [
+                sub(&format!(
+                    "arn:${{AWS::Partition}}:rds::${{AWS::AccountId}}:global-cluster:{global}"
+                )),
+                sub(&inputs.recovery_cluster_arn),
+                sub(&inputs.primary_cluster_arn),
+            ],
+        ),
+        Statement::allow(
+            ["ssm:PutParameter"],
+            [sub(&arn(
+                "ssm",
+                &region,
+                &format!("parameter{}", inputs.active_region_parameter),
+            ))],
+        ),
+        Statement::allow(
+            ["ecs:DescribeServices", "ecs:UpdateService"],
+            [sub(&arn(
+                "ecs",
+                &region,
+                &format!("service/{}/{}", inputs.ecs.0, inputs.ecs.1),
+            ))],
+        ),
+        Statement::allow(["sns:Publish"], [sub(&inputs.topic_arn)]),
+        Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"], [base.key.arn()]),
+        Statement::allow(
+            ["events:PutEvents"],
+            [sub(&arn(
+                "events",
+                &region,
+                &format!("event-bus/{}", inputs.bus),
+            ))],
+        ),
+    ];
+    let (f, _) = runbook::build(&runbook::RunbookProps {
+        namer: here,
+        inputs,
+        key_arn: base.key.arn(),
+        log_retention_days: env.config.network.flow_log_retention_days,
+        trigger_alarm: trigger_alarm.to_string(),
+        statements,
+    })?;
+    Ok(f)
 }

@@ -1,0 +1,792 @@
+//! The failover and failback runbooks: Step Functions state machines in the recovery region
+//! (us-east-2) that call only us-east-2 APIs.
+//!
+//! Failover: take the single-flight lock (a conditional write), confirm the outage from two
+//! independent signals, fail the global database over to the us-east-2 cluster with
+//! `AllowDataLoss` and wait (bounded) until it writes, mark us-east-2 active in the configuration,
+//! scale the service to full capacity and wait (bounded) for it, flip the data-plane traffic
+//! switch and wait (bounded) until Route 53's signal reflects it, notify, release the lock.
+//! Every task retries transient errors with back-off and has a catch: before promotion, what was
+//! done is undone; after promotion nothing is demoted, and the alert says how far it got.
+//!
+//! Failback (planned, primary healthy): switch the global database back over (no data loss),
+//! wait, turn the switch off, mark us-east-1 active, scale us-east-2 back to warm.
+//!
+//! ```
+//! let inputs = runbook::Inputs::example();
+//! let failover = runbook::failover_definition(&inputs);
+//! assert_eq!(failover["StartAt"], "AcquireLock");
+//! ```
+
+use std::collections::BTreeMap;
+
+use cfn::aws::{dynamodb, events, iam, logs, stepfunctions};
+use cfn::iam::{Statement, assume_role_by, policy};
+use cfn::naming::{self, Namer};
+use cfn::{Error, Expr, Fragment, Handle, LogicalId};
+use serde_json::{Value, json};
+
+/// What the definitions refer to. ARNs and names here are `${…}` placeholders resolved by
+/// `Fn::Sub` in the template, so the definitions stay plain JSON that tests can walk.
+#[derive(Clone, Debug)]
+pub struct Inputs {
+    /// The lock table's name.
+    pub lock_table: String,
+    /// The global cluster's identifier.
+    pub global_cluster: String,
+    /// ARN of the us-east-2 (recovery) cluster.
+    pub recovery_cluster_arn: String,
+    /// ARN of the us-east-1 (primary) cluster, the failback target.
+    pub primary_cluster_arn: String,
+    /// The alarms that must agree before failover: the outside-in canary, replication lag.
+    pub outage_alarms: [String; 2],
+    /// The `failover-active` switch alarm.
+    pub switch_alarm: String,
+    /// Namespace, metric and environment dimension of the switch.
+    pub switch_metric: (String, String, String),
+    /// The parameter naming the active region.
+    pub active_region_parameter: String,
+    /// The two regions: (primary, recovery).
+    pub regions: (String, String),
+    /// The ECS cluster and service in us-east-2.
+    pub ecs: (String, String),
+    /// Tasks at full capacity and when warm.
+    pub counts: (u32, u32),
+    /// The alert topic ARN.
+    pub topic_arn: String,
+    /// The event bus name.
+    pub bus: String,
+    /// The event source of runbook events.
+    pub source: String,
+}
+
+impl Inputs {
+    /// Plausible inputs, for examples and tests.
+    pub fn example() -> Self {
+        Inputs {
+            lock_table: "runbook-lock-qa".into(),
+            global_cluster: "aurora-global-qa-us-east-1".into(),
+            recovery_cluster_arn: "arn:aws:rds:us-east-2:111122223333:cluster:aurora-qa".into(),
+            primary_cluster_arn: "arn:aws:rds:us-east-1:111122223333:cluster:aurora-qa".into(),
+            outage_alarms: [
+                "alarm-canary-oi-success-qa".into(),
+                "alarm-replication-lag-qa".into(),
+            ],
+            switch_alarm: "failover-active-qa".into(),
+            switch_metric: ("TradingDR".into(), "FailoverActive".into(), "qa".into()),
+            active_region_parameter: "/trading/qa/shared/active-region".into(),
+            regions: ("us-east-1".into(), "us-east-2".into()),
+            ecs: ("trading-qa".into(), "trading-app-qa".into()),
+            counts: (2, 1),
+            topic_arn: "arn:aws:sns:us-east-2:111122223333:trading-alerts-qa".into(),
+            bus: "trading-events-qa".into(),
+            source: "trading.runbook".into(),
+        }
+    }
+}
+
+/// Retry with back-off for throttling and transient errors.
+fn retry() -> Value {
+    json!([{
+        "ErrorEquals": ["States.TaskFailed", "States.Timeout"],
+        "IntervalSeconds": 2, "MaxAttempts": 5, "BackoffRate": 2.0, "JitterStrategy": "FULL"
+    }])
+}
+
+/// A task state calling `resource` with `parameters`, with retry and a catch to `on_error`.
+fn task(
+    resource: &str,
+    parameters: Value,
+    result_path: Value,
+    next: &str,
+    on_error: &str,
+) -> Value {
+    json!({
+        "Type": "Task",
+        "Resource": resource,
+        "Parameters": parameters,
+        "ResultPath": result_path,
+        "Retry": retry(),
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": on_error}],
+        "Next": next
+    })
+}
+
+fn sdk(service_action: &str) -> String {
+    format!("arn:aws:states:::aws-sdk:{service_action}")
+}
+
+fn switch(i: &Inputs, value: u32) -> Value {
+    json!({
+        "Namespace": i.switch_metric.0,
+        "MetricData": [{
+            "MetricName": i.switch_metric.1,
+            "Dimensions": [{"Name": "Environment", "Value": i.switch_metric.2}],
+            "Value": value
+        }]
+    })
+}
+
+/// Notifies by SNS and by an event, in parallel. Notification is best effort: a failure is
+/// caught inside its branch and never changes the runbook's course.
+fn notify(i: &Inputs, subject: &str, detail_type: &str) -> Value {
+    let caught =
+        json!([{"ErrorEquals": ["States.ALL"], "ResultPath": "$.notifyError", "Next": "Unsent"}]);
+    json!({
+        "Type": "Parallel",
+        "Branches": [
+            {"StartAt": "Publish", "States": {
+                "Publish": {
+                    "Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                    "Parameters": {"TopicArn": i.topic_arn, "Subject": subject, "Message.$": "States.JsonToString($)"},
+                    "Retry": retry(), "Catch": caught, "End": true
+                },
+                "Unsent": {"Type": "Succeed"}
+            }},
+            {"StartAt": "Event", "States": {
+                "Event": {
+                    "Type": "Task", "Resource": "arn:aws:states:::events:putEvents",
+                    "Parameters": {"Entries": [{"Source": i.source, "DetailType": detail_type, "EventBusName": i.bus, "Detail.$": "States.JsonToString($)"}]},
+                    "Retry": retry(), "Catch": caught, "End": true
+                },
+                "Unsent": {"Type": "Succeed"}
+            }}
+        ],
+        "ResultPath": null
+    })
+}
+
+/// A bounded polling loop: `check` (a task whose result is in `$.<field>`), then `decide`
+/// (a Choice on it) that goes to `done`, back to `wait` while attempts remain, else `timeout`.
+#[allow(clippy::too_many_arguments)]
+fn poll(
+    states: &mut serde_json::Map<String, Value>,
+    name: &str,
+    seconds: u32,
+    attempts: u32,
+    check: Value,
+    condition: Value,
+    done: &str,
+    timeout: &str,
+    on_error: &str,
+) {
+    let counter = format!("$.attempts.{name}");
+    states.insert(
+        format!("{name}Start"),
+        json!({"Type": "Pass", "Result": 0, "ResultPath": counter, "Next": format!("{name}Wait")}),
+    );
+    states.insert(
+        format!("{name}Wait"),
+        json!({"Type": "Wait", "Seconds": seconds, "Next": format!("{name}Check")}),
+    );
+    let mut check = check;
+    check["Next"] = json!(format!("{name}Count"));
+    check["Retry"] = retry();
+    check["Catch"] =
+        json!([{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": on_error}]);
+    states.insert(format!("{name}Check"), check);
+    states.insert(
+        format!("{name}Count"),
+        json!({"Type": "Pass", "Parameters": {"value.$": format!("States.MathAdd({counter}, 1)")},
+               "ResultPath": format!("$.attempts.{name}Next"), "Next": format!("{name}Store")}),
+    );
+    states.insert(
+        format!("{name}Store"),
+        json!({"Type": "Pass", "InputPath": format!("$.attempts.{name}Next.value"), "ResultPath": counter, "Next": format!("{name}Decide")}),
+    );
+    let mut done_choice = condition;
+    done_choice["Next"] = json!(done);
+    states.insert(
+        format!("{name}Decide"),
+        json!({"Type": "Choice", "Choices": [
+            done_choice,
+            {"Variable": counter, "NumericLessThan": attempts, "Next": format!("{name}Wait")}
+        ], "Default": timeout}),
+    );
+}
+
+/// The failover definition.
+pub fn failover_definition(i: &Inputs) -> Value {
+    let mut s = serde_json::Map::new();
+    s.insert("AcquireLock".into(), json!({
+        "Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+        "Parameters": {
+            "TableName": i.lock_table,
+            "Item": {"lock": {"S": "runbook"}, "owner": {"S.$": "$$.Execution.Id"}, "operation": {"S": "failover"}},
+            "ConditionExpression": "attribute_not_exists(#l)",
+            "ExpressionAttributeNames": {"#l": "lock"}
+        },
+        "ResultPath": null,
+        "Retry": [{"ErrorEquals": ["DynamoDB.ProvisionedThroughputExceededException", "DynamoDB.ThrottlingException", "States.Timeout"],
+                   "IntervalSeconds": 1, "MaxAttempts": 5, "BackoffRate": 2.0}],
+        "Catch": [
+            {"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": "$.error", "Next": "AlreadyRunning"},
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "AlertNotStarted"}
+        ],
+        "Next": "CheckOutsideIn"
+    }));
+    s.insert("AlreadyRunning".into(), json!({"Type": "Fail", "Error": "LockHeld", "Cause": "another runbook execution holds the lock"}));
+    s.insert(
+        "AlertNotStarted".into(),
+        notify(i, "Failover could not start", "Failover Not Started"),
+    );
+    s.get_mut("AlertNotStarted").unwrap()["Next"] = json!("NotStarted");
+    s.insert("NotStarted".into(), json!({"Type": "Fail", "Error": "LockUnavailable", "Cause": "the lock table could not be written"}));
+    for (state, alarm, field, next) in [
+        (
+            "CheckOutsideIn",
+            &i.outage_alarms[0],
+            "outsideIn",
+            "CheckReplication",
+        ),
+        (
+            "CheckReplication",
+            &i.outage_alarms[1],
+            "replication",
+            "Confirmed",
+        ),
+    ] {
+        let mut t = task(
+            &sdk("cloudwatch:describeAlarms"),
+            json!({"AlarmNames": [alarm]}),
+            json!(format!("$.signals.{field}")),
+            next,
+            "UndoBeforePromotion",
+        );
+        t["ResultSelector"] = json!({"state.$": "$.MetricAlarms[0].StateValue"});
+        s.insert(state.into(), t);
+    }
+    s.insert(
+        "Confirmed".into(),
+        json!({
+            "Type": "Choice",
+            "Choices": [
+                {"And": [
+                    {"Variable": "$.signals.outsideIn.state", "StringEquals": "ALARM"},
+                    {"Variable": "$.signals.replication.state", "StringEquals": "ALARM"}
+                ], "Next": "Promote"},
+                {"And": [
+                    {"Variable": "$.force", "IsPresent": true},
+                    {"Variable": "$.force", "BooleanEquals": true}
+                ], "Next": "Promote"}
+            ],
+            "Default": "NotConfirmed"
+        }),
+    );
+    s.insert(
+        "NotConfirmed".into(),
+        task(
+            "arn:aws:states:::dynamodb:deleteItem",
+            json!({"TableName": i.lock_table, "Key": {"lock": {"S": "runbook"}}}),
+            Value::Null,
+            "NoOutage",
+            "NoOutage",
+        ),
+    );
+    s.insert(
+        "NoOutage".into(),
+        json!({"Type": "Succeed", "Comment": "the two signals did not agree: nothing changed"}),
+    );
+    s.insert("Promote".into(), task(
+        &sdk("rds:failoverGlobalCluster"),
+        json!({"GlobalClusterIdentifier": i.global_cluster, "TargetDbClusterIdentifier": i.recovery_cluster_arn, "AllowDataLoss": true}),
+        Value::Null,
+        "PromotionStart",
+        "UndoBeforePromotion",
+    ));
+    poll(
+        &mut s,
+        "Promotion",
+        10,
+        60,
+        json!({"Type": "Task", "Resource": sdk("rds:describeGlobalClusters"),
+               "Parameters": {"GlobalClusterIdentifier": i.global_cluster},
+               "ResultSelector": {"writers.$": "$.GlobalClusters[0].GlobalClusterMembers[?(@.IsWriter == true)].DBClusterArn"},
+               "ResultPath": "$.promotion"}),
+        json!({"Variable": "$.promotion.writers[0]", "StringEquals": i.recovery_cluster_arn}),
+        "MarkActive",
+        "AlertPromotionTimedOut",
+        "AlertAfterPromotion",
+    );
+    s.insert("MarkActive".into(), task(
+        &sdk("ssm:putParameter"),
+        json!({"Name": i.active_region_parameter, "Value": i.regions.1, "Type": "String", "Overwrite": true}),
+        Value::Null,
+        "ScaleUp",
+        "AlertAfterPromotion",
+    ));
+    s.insert(
+        "ScaleUp".into(),
+        task(
+            &sdk("ecs:updateService"),
+            json!({"Cluster": i.ecs.0, "Service": i.ecs.1, "DesiredCount": i.counts.0}),
+            Value::Null,
+            "SteadyStart",
+            "AlertAfterPromotion",
+        ),
+    );
+    poll(
+        &mut s,
+        "Steady",
+        15,
+        40,
+        json!({"Type": "Task", "Resource": sdk("ecs:describeServices"),
+               "Parameters": {"Cluster": i.ecs.0, "Services": [i.ecs.1]},
+               "ResultSelector": {"running.$": "$.Services[0].RunningCount"},
+               "ResultPath": "$.service"}),
+        json!({"Variable": "$.service.running", "NumericGreaterThanEquals": i.counts.0}),
+        "FlipSwitch",
+        "AlertAfterPromotion",
+        "AlertAfterPromotion",
+    );
+    s.insert(
+        "FlipSwitch".into(),
+        task(
+            &sdk("cloudwatch:putMetricData"),
+            switch(i, 1),
+            Value::Null,
+            "VerifyStart",
+            "AlertAfterPromotion",
+        ),
+    );
+    poll(
+        &mut s,
+        "Verify",
+        20,
+        15,
+        json!({"Type": "Task", "Resource": sdk("cloudwatch:describeAlarms"),
+               "Parameters": {"AlarmNames": [i.switch_alarm]},
+               "ResultSelector": {"state.$": "$.MetricAlarms[0].StateValue"},
+               "ResultPath": "$.switch"}),
+        json!({"Variable": "$.switch.state", "StringEquals": "ALARM"}),
+        "NotifyDone",
+        "AlertAfterPromotion",
+        "AlertAfterPromotion",
+    );
+    let mut done = notify(
+        i,
+        "Failover complete: us-east-2 serves",
+        "Failover Completed",
+    );
+    done["Next"] = json!("ReleaseLock");
+    s.insert("NotifyDone".into(), done);
+    s.insert(
+        "ReleaseLock".into(),
+        task(
+            "arn:aws:states:::dynamodb:deleteItem",
+            json!({"TableName": i.lock_table, "Key": {"lock": {"S": "runbook"}}}),
+            Value::Null,
+            "Done",
+            "Done",
+        ),
+    );
+    s.insert("Done".into(), json!({"Type": "Succeed"}));
+
+    // Before promotion: undo the switch and the capacity, release the lock, alert.
+    s.insert(
+        "UndoBeforePromotion".into(),
+        task(
+            &sdk("cloudwatch:putMetricData"),
+            switch(i, 0),
+            Value::Null,
+            "UndoScale",
+            "UndoScale",
+        ),
+    );
+    s.insert(
+        "UndoScale".into(),
+        task(
+            &sdk("ecs:updateService"),
+            json!({"Cluster": i.ecs.0, "Service": i.ecs.1, "DesiredCount": i.counts.1}),
+            Value::Null,
+            "UndoLock",
+            "UndoLock",
+        ),
+    );
+    s.insert(
+        "UndoLock".into(),
+        task(
+            "arn:aws:states:::dynamodb:deleteItem",
+            json!({"TableName": i.lock_table, "Key": {"lock": {"S": "runbook"}}}),
+            Value::Null,
+            "AlertRolledBack",
+            "AlertRolledBack",
+        ),
+    );
+    let mut rolled_back = notify(
+        i,
+        "Failover failed before promotion; rolled back",
+        "Failover Rolled Back",
+    );
+    rolled_back["Next"] = json!("RolledBack");
+    s.insert("AlertRolledBack".into(), rolled_back);
+    s.insert("RolledBack".into(), json!({"Type": "Fail", "Error": "FailoverRolledBack", "Cause": "a step failed before promotion; the switch and capacity were restored"}));
+
+    // After promotion: never demote; say how far it got.
+    let mut timed_out = notify(
+        i,
+        "Failover: promotion did not complete in 10 minutes",
+        "Failover Promotion Timed Out",
+    );
+    timed_out["Next"] = json!("AfterPromotionLock");
+    s.insert("AlertPromotionTimedOut".into(), timed_out);
+    let mut after = notify(
+        i,
+        "Failover stopped after promotion: finish by hand",
+        "Failover Incomplete",
+    );
+    after["Next"] = json!("AfterPromotionLock");
+    s.insert("AlertAfterPromotion".into(), after);
+    s.insert(
+        "AfterPromotionLock".into(),
+        task(
+            "arn:aws:states:::dynamodb:deleteItem",
+            json!({"TableName": i.lock_table, "Key": {"lock": {"S": "runbook"}}}),
+            Value::Null,
+            "Incomplete",
+            "Incomplete",
+        ),
+    );
+    s.insert("Incomplete".into(), json!({"Type": "Fail", "Error": "FailoverIncomplete", "Cause": "the database was promoted but a later step failed; see the alert for the state reached"}));
+
+    json!({
+        "Comment": "Fail over from us-east-1 to us-east-2, calling only us-east-2 APIs",
+        "StartAt": "AcquireLock",
+        "States": Value::Object(s)
+    })
+}
+
+/// The failback definition (planned, no data loss).
+pub fn failback_definition(i: &Inputs) -> Value {
+    let mut s = serde_json::Map::new();
+    s.insert("AcquireLock".into(), json!({
+        "Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+        "Parameters": {
+            "TableName": i.lock_table,
+            "Item": {"lock": {"S": "runbook"}, "owner": {"S.$": "$$.Execution.Id"}, "operation": {"S": "failback"}},
+            "ConditionExpression": "attribute_not_exists(#l)",
+            "ExpressionAttributeNames": {"#l": "lock"}
+        },
+        "ResultPath": null,
+        "Retry": [{"ErrorEquals": ["DynamoDB.ThrottlingException", "States.Timeout"], "IntervalSeconds": 1, "MaxAttempts": 5, "BackoffRate": 2.0}],
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "AlreadyRunning"}],
+        "Next": "CheckPrimary"
+    }));
+    s.insert("AlreadyRunning".into(), json!({"Type": "Fail", "Error": "LockHeld", "Cause": "another runbook execution holds the lock"}));
+    let mut check = task(
+        &sdk("cloudwatch:describeAlarms"),
+        json!({"AlarmNames": [i.outage_alarms[0]]}),
+        json!("$.primary"),
+        "PrimaryHealthy",
+        "Release",
+    );
+    check["ResultSelector"] = json!({"state.$": "$.MetricAlarms[0].StateValue"});
+    s.insert("CheckPrimary".into(), check);
+    s.insert("PrimaryHealthy".into(), json!({
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.primary.state", "StringEquals": "OK", "Next": "Switchover"}],
+        "Default": "Release"
+    }));
+    s.insert("Switchover".into(), task(
+        &sdk("rds:switchoverGlobalCluster"),
+        json!({"GlobalClusterIdentifier": i.global_cluster, "TargetDbClusterIdentifier": i.primary_cluster_arn}),
+        Value::Null,
+        "SwitchoverStart",
+        "Alert",
+    ));
+    poll(
+        &mut s,
+        "Switchover",
+        10,
+        60,
+        json!({"Type": "Task", "Resource": sdk("rds:describeGlobalClusters"),
+               "Parameters": {"GlobalClusterIdentifier": i.global_cluster},
+               "ResultSelector": {"writers.$": "$.GlobalClusters[0].GlobalClusterMembers[?(@.IsWriter == true)].DBClusterArn"},
+               "ResultPath": "$.switchover"}),
+        json!({"Variable": "$.switchover.writers[0]", "StringEquals": i.primary_cluster_arn}),
+        "SwitchOff",
+        "Alert",
+        "Alert",
+    );
+    s.insert(
+        "SwitchOff".into(),
+        task(
+            &sdk("cloudwatch:putMetricData"),
+            switch(i, 0),
+            Value::Null,
+            "MarkPrimaryActive",
+            "Alert",
+        ),
+    );
+    s.insert("MarkPrimaryActive".into(), task(
+        &sdk("ssm:putParameter"),
+        json!({"Name": i.active_region_parameter, "Value": i.regions.0, "Type": "String", "Overwrite": true}),
+        Value::Null,
+        "ScaleToWarm",
+        "Alert",
+    ));
+    s.insert(
+        "ScaleToWarm".into(),
+        task(
+            &sdk("ecs:updateService"),
+            json!({"Cluster": i.ecs.0, "Service": i.ecs.1, "DesiredCount": i.counts.1}),
+            Value::Null,
+            "NotifyDone",
+            "Alert",
+        ),
+    );
+    let mut done = notify(
+        i,
+        "Failback complete: us-east-1 serves",
+        "Failback Completed",
+    );
+    done["Next"] = json!("Release");
+    s.insert("NotifyDone".into(), done);
+    let mut alert = notify(
+        i,
+        "Failback stopped: see the state reached",
+        "Failback Incomplete",
+    );
+    alert["Next"] = json!("Release");
+    s.insert("Alert".into(), alert);
+    s.insert(
+        "Release".into(),
+        task(
+            "arn:aws:states:::dynamodb:deleteItem",
+            json!({"TableName": i.lock_table, "Key": {"lock": {"S": "runbook"}}}),
+            Value::Null,
+            "Done",
+            "Done",
+        ),
+    );
+    s.insert("Done".into(), json!({"Type": "Succeed"}));
+    json!({
+        "Comment": "Fail back from us-east-2 to us-east-1 (planned switchover, no data loss)",
+        "StartAt": "AcquireLock",
+        "States": Value::Object(s)
+    })
+}
+
+fn id(s: &str) -> Result<LogicalId, Error> {
+    LogicalId::new(s)
+}
+
+/// Properties of the runbooks.
+#[derive(Clone, Debug)]
+pub struct RunbookProps {
+    /// Names the machines, roles, table and rule (in the recovery region).
+    pub namer: Namer,
+    /// The definitions' inputs.
+    pub inputs: Inputs,
+    /// ARN of the region's key (lock table, logs).
+    pub key_arn: Expr,
+    /// Days execution logs are kept.
+    pub log_retention_days: u32,
+    /// The composite alarm that starts failover.
+    pub trigger_alarm: String,
+    /// What the state machines may do, beyond logging (built by the region crate from handles).
+    pub statements: Vec<Statement>,
+}
+
+/// The runbooks' resources: the lock table, both state machines, and the trigger.
+pub struct Runbooks {
+    /// The lock table.
+    pub lock_table: Handle<dynamodb::Table>,
+    /// The failover state machine.
+    pub failover: Handle<stepfunctions::StateMachine>,
+    /// The failback state machine.
+    pub failback: Handle<stepfunctions::StateMachine>,
+}
+
+/// Builds the lock table, both state machines (logged, traced), and the rule that starts
+/// failover from the composite alarm.
+pub fn build(props: &RunbookProps) -> Result<(Fragment, Runbooks), Error> {
+    let n = &props.namer;
+    let mut f = Fragment::new();
+    let table = f.add(
+        id("RunbookLockTable")?,
+        dynamodb::Table::new()
+            .table_name(props.inputs.lock_table.as_str())
+            .billing_mode("PAY_PER_REQUEST")
+            .attribute_definitions(vec![
+                dynamodb::table::AttributeDefinition::new()
+                    .attribute_name("lock")
+                    .attribute_type("S"),
+            ])
+            .key_schema(vec![
+                dynamodb::table::KeySchema::new()
+                    .attribute_name("lock")
+                    .key_type("HASH"),
+            ])
+            .sse_specification(
+                dynamodb::table::SseSpecification::new()
+                    .sse_enabled(true)
+                    .sse_type("KMS")
+                    .kms_master_key_id(props.key_arn.clone()),
+            )
+            .point_in_time_recovery_specification(
+                dynamodb::table::PointInTimeRecoverySpecification::new()
+                    .point_in_time_recovery_enabled(true),
+            ),
+    )?;
+    let group = f.add(
+        id("RunbookLogs")?,
+        logs::LogGroup::new()
+            .log_group_name(n.name(&naming::STATE_MACHINE_LOGS, Some("runbook")))
+            .kms_key_id(props.key_arn.clone())
+            .retention_in_days(props.log_retention_days),
+    )?;
+    let mut statements = props.statements.clone();
+    statements.push(Statement::allow(
+        ["dynamodb:DeleteItem", "dynamodb:PutItem"],
+        [table.attr_arn()],
+    ));
+    statements.push(Statement::allow(
+        [
+            "logs:CreateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:DescribeLogGroups",
+            "logs:DescribeResourcePolicies",
+            "logs:GetLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:UpdateLogDelivery",
+            "xray:GetSamplingRules",
+            "xray:GetSamplingTargets",
+            "xray:PutTelemetryRecords",
+            "xray:PutTraceSegments",
+        ],
+        [Expr::from("*")],
+    ));
+    let role = f.add(
+        id("RunbookRole")?,
+        iam::Role::new()
+            .role_name(n.name(&naming::RUNBOOK_ROLE, None))
+            .description("Runs the failover and failback state machines")
+            .assume_role_policy_document(assume_role_by("states.amazonaws.com"))
+            .policies(vec![
+                iam::role::Policy::new()
+                    .policy_name("run-runbooks")
+                    .policy_document(policy(statements)),
+            ]),
+    )?;
+    let machine = |f: &mut Fragment, logical: &str, qualifier: &str, definition: Value| {
+        f.add(
+            id(logical)?,
+            stepfunctions::StateMachine::new()
+                .state_machine_name(n.name(&naming::RUNBOOK, Some(qualifier)))
+                .state_machine_type("STANDARD")
+                .role_arn(role.attr_arn())
+                // ARNs in the definitions carry ${AWS::AccountId} and ${AWS::Partition}.
+                .definition_string(Expr::sub(serde_json::to_string(&definition).expect("JSON")))
+                .tracing_configuration(
+                    stepfunctions::state_machine::TracingConfiguration::new().enabled(true),
+                )
+                .logging_configuration(
+                    stepfunctions::state_machine::LoggingConfiguration::new()
+                        .level("ALL")
+                        .include_execution_data(true)
+                        .destinations(vec![
+                            stepfunctions::state_machine::LogDestination::new()
+                                .cloud_watch_logs_log_group(
+                                    stepfunctions::state_machine::CloudWatchLogsLogGroup::new()
+                                        .log_group_arn(group.attr_arn()),
+                                ),
+                        ]),
+                ),
+        )
+    };
+    let failover = machine(
+        &mut f,
+        "FailoverStateMachine",
+        "failover",
+        failover_definition(&props.inputs),
+    )?;
+    let failback = machine(
+        &mut f,
+        "FailbackStateMachine",
+        "failback",
+        failback_definition(&props.inputs),
+    )?;
+
+    let trigger_role = f.add(
+        id("FailoverTriggerRole")?,
+        iam::Role::new()
+            .role_name(n.name(&naming::RUNBOOK_ROLE, Some("trigger")))
+            .description("Lets EventBridge start failover when the primary-failure alarm fires")
+            .assume_role_policy_document(assume_role_by("events.amazonaws.com"))
+            .policies(vec![
+                iam::role::Policy::new()
+                    .policy_name("start-failover")
+                    .policy_document(policy([Statement::allow(
+                        ["states:StartExecution"],
+                        [failover.reference()],
+                    )])),
+            ]),
+    )?;
+    let pattern: BTreeMap<&str, Expr> = BTreeMap::from([
+        ("source", Expr::list(["aws.cloudwatch"])),
+        ("detail-type", Expr::list(["CloudWatch Alarm State Change"])),
+        (
+            "detail",
+            Expr::map([
+                ("alarmName", Expr::list([props.trigger_alarm.as_str()])),
+                ("state", Expr::map([("value", Expr::list(["ALARM"]))])),
+            ]),
+        ),
+    ]);
+    f.add(
+        id("FailoverTrigger")?,
+        events::Rule::new()
+            .name(n.name(&naming::RUNBOOK, Some("trigger")))
+            .description("Starts failover when the primary-failure composite alarm fires")
+            .event_bus_name("default")
+            .state("ENABLED")
+            .event_pattern(Expr::map(pattern))
+            .targets(vec![
+                events::rule::Target::new()
+                    .id("failover")
+                    .arn(failover.reference())
+                    .role_arn(trigger_role.attr_arn()),
+            ]),
+    )?;
+    f.output(
+        id("FailoverStateMachineArn")?,
+        "Starts failover",
+        failover.reference(),
+    )?;
+    f.output(
+        id("FailbackStateMachineArn")?,
+        "Starts failback",
+        failback.reference(),
+    )?;
+    Ok((
+        f,
+        Runbooks {
+            lock_table: table,
+            failover,
+            failback,
+        },
+    ))
+}
+
+/// The AWS API calls of a definition (`service:action`), every state included.
+pub fn api_calls(definition: &Value) -> Vec<String> {
+    let mut calls = Vec::new();
+    fn walk(states: &Value, calls: &mut Vec<String>) {
+        for state in states.as_object().into_iter().flat_map(|m| m.values()) {
+            if let Some(resource) = state["Resource"].as_str() {
+                let call = resource
+                    .trim_start_matches("arn:aws:states:::aws-sdk:")
+                    .trim_start_matches("arn:aws:states:::")
+                    .to_string();
+                calls.push(call);
+            }
+            for branch in state["Branches"].as_array().into_iter().flatten() {
+                walk(&branch["States"], calls);
+            }
+        }
+    }
+    walk(&definition["States"], &mut calls);
+    calls
+}

@@ -1,0 +1,228 @@
+//! Static checks over the runbook definitions that are in the secondary template: every state
+//! reachable, every path ends, every task retries and catches, no call to a control plane that
+//! lives in us-east-1, and every resource named exists in the stack.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use cfn::testing::resources_of;
+use serde_json::Value;
+
+/// The definitions in the template, by logical id.
+fn definitions(template: &Value) -> BTreeMap<String, Value> {
+    resources_of(template, "AWS::StepFunctions::StateMachine")
+        .into_iter()
+        .filter(|(id, _)| id.starts_with("Fail"))
+        .map(|(id, r)| {
+            let text = r["Properties"]["DefinitionString"]["Fn::Sub"]
+                .as_str()
+                .expect("runbook definitions are Fn::Sub strings");
+            (
+                id.clone(),
+                serde_json::from_str(text).expect("definitions are JSON"),
+            )
+        })
+        .collect()
+}
+
+/// The states a state can go to next.
+fn exits(state: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut push = |v: &Value| {
+        if let Some(s) = v.as_str() {
+            out.push(s.to_string());
+        }
+    };
+    push(&state["Next"]);
+    push(&state["Default"]);
+    for c in state["Choices"].as_array().into_iter().flatten() {
+        push(&c["Next"]);
+    }
+    for c in state["Catch"].as_array().into_iter().flatten() {
+        push(&c["Next"]);
+    }
+    out
+}
+
+fn terminal(state: &Value) -> bool {
+    state["End"] == true || state["Type"] == "Succeed" || state["Type"] == "Fail"
+}
+
+/// Checks one state machine (or branch) and its branches; returns the problems.
+fn check_machine(name: &str, machine: &Value, problems: &mut Vec<String>) {
+    let states = machine["States"].as_object().expect("States");
+    let start = machine["StartAt"].as_str().expect("StartAt");
+    // Reachable from StartAt.
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![start.to_string()];
+    while let Some(s) = todo.pop() {
+        if !seen.insert(s.clone()) {
+            continue;
+        }
+        match states.get(&s) {
+            None => problems.push(format!("{name}: {s} is named but not defined")),
+            Some(state) => todo.extend(exits(state)),
+        }
+    }
+    for s in states.keys() {
+        if !seen.contains(s) {
+            problems.push(format!("{name}: {s} is unreachable"));
+        }
+    }
+    // Every state can reach an end.
+    let mut ends: BTreeSet<String> = states
+        .iter()
+        .filter(|(_, st)| terminal(st))
+        .map(|(k, _)| k.clone())
+        .collect();
+    loop {
+        let before = ends.len();
+        for (k, st) in states {
+            if exits(st).iter().any(|e| ends.contains(e)) {
+                ends.insert(k.clone());
+            }
+        }
+        if ends.len() == before {
+            break;
+        }
+    }
+    for s in states.keys() {
+        if !ends.contains(s) {
+            problems.push(format!("{name}: no path from {s} ends"));
+        }
+    }
+    for (k, st) in states {
+        if st["Type"] == "Task" {
+            if !st["Retry"].is_array() {
+                problems.push(format!("{name}: task {k} has no Retry"));
+            }
+            if !st["Catch"].is_array() {
+                problems.push(format!("{name}: task {k} has no Catch"));
+            }
+            let resource = st["Resource"].as_str().unwrap_or_default();
+            for banned in ["route53", ":iam:", "organizations", "us-east-1"] {
+                if resource.contains(banned) {
+                    problems.push(format!("{name}: task {k} calls {resource}"));
+                }
+            }
+        }
+        if st["Type"] == "Wait" && st["Seconds"].as_u64().is_none() {
+            problems.push(format!("{name}: wait {k} is not bounded"));
+        }
+        for (i, branch) in st["Branches"].as_array().into_iter().flatten().enumerate() {
+            check_machine(&format!("{name}/{k}[{i}]"), branch, problems);
+        }
+    }
+}
+
+#[test]
+fn runbook_definitions_pass_the_static_checks() {
+    for suffix in tests::ENVIRONMENTS {
+        let s = tests::synth(suffix);
+        let secondary = tests::json(&s.secondary);
+        let machines = definitions(&secondary);
+        assert_eq!(
+            machines.keys().collect::<Vec<_>>(),
+            ["FailbackStateMachine", "FailoverStateMachine"]
+        );
+        let mut problems = Vec::new();
+        for (name, def) in &machines {
+            check_machine(name, def, &mut problems);
+        }
+        assert!(problems.is_empty(), "{suffix}:\n{}", problems.join("\n"));
+        // Neither runbook is in the primary: Step Functions cannot call another region's APIs,
+        // and the recovery region must not depend on the failed one.
+        let primary = tests::json(&s.primary);
+        assert!(definitions(&primary).is_empty());
+    }
+}
+
+#[test]
+fn the_runbooks_call_only_recovery_region_data_and_service_apis() {
+    let s = tests::synth("qa");
+    let secondary = tests::json(&s.secondary);
+    let allowed = [
+        "cloudwatch:describeAlarms",
+        "cloudwatch:putMetricData",
+        "dynamodb:deleteItem",
+        "dynamodb:putItem",
+        "ecs:describeServices",
+        "ecs:updateService",
+        "events:putEvents",
+        "rds:describeGlobalClusters",
+        "rds:failoverGlobalCluster",
+        "rds:switchoverGlobalCluster",
+        "sns:publish",
+        "ssm:putParameter",
+    ];
+    for (name, def) in definitions(&secondary) {
+        for call in runbook::api_calls(&def) {
+            assert!(allowed.contains(&call.as_str()), "{name} calls {call}");
+        }
+    }
+}
+
+#[test]
+fn every_resource_a_runbook_names_exists_in_the_stack() {
+    let s = tests::synth("qa");
+    let secondary = tests::json(&s.secondary);
+    let text = secondary.to_string();
+    let name_of = |ty: &str, property: &str| -> Vec<String> {
+        resources_of(&secondary, ty)
+            .iter()
+            .filter_map(|(_, r)| r["Properties"][property].as_str().map(String::from))
+            .collect()
+    };
+    let failover = &definitions(&secondary)["FailoverStateMachine"];
+    let states = &failover["States"];
+    assert!(
+        name_of("AWS::DynamoDB::Table", "TableName").contains(
+            &states["AcquireLock"]["Parameters"]["TableName"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        )
+    );
+    assert!(
+        name_of("AWS::ECS::Cluster", "ClusterName").contains(
+            &states["ScaleUp"]["Parameters"]["Cluster"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        )
+    );
+    assert!(
+        name_of("AWS::ECS::Service", "ServiceName").contains(
+            &states["ScaleUp"]["Parameters"]["Service"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        )
+    );
+    let mut alarms = name_of("AWS::CloudWatch::Alarm", "AlarmName");
+    alarms.extend(name_of("AWS::CloudWatch::CompositeAlarm", "AlarmName"));
+    for state in ["CheckOutsideIn", "CheckReplication", "VerifyCheck"] {
+        let alarm = states[state]["Parameters"]["AlarmNames"][0]
+            .as_str()
+            .unwrap();
+        assert!(
+            alarms.contains(&alarm.to_string()),
+            "{state}: {alarm} not in the stack"
+        );
+    }
+    // The trigger rule starts failover on the composite alarm.
+    let trigger = resources_of(&secondary, "AWS::Events::Rule")
+        .into_iter()
+        .find(|(id, _)| id.as_str() == "FailoverTrigger")
+        .expect("the trigger rule")
+        .1;
+    assert_eq!(
+        trigger["Properties"]["Targets"][0]["Arn"]["Ref"],
+        "FailoverStateMachine"
+    );
+    let composite = &name_of("AWS::CloudWatch::CompositeAlarm", "AlarmName")[0];
+    assert_eq!(
+        &trigger["Properties"]["EventPattern"]["detail"]["alarmName"][0],
+        composite.as_str()
+    );
+    assert!(text.contains("runbook-lock-qa"));
+}
