@@ -10,6 +10,7 @@ pub mod destroy;
 pub mod diff;
 pub mod fsx;
 pub mod phases;
+pub mod rto;
 pub mod schemas;
 pub mod stack;
 pub mod synth;
@@ -49,6 +50,8 @@ pub enum Command {
     Deploy(deploy::Args),
     /// Delete both stacks in reverse order, emptying versioned buckets first.
     Destroy(destroy::Args),
+    /// Worst-case recovery time and recovery point bounds, from the templates (exit 1 over 15 min).
+    Rto(rto::Args),
     /// Refresh (or --check) the vendored CloudFormation schemas from the pinned cfn-lint.
     Schemas(schemas::Args),
     /// Install the pinned Python tools into .venv, then run the whole test suite.

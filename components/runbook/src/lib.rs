@@ -4,8 +4,10 @@
 //! Failover: take the single-flight lock (a conditional write), confirm the outage from two
 //! independent signals, fail the global database over to the us-east-2 cluster with
 //! `AllowDataLoss` and wait (bounded) until it writes, mark us-east-2 active in the configuration,
-//! scale the service to full capacity and wait (bounded) for it, flip the data-plane traffic
-//! switch and wait (bounded) until Route 53's signal reflects it, notify, release the lock.
+//! flip the data-plane traffic switch and wait (bounded) until its alarm reflects it, scale the
+//! service to full capacity and wait (bounded) for it, notify, release the lock. Service is
+//! restored once the database writes and traffic is in us-east-2 (the warm tasks serve); scaling
+//! to full capacity follows.
 //! Every task retries transient errors with back-off and has a catch: before promotion, what was
 //! done is undone; after promotion nothing is demoted, and the alert says how far it got.
 //!
@@ -298,7 +300,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
         &mut s,
         "Promotion",
         10,
-        60,
+        12,
         json!({"Type": "Task", "Resource": sdk("rds:describeGlobalClusters"),
                "Parameters": {"GlobalClusterIdentifier": i.global_cluster},
                "ResultSelector": {"writers.$": "$.GlobalClusters[0].GlobalClusterMembers[?(@.IsWriter == true)].DBClusterArn"},
@@ -312,7 +314,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
         &sdk("ssm:putParameter"),
         json!({"Name": i.active_region_parameter, "Value": i.regions.1, "Type": "String", "Overwrite": true}),
         Value::Null,
-        "ScaleUp",
+        "FlipSwitch",
         "AlertAfterPromotion",
     ));
     s.insert(
@@ -329,13 +331,13 @@ pub fn failover_definition(i: &Inputs) -> Value {
         &mut s,
         "Steady",
         15,
-        40,
+        12,
         json!({"Type": "Task", "Resource": sdk("ecs:describeServices"),
                "Parameters": {"Cluster": i.ecs.0, "Services": [i.ecs.1]},
                "ResultSelector": {"running.$": "$.Services[0].RunningCount"},
                "ResultPath": "$.service"}),
         json!({"Variable": "$.service.running", "NumericGreaterThanEquals": i.counts.0}),
-        "FlipSwitch",
+        "NotifyDone",
         "AlertAfterPromotion",
         "AlertAfterPromotion",
     );
@@ -352,14 +354,14 @@ pub fn failover_definition(i: &Inputs) -> Value {
     poll(
         &mut s,
         "Verify",
-        20,
         15,
+        8,
         json!({"Type": "Task", "Resource": sdk("cloudwatch:describeAlarms"),
                "Parameters": {"AlarmNames": [i.switch_alarm]},
                "ResultSelector": {"state.$": "$.MetricAlarms[0].StateValue"},
                "ResultPath": "$.switch"}),
         json!({"Variable": "$.switch.state", "StringEquals": "ALARM"}),
-        "NotifyDone",
+        "ScaleUp",
         "AlertAfterPromotion",
         "AlertAfterPromotion",
     );

@@ -1,0 +1,34 @@
+//! The recovery-time budget read from the templates stays within the goal, and follows them.
+
+#[test]
+fn default_configuration_restores_service_within_five_minutes() {
+    for suffix in tests::ENVIRONMENTS {
+        let s = tests::synth(suffix);
+        let b = xtask::rto::budget(&tests::json(&s.primary), &tests::json(&s.secondary)).unwrap();
+        assert!(b.restored() <= 300, "{suffix}: {} s\n{b:#?}", b.restored());
+        assert!(
+            b.rpo.iter().any(|(_, bound)| bound.contains("≤ 20 s")),
+            "{b:#?}"
+        );
+    }
+}
+
+#[test]
+fn the_budget_is_read_from_the_templates() {
+    let s = tests::synth("qa");
+    let primary = tests::json(&s.primary);
+    let mut secondary = tests::json(&s.secondary);
+    let before = xtask::rto::budget(&primary, &secondary).unwrap().restored();
+    // Slower alarms in the template mean a slower detection in the budget.
+    for (_, alarm) in secondary["Resources"].as_object_mut().unwrap().iter_mut() {
+        if alarm["Type"] == "AWS::CloudWatch::Alarm" {
+            alarm["Properties"]["EvaluationPeriods"] = serde_json::json!(10);
+        }
+    }
+    let after = xtask::rto::budget(&primary, &secondary).unwrap().restored();
+    assert_eq!(
+        after,
+        before + 8 * 60,
+        "detection grows with EvaluationPeriods × Period"
+    );
+}

@@ -1,0 +1,280 @@
+//! `cargo xtask rto`: the worst-case recovery-time budget and the recovery-point bounds, read
+//! from the synthesized templates (alarm periods, canary schedule, health checks, the runbook's
+//! bounded waits, replication settings), not from constants that could drift from them.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+use crate::exit;
+
+/// Flags of `rto`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Suffix and configuration, as for `synth`.
+    #[command(flatten)]
+    pub synth: crate::synth::Args,
+}
+
+/// AWS-side latencies no template states: EventBridge delivering the alarm event and starting
+/// the execution, and one API call of a task state.
+const TRIGGER_SECONDS: u64 = 10;
+const TASK_SECONDS: u64 = 2;
+/// TTL of Route 53 alias answers to a load balancer (AWS sets 60 s).
+const ALIAS_TTL_SECONDS: u64 = 60;
+/// The RTO we promise and the one we aim for.
+const RTO_LIMIT_SECONDS: u64 = 15 * 60;
+const RTO_GOAL_SECONDS: u64 = 5 * 60;
+
+/// One line of the budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// What takes the time.
+    pub step: String,
+    /// Worst case, in seconds.
+    pub seconds: u64,
+    /// Where the figure comes from.
+    pub source: String,
+}
+
+/// The budget: the critical path to restored service, and what follows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Budget {
+    /// Steps until the database writes in us-east-2 and traffic goes there.
+    pub critical: Vec<Line>,
+    /// Steps after service is restored (full capacity, notification).
+    pub after: Vec<Line>,
+    /// Recovery point bound per store.
+    pub rpo: Vec<(String, String)>,
+}
+
+impl Budget {
+    /// Seconds until service is restored.
+    pub fn restored(&self) -> u64 {
+        self.critical.iter().map(|l| l.seconds).sum()
+    }
+}
+
+fn resources<'a>(t: &'a Value, ty: &str) -> Vec<(&'a String, &'a Value)> {
+    t["Resources"]
+        .as_object()
+        .map(|m| m.iter().filter(|(_, r)| r["Type"] == ty).collect())
+        .unwrap_or_default()
+}
+
+fn alarm_seconds(alarm: &Value) -> u64 {
+    let p = &alarm["Properties"];
+    p["Period"].as_u64().unwrap_or(60) * p["EvaluationPeriods"].as_u64().unwrap_or(1)
+}
+
+/// Worst case of a bounded polling loop named `name` in a definition: its wait times its limit.
+fn poll_seconds(definition: &Value, name: &str) -> Option<u64> {
+    let states = &definition["States"];
+    let wait = states[format!("{name}Wait")]["Seconds"].as_u64()?;
+    let limit = states[format!("{name}Decide")]["Choices"]
+        .as_array()?
+        .iter()
+        .find_map(|c| c["NumericLessThan"].as_u64())?;
+    Some(wait * limit + TASK_SECONDS * limit)
+}
+
+/// Computes the budget from the two templates.
+pub fn budget(primary: &Value, secondary: &Value) -> Result<Budget> {
+    // Detection: the composite alarm fires once both of its alarms are in ALARM.
+    let alarms: Vec<(&String, &Value)> = resources(secondary, "AWS::CloudWatch::Alarm");
+    let named = |name: &str| {
+        alarms
+            .iter()
+            .find(|(_, a)| a["Properties"]["AlarmName"] == name)
+            .map(|(_, a)| *a)
+    };
+    let composite = resources(secondary, "AWS::CloudWatch::CompositeAlarm")
+        .into_iter()
+        .next()
+        .context("the secondary template has no composite alarm")?
+        .1;
+    let rule = composite["Properties"]["AlarmRule"]
+        .as_str()
+        .unwrap_or_default();
+    let members: Vec<&str> = rule.split('"').skip(1).step_by(2).collect();
+    let detection = members
+        .iter()
+        .filter_map(|m| named(m))
+        .map(alarm_seconds)
+        .max()
+        .context("the composite alarm's members are not in the template")?;
+    let schedule = resources(secondary, "AWS::Synthetics::Canary")
+        .into_iter()
+        .filter_map(|(_, c)| c["Properties"]["Schedule"]["Expression"].as_str())
+        .filter_map(|e| {
+            e.strip_prefix("rate(")?
+                .split_whitespace()
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .max()
+        .unwrap_or(1)
+        * 60;
+
+    let failover = resources(secondary, "AWS::StepFunctions::StateMachine")
+        .into_iter()
+        .find(|(id, _)| id.as_str() == "FailoverStateMachine")
+        .context("the secondary template has no failover state machine")?
+        .1;
+    let definition: Value = serde_json::from_str(
+        failover["Properties"]["DefinitionString"]["Fn::Sub"]
+            .as_str()
+            .context("the failover definition is not a Fn::Sub string")?,
+    )?;
+    let poll = |name: &str| {
+        poll_seconds(&definition, name).with_context(|| format!("no bounded {name} loop"))
+    };
+
+    // Route 53 moves traffic on its own once the primary endpoint fails its checks.
+    let check = resources(primary, "AWS::Route53::HealthCheck")
+        .into_iter()
+        .find(|(id, _)| id.as_str() == "PrimaryHealthCheck")
+        .context("the primary template has no primary health check")?
+        .1;
+    let config = &check["Properties"]["HealthCheckConfig"];
+    let dns = config["RequestInterval"].as_u64().unwrap_or(30)
+        * config["FailureThreshold"].as_u64().unwrap_or(3)
+        + ALIAS_TTL_SECONDS;
+
+    let line = |step: &str, seconds: u64, source: &str| Line {
+        step: step.into(),
+        seconds,
+        source: source.into(),
+    };
+    let mut critical = vec![
+        line(
+            "detection: both failure signals in ALARM",
+            schedule.max(detection),
+            "alarm Period × EvaluationPeriods, canary schedule",
+        ),
+        line(
+            "trigger: alarm event starts failover",
+            TRIGGER_SECONDS,
+            "EventBridge delivery (AWS)",
+        ),
+        line(
+            "lock and two-signal confirmation",
+            3 * TASK_SECONDS,
+            "3 task states",
+        ),
+        line(
+            "promotion, worst case",
+            poll("Promotion")?,
+            "Promotion wait × attempts",
+        ),
+        line("mark us-east-2 active", TASK_SECONDS, "1 task state"),
+    ];
+    // Traffic moves by Route 53 in parallel with the runbook; it only adds if it is slower.
+    let runbook: u64 = critical.iter().map(|l| l.seconds).sum();
+    let traffic_extra = dns.saturating_sub(runbook);
+    critical.push(line(
+        "traffic in us-east-2 (Route 53, in parallel)",
+        traffic_extra,
+        &format!("{dns} s: RequestInterval × FailureThreshold + alias TTL, overlapping the above"),
+    ));
+    let after = vec![
+        line(
+            "switch flipped and confirmed",
+            TASK_SECONDS + poll("Verify")?,
+            "Verify wait × attempts",
+        ),
+        line(
+            "full capacity, worst case",
+            TASK_SECONDS + poll("Steady")?,
+            "Steady wait × attempts",
+        ),
+        line(
+            "notify and release the lock",
+            2 * TASK_SECONDS,
+            "2 task states",
+        ),
+    ];
+
+    let rpo_param = resources(primary, "AWS::RDS::DBClusterParameterGroup")
+        .into_iter()
+        .find_map(|(_, g)| {
+            g["Properties"]["Parameters"]["rds.global_db_rpo"]
+                .as_str()
+                .map(String::from)
+        });
+    let rtc = resources(primary, "AWS::S3::Bucket")
+        .into_iter()
+        .find_map(|(_, b)| {
+            b["Properties"]["ReplicationConfiguration"]["Fn::If"][1]["Rules"][0]["Destination"]
+                ["ReplicationTime"]["Time"]["Minutes"]
+                .as_u64()
+        });
+    let rpo = vec![
+        (
+            "Aurora global database".to_string(),
+            match rpo_param {
+                Some(s) => format!("≤ {s} s (managed RPO rds.global_db_rpo); typically < 1 s"),
+                None => "typically < 1 s (no managed RPO set)".into(),
+            },
+        ),
+        (
+            "DynamoDB global table".to_string(),
+            "typically < 1 s (asynchronous, no bound)".into(),
+        ),
+        (
+            "S3 buckets".to_string(),
+            match rtc {
+                Some(m) => format!("≤ {m} min for 99.99 % of objects (Replication Time Control)"),
+                None => "not replicated".into(),
+            },
+        ),
+        (
+            "shared parameters".to_string(),
+            "seconds (event-driven replication)".into(),
+        ),
+    ];
+    Ok(Budget {
+        critical,
+        after,
+        rpo,
+    })
+}
+
+/// Runs `rto`; returns the exit code.
+pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
+    let (_, s) = crate::synth::synthesize(&args.synth.env_dir, &args.synth.suffix)?;
+    let b = budget(&s.primary.to_json(), &s.secondary.to_json())?;
+    writeln!(
+        out,
+        "recovery time, worst case, from the {} templates:",
+        s.manifest.suffix
+    )?;
+    for l in &b.critical {
+        writeln!(out, "  {:>5} s  {:<46} {}", l.seconds, l.step, l.source)?;
+    }
+    let restored = b.restored();
+    writeln!(
+        out,
+        "  {restored:>5} s  service restored (limit {} s, goal {} s)",
+        RTO_LIMIT_SECONDS, RTO_GOAL_SECONDS
+    )?;
+    writeln!(out, "then:")?;
+    let mut total = restored;
+    for l in &b.after {
+        total += l.seconds;
+        writeln!(out, "  {:>5} s  {:<46} {}", l.seconds, l.step, l.source)?;
+    }
+    writeln!(out, "  {total:>5} s  runbook complete")?;
+    writeln!(out, "recovery point:")?;
+    for (store, bound) in &b.rpo {
+        writeln!(out, "  {store:<24} {bound}")?;
+    }
+    Ok(if restored > RTO_LIMIT_SECONDS {
+        writeln!(out, "over the {RTO_LIMIT_SECONDS} s limit")?;
+        exit::FAILURE
+    } else {
+        exit::SUCCESS
+    })
+}
