@@ -112,6 +112,28 @@ impl Statement {
     }
 }
 
+/// What a Step Functions state machine needs to deliver its execution logs and X-Ray traces.
+/// These actions accept no resource-level permissions, hence `Resource: "*"`.
+pub fn state_machine_observability() -> Statement {
+    Statement::allow(
+        [
+            "logs:CreateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:DescribeLogGroups",
+            "logs:DescribeResourcePolicies",
+            "logs:GetLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:UpdateLogDelivery",
+            "xray:GetSamplingRules",
+            "xray:GetSamplingTargets",
+            "xray:PutTelemetryRecords",
+            "xray:PutTraceSegments",
+        ],
+        [Expr::from("*")],
+    )
+}
+
 /// `arn:<partition>:iam::<account>:root`.
 pub fn account_root() -> Expr {
     Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")

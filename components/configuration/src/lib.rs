@@ -336,24 +336,7 @@ fn state_machine(
             .retention_in_days(props.log_retention_days),
     )?;
     let mut all = statements;
-    // Log delivery and tracing accept no resource-level permissions.
-    all.push(Statement::allow(
-        [
-            "logs:CreateLogDelivery",
-            "logs:DeleteLogDelivery",
-            "logs:DescribeLogGroups",
-            "logs:DescribeResourcePolicies",
-            "logs:GetLogDelivery",
-            "logs:ListLogDeliveries",
-            "logs:PutResourcePolicy",
-            "logs:UpdateLogDelivery",
-            "xray:GetSamplingRules",
-            "xray:GetSamplingTargets",
-            "xray:PutTelemetryRecords",
-            "xray:PutTraceSegments",
-        ],
-        [Expr::from("*")],
-    ));
+    all.push(cfn::iam::state_machine_observability());
     let role = f.add(
         id(&format!("{logical}Role"))?,
         iam::Role::new()

@@ -643,23 +643,7 @@ pub fn build(props: &RunbookProps) -> Result<(Fragment, Runbooks), Error> {
         ["dynamodb:DeleteItem", "dynamodb:PutItem"],
         [table.attr_arn()],
     ));
-    statements.push(Statement::allow(
-        [
-            "logs:CreateLogDelivery",
-            "logs:DeleteLogDelivery",
-            "logs:DescribeLogGroups",
-            "logs:DescribeResourcePolicies",
-            "logs:GetLogDelivery",
-            "logs:ListLogDeliveries",
-            "logs:PutResourcePolicy",
-            "logs:UpdateLogDelivery",
-            "xray:GetSamplingRules",
-            "xray:GetSamplingTargets",
-            "xray:PutTelemetryRecords",
-            "xray:PutTraceSegments",
-        ],
-        [Expr::from("*")],
-    ));
+    statements.push(cfn::iam::state_machine_observability());
     let role = f.add(
         id("RunbookRole")?,
         iam::Role::new()
