@@ -47,6 +47,16 @@ fn terminal(state: &Value) -> bool {
     state["End"] == true || state["Type"] == "Succeed" || state["Type"] == "Fail"
 }
 
+/// Every state name of a machine, branches included (Step Functions wants them unique).
+fn all_names(machine: &Value, names: &mut Vec<String>) {
+    for (k, st) in machine["States"].as_object().into_iter().flatten() {
+        names.push(k.clone());
+        for branch in st["Branches"].as_array().into_iter().flatten() {
+            all_names(branch, names);
+        }
+    }
+}
+
 /// Checks one state machine (or branch) and its branches; returns the problems.
 fn check_machine(name: &str, machine: &Value, problems: &mut Vec<String>) {
     let states = machine["States"].as_object().expect("States");
@@ -127,6 +137,12 @@ fn runbook_definitions_pass_the_static_checks() {
         let mut problems = Vec::new();
         for (name, def) in &machines {
             check_machine(name, def, &mut problems);
+            let mut names = Vec::new();
+            all_names(def, &mut names);
+            let unique: BTreeSet<&String> = names.iter().collect();
+            if unique.len() != names.len() {
+                problems.push(format!("{name}: state names repeat across branches"));
+            }
         }
         assert!(problems.is_empty(), "{suffix}:\n{}", problems.join("\n"));
         // Neither runbook is in the primary: Step Functions cannot call another region's APIs,
@@ -225,4 +241,49 @@ fn every_resource_a_runbook_names_exists_in_the_stack() {
         composite.as_str()
     );
     assert!(text.contains("runbook-lock-qa"));
+}
+
+#[test]
+fn every_state_machine_passes_asl_validator() {
+    let validator = xtask::workspace_root().join("tests/asl/node_modules/.bin/asl-validator");
+    assert!(
+        validator.is_file(),
+        "{} not found: run `cargo xtask test`, which installs the pinned asl-validator",
+        validator.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for suffix in tests::ENVIRONMENTS {
+        let s = tests::synth(suffix);
+        for (role, _, text) in s.templates() {
+            let t = tests::json(text);
+            for (id, machine) in resources_of(&t, "AWS::StepFunctions::StateMachine") {
+                let definition = &machine["Properties"]["DefinitionString"];
+                let text = definition["Fn::Sub"]
+                    .as_str()
+                    .or(definition.as_str())
+                    .unwrap()
+                    .replace("${AWS::Partition}", "aws")
+                    .replace("${AWS::AccountId}", "123456789012");
+                let path = dir.path().join(format!("{suffix}-{role}-{id}.json"));
+                std::fs::write(&path, text).unwrap();
+                let out = std::process::Command::new(&validator)
+                    .arg("--json-path")
+                    .arg(&path)
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "{suffix}/{role}/{id}: {}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(
+        checked, 8,
+        "two runbooks and two replication machines, qa and prod"
+    );
 }

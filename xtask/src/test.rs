@@ -48,11 +48,25 @@ pub fn ensure_venv(sh: &Shell) -> Result<()> {
     Ok(())
 }
 
+/// Installs the pinned asl-validator (tests/asl) unless it is there.
+pub fn ensure_asl_validator(sh: &Shell) -> Result<()> {
+    let dir = crate::workspace_root().join("tests/asl");
+    if dir.join("node_modules/.bin/asl-validator").is_file() {
+        return Ok(());
+    }
+    eprintln!("installing the pinned asl-validator into tests/asl");
+    cmd!(sh, "npm ci --silent --no-audit --no-fund --prefix {dir}")
+        .run()
+        .context("npm ci failed: install Node.js and npm")?;
+    Ok(())
+}
+
 /// Runs `test`.
 pub fn run(args: &Args) -> Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(crate::workspace_root());
     ensure_venv(&sh)?;
+    ensure_asl_validator(&sh)?;
     let extra = &args.cargo_args;
     let _venv = sh.push_env("TRADING_DR_VENV", venv());
     cmd!(sh, "cargo test --workspace --locked {extra...}")

@@ -132,8 +132,7 @@ fn switch(i: &Inputs, value: u32) -> Value {
 /// Notifies by SNS and by an event, in parallel. Notification is best effort: a failure is
 /// caught inside its branch and never changes the runbook's course.
 fn notify(i: &Inputs, subject: &str, detail_type: &str) -> Value {
-    let caught =
-        json!([{"ErrorEquals": ["States.ALL"], "ResultPath": "$.notifyError", "Next": "Unsent"}]);
+    let caught = |unsent: &str| json!([{"ErrorEquals": ["States.ALL"], "ResultPath": "$.notifyError", "Next": unsent}]);
     json!({
         "Type": "Parallel",
         "Branches": [
@@ -141,21 +140,56 @@ fn notify(i: &Inputs, subject: &str, detail_type: &str) -> Value {
                 "Publish": {
                     "Type": "Task", "Resource": "arn:aws:states:::sns:publish",
                     "Parameters": {"TopicArn": i.topic_arn, "Subject": subject, "Message.$": "States.JsonToString($)"},
-                    "Retry": retry(), "Catch": caught, "End": true
+                    "Retry": retry(), "Catch": caught("PublishUnsent"), "End": true
                 },
-                "Unsent": {"Type": "Succeed"}
+                "PublishUnsent": {"Type": "Succeed"}
             }},
             {"StartAt": "Event", "States": {
                 "Event": {
                     "Type": "Task", "Resource": "arn:aws:states:::events:putEvents",
                     "Parameters": {"Entries": [{"Source": i.source, "DetailType": detail_type, "EventBusName": i.bus, "Detail.$": "States.JsonToString($)"}]},
-                    "Retry": retry(), "Catch": caught, "End": true
+                    "Retry": retry(), "Catch": caught("EventUnsent"), "End": true
                 },
-                "Unsent": {"Type": "Succeed"}
+                "EventUnsent": {"Type": "Succeed"}
             }}
         ],
         "ResultPath": null
     })
+}
+
+/// Step Functions wants state names unique across the whole machine, branches included: every
+/// state inside a Parallel branch is renamed `<parallel state><name>`.
+fn unique_branch_names(states: &mut serde_json::Map<String, Value>) {
+    for (parallel, state) in states.iter_mut() {
+        let Some(branches) = state.get_mut("Branches").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for branch in branches {
+            let rename = |name: &str| format!("{parallel}{name}");
+            if let Some(start) = branch["StartAt"].as_str().map(rename) {
+                branch["StartAt"] = json!(start);
+            }
+            let Some(inner) = branch["States"].as_object_mut() else {
+                continue;
+            };
+            let renamed: serde_json::Map<String, Value> = std::mem::take(inner)
+                .into_iter()
+                .map(|(name, mut st)| {
+                    if let Some(next) = st["Next"].as_str().map(rename) {
+                        st["Next"] = json!(next);
+                    }
+                    let catches = st.get_mut("Catch").and_then(Value::as_array_mut);
+                    for c in catches.into_iter().flatten() {
+                        if let Some(next) = c["Next"].as_str().map(rename) {
+                            c["Next"] = json!(next);
+                        }
+                    }
+                    (rename(&name), st)
+                })
+                .collect();
+            *inner = renamed;
+        }
+    }
 }
 
 /// A bounded polling loop: `check` (a task whose result is in `$.<field>`), then `decide`
@@ -451,6 +485,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
     );
     s.insert("Incomplete".into(), json!({"Type": "Fail", "Error": "FailoverIncomplete", "Cause": "the database was promoted but a later step failed; see the alert for the state reached"}));
 
+    unique_branch_names(&mut s);
     json!({
         "Comment": "Fail over from us-east-1 to us-east-2, calling only us-east-2 APIs",
         "StartAt": "AcquireLock",
@@ -562,6 +597,7 @@ pub fn failback_definition(i: &Inputs) -> Value {
         ),
     );
     s.insert("Done".into(), json!({"Type": "Succeed"}));
+    unique_branch_names(&mut s);
     json!({
         "Comment": "Fail back from us-east-2 to us-east-1 (planned switchover, no data loss)",
         "StartAt": "AcquireLock",
