@@ -241,26 +241,62 @@ fn poll(
     );
 }
 
-/// The failover definition.
-pub fn failover_definition(i: &Inputs) -> Value {
-    let mut s = serde_json::Map::new();
-    s.insert("AcquireLock".into(), json!({
+/// Releases the single-flight lock, then goes to `next` whether or not that worked (a lock
+/// left behind is the smaller harm than a runbook stuck before its end).
+fn release_lock(i: &Inputs, next: &str) -> Value {
+    task(
+        "arn:aws:states:::dynamodb:deleteItem",
+        json!({"TableName": i.lock_table, "Key": {"lock": {"S": "runbook"}}}),
+        Value::Null,
+        next,
+        next,
+    )
+}
+
+/// Takes the single-flight lock for `operation` (a conditional write that fails while another
+/// execution holds it), retrying `retry_errors`, with `catch` deciding where failures go.
+fn acquire_lock(
+    i: &Inputs,
+    operation: &str,
+    retry_errors: &[&str],
+    catch: Value,
+    next: &str,
+) -> Value {
+    json!({
         "Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
         "Parameters": {
             "TableName": i.lock_table,
-            "Item": {"lock": {"S": "runbook"}, "owner": {"S.$": "$$.Execution.Id"}, "operation": {"S": "failover"}},
+            "Item": {"lock": {"S": "runbook"}, "owner": {"S.$": "$$.Execution.Id"}, "operation": {"S": operation}},
             "ConditionExpression": "attribute_not_exists(#l)",
             "ExpressionAttributeNames": {"#l": "lock"}
         },
         "ResultPath": null,
-        "Retry": [{"ErrorEquals": ["DynamoDB.ProvisionedThroughputExceededException", "DynamoDB.ThrottlingException", "States.Timeout"],
-                   "IntervalSeconds": 1, "MaxAttempts": 5, "BackoffRate": 2.0}],
-        "Catch": [
-            {"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": "$.error", "Next": "AlreadyRunning"},
-            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "AlertNotStarted"}
-        ],
-        "Next": "CheckOutsideIn"
-    }));
+        "Retry": [{"ErrorEquals": retry_errors, "IntervalSeconds": 1, "MaxAttempts": 5, "BackoffRate": 2.0}],
+        "Catch": catch,
+        "Next": next
+    })
+}
+
+/// The failover definition.
+pub fn failover_definition(i: &Inputs) -> Value {
+    let mut s = serde_json::Map::new();
+    s.insert(
+        "AcquireLock".into(),
+        acquire_lock(
+            i,
+            "failover",
+            &[
+                "DynamoDB.ProvisionedThroughputExceededException",
+                "DynamoDB.ThrottlingException",
+                "States.Timeout",
+            ],
+            json!([
+                {"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": "$.error", "Next": "AlreadyRunning"},
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "AlertNotStarted"}
+            ]),
+            "CheckOutsideIn",
+        ),
+    );
     s.insert("AlreadyRunning".into(), json!({"Type": "Fail", "Error": "LockHeld", "Cause": "another runbook execution holds the lock"}));
     s.insert(
         "AlertNotStarted".into(),
@@ -309,16 +345,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
             "Default": "NotConfirmed"
         }),
     );
-    s.insert(
-        "NotConfirmed".into(),
-        task(
-            "arn:aws:states:::dynamodb:deleteItem",
-            json!({"TableName": i.lock_table, "Key": {"lock": {"S": "runbook"}}}),
-            Value::Null,
-            "NoOutage",
-            "NoOutage",
-        ),
-    );
+    s.insert("NotConfirmed".into(), release_lock(i, "NoOutage"));
     s.insert(
         "NoOutage".into(),
         json!({"Type": "Succeed", "Comment": "the two signals did not agree: nothing changed"}),
@@ -406,16 +433,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
     );
     done["Next"] = json!("ReleaseLock");
     s.insert("NotifyDone".into(), done);
-    s.insert(
-        "ReleaseLock".into(),
-        task(
-            "arn:aws:states:::dynamodb:deleteItem",
-            json!({"TableName": i.lock_table, "Key": {"lock": {"S": "runbook"}}}),
-            Value::Null,
-            "Done",
-            "Done",
-        ),
-    );
+    s.insert("ReleaseLock".into(), release_lock(i, "Done"));
     s.insert("Done".into(), json!({"Type": "Succeed"}));
 
     // Before promotion: undo the switch and the capacity, release the lock, alert.
@@ -439,16 +457,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
             "UndoLock",
         ),
     );
-    s.insert(
-        "UndoLock".into(),
-        task(
-            "arn:aws:states:::dynamodb:deleteItem",
-            json!({"TableName": i.lock_table, "Key": {"lock": {"S": "runbook"}}}),
-            Value::Null,
-            "AlertRolledBack",
-            "AlertRolledBack",
-        ),
-    );
+    s.insert("UndoLock".into(), release_lock(i, "AlertRolledBack"));
     let mut rolled_back = notify(
         i,
         "Failover failed before promotion; rolled back",
@@ -473,16 +482,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
     );
     after["Next"] = json!("AfterPromotionLock");
     s.insert("AlertAfterPromotion".into(), after);
-    s.insert(
-        "AfterPromotionLock".into(),
-        task(
-            "arn:aws:states:::dynamodb:deleteItem",
-            json!({"TableName": i.lock_table, "Key": {"lock": {"S": "runbook"}}}),
-            Value::Null,
-            "Incomplete",
-            "Incomplete",
-        ),
-    );
+    s.insert("AfterPromotionLock".into(), release_lock(i, "Incomplete"));
     s.insert("Incomplete".into(), json!({"Type": "Fail", "Error": "FailoverIncomplete", "Cause": "the database was promoted but a later step failed; see the alert for the state reached"}));
 
     unique_branch_names(&mut s);
@@ -496,19 +496,16 @@ pub fn failover_definition(i: &Inputs) -> Value {
 /// The failback definition (planned, no data loss).
 pub fn failback_definition(i: &Inputs) -> Value {
     let mut s = serde_json::Map::new();
-    s.insert("AcquireLock".into(), json!({
-        "Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
-        "Parameters": {
-            "TableName": i.lock_table,
-            "Item": {"lock": {"S": "runbook"}, "owner": {"S.$": "$$.Execution.Id"}, "operation": {"S": "failback"}},
-            "ConditionExpression": "attribute_not_exists(#l)",
-            "ExpressionAttributeNames": {"#l": "lock"}
-        },
-        "ResultPath": null,
-        "Retry": [{"ErrorEquals": ["DynamoDB.ThrottlingException", "States.Timeout"], "IntervalSeconds": 1, "MaxAttempts": 5, "BackoffRate": 2.0}],
-        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "AlreadyRunning"}],
-        "Next": "CheckPrimary"
-    }));
+    s.insert(
+        "AcquireLock".into(),
+        acquire_lock(
+            i,
+            "failback",
+            &["DynamoDB.ThrottlingException", "States.Timeout"],
+            json!([{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "AlreadyRunning"}]),
+            "CheckPrimary",
+        ),
+    );
     s.insert("AlreadyRunning".into(), json!({"Type": "Fail", "Error": "LockHeld", "Cause": "another runbook execution holds the lock"}));
     let mut check = task(
         &sdk("cloudwatch:describeAlarms"),
@@ -586,16 +583,7 @@ pub fn failback_definition(i: &Inputs) -> Value {
     );
     alert["Next"] = json!("Release");
     s.insert("Alert".into(), alert);
-    s.insert(
-        "Release".into(),
-        task(
-            "arn:aws:states:::dynamodb:deleteItem",
-            json!({"TableName": i.lock_table, "Key": {"lock": {"S": "runbook"}}}),
-            Value::Null,
-            "Done",
-            "Done",
-        ),
-    );
+    s.insert("Release".into(), release_lock(i, "Done"));
     s.insert("Done".into(), json!({"Type": "Succeed"}));
     unique_branch_names(&mut s);
     json!({
