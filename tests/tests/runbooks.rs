@@ -160,6 +160,7 @@ fn the_runbooks_call_only_recovery_region_data_and_service_apis() {
         "cloudwatch:describeAlarms",
         "cloudwatch:putMetricData",
         "dynamodb:deleteItem",
+        "dynamodb:getItem",
         "dynamodb:putItem",
         "ecs:describeServices",
         "ecs:updateService",

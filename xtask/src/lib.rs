@@ -11,6 +11,7 @@ pub mod diff;
 pub mod fsx;
 pub mod phases;
 pub mod rto;
+pub mod runbook;
 pub mod schemas;
 pub mod stack;
 pub mod synth;
@@ -52,6 +53,10 @@ pub enum Command {
     Destroy(destroy::Args),
     /// Worst-case recovery time and recovery point bounds, from the templates (exit 1 over 15 min).
     Rto(rto::Args),
+    /// Start the failover runbook in the recovery region and stream it (--dry-run: preconditions only).
+    Failover(runbook::Args),
+    /// Start the failback runbook (planned, back to the primary region) and stream it.
+    Failback(runbook::Args),
     /// Refresh (or --check) the vendored CloudFormation schemas from the pinned cfn-lint.
     Schemas(schemas::Args),
     /// Install the pinned Python tools into .venv, then run the whole test suite.

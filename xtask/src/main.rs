@@ -16,6 +16,12 @@ fn main() -> ExitCode {
         Command::Deploy(args) => xtask::deploy::run(&args, &mut out).map(|_| exit::SUCCESS),
         Command::Destroy(args) => xtask::destroy::run(&args, &mut out).map(|_| exit::SUCCESS),
         Command::Rto(args) => xtask::rto::run(&args, &mut out),
+        Command::Failover(args) => {
+            xtask::runbook::run(xtask::runbook::Runbook::Failover, &args, &mut out)
+        }
+        Command::Failback(args) => {
+            xtask::runbook::run(xtask::runbook::Runbook::Failback, &args, &mut out)
+        }
         Command::Schemas(args) => xtask::schemas::run(&args, &mut out),
         Command::Test(args) => xtask::test::run(&args).map(|_| exit::SUCCESS),
     };

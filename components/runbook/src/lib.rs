@@ -17,7 +17,7 @@
 //! ```
 //! let inputs = runbook::Inputs::example();
 //! let failover = runbook::failover_definition(&inputs);
-//! assert_eq!(failover["StartAt"], "AcquireLock");
+//! assert_eq!(failover["StartAt"], "Mode");
 //! ```
 
 use std::collections::BTreeMap;
@@ -86,6 +86,12 @@ impl Inputs {
         }
     }
 }
+
+/// The writers among a `DescribeGlobalClusters` result's members. Step Functions' SDK
+/// integrations name result members as the AWS SDKs do, so RDS's `DBClusterArn` reads
+/// `DbClusterArn` here (the execution tests caught this).
+const WRITERS: &str =
+    "$.GlobalClusters[0].GlobalClusterMembers[?(@.IsWriter == true)].DbClusterArn";
 
 /// Retry with back-off for throttling and transient errors.
 fn retry() -> Value {
@@ -230,7 +236,12 @@ fn poll(
         format!("{name}Store"),
         json!({"Type": "Pass", "InputPath": format!("$.attempts.{name}Next.value"), "ResultPath": counter, "Next": format!("{name}Decide")}),
     );
-    let mut done_choice = condition;
+    // A Choice on a path that is absent fails the whole execution (States.Runtime, which no
+    // Catch sees): the writers list is empty while no cluster writes, mid-failover.
+    let mut done_choice = json!({"And": [
+        {"Variable": condition["Variable"], "IsPresent": true},
+        condition
+    ]});
     done_choice["Next"] = json!(done);
     states.insert(
         format!("{name}Decide"),
@@ -277,9 +288,90 @@ fn acquire_lock(
     })
 }
 
+/// The dry-run path (input `{"dryRun": true}`): reads what the runbook would decide on (the
+/// `alarms`, the switch, the global database's writer, the lock, the service) and ends with
+/// that report as the output. It changes nothing and does not take the lock.
+fn preflight(i: &Inputs, s: &mut serde_json::Map<String, Value>, alarms: &[&str], run: &str) {
+    s.insert(
+        "Mode".into(),
+        json!({
+            "Type": "Choice",
+            "Comment": "input {\"dryRun\": true}: report the preconditions, change nothing",
+            "Choices": [{"And": [
+                {"Variable": "$.dryRun", "IsPresent": true},
+                {"Variable": "$.dryRun", "BooleanEquals": true}
+            ], "Next": "PreflightExpect"}],
+            "Default": run
+        }),
+    );
+    s.insert(
+        "PreflightExpect".into(),
+        json!({"Type": "Pass", "Result": {"signals": alarms, "switch": i.switch_alarm},
+               "ResultPath": "$.preflight.expect", "Next": "PreflightAlarms"}),
+    );
+    let mut names: Vec<&str> = alarms.to_vec();
+    names.push(&i.switch_alarm);
+    let steps = [
+        (
+            "PreflightAlarms",
+            sdk("cloudwatch:describeAlarms"),
+            json!({"AlarmNames": names}),
+            json!({"names.$": "$.MetricAlarms[*].AlarmName", "states.$": "$.MetricAlarms[*].StateValue"}),
+            "$.preflight.alarms",
+            "PreflightDatabase",
+        ),
+        (
+            "PreflightDatabase",
+            sdk("rds:describeGlobalClusters"),
+            json!({"GlobalClusterIdentifier": i.global_cluster}),
+            json!({"status.$": "$.GlobalClusters[0].Status",
+                   "writers.$": WRITERS}),
+            "$.preflight.database",
+            "PreflightLock",
+        ),
+        (
+            "PreflightLock",
+            "arn:aws:states:::dynamodb:getItem".to_string(),
+            json!({"TableName": i.lock_table, "Key": {"lock": {"S": "runbook"}}, "ConsistentRead": true}),
+            Value::Null,
+            "$.preflight.lock",
+            "PreflightService",
+        ),
+        (
+            "PreflightService",
+            sdk("ecs:describeServices"),
+            json!({"Cluster": i.ecs.0, "Services": [i.ecs.1]}),
+            json!({"desired.$": "$.Services[0].DesiredCount", "running.$": "$.Services[0].RunningCount"}),
+            "$.preflight.service",
+            "PreflightReport",
+        ),
+    ];
+    for (name, resource, parameters, selector, path, next) in steps {
+        let mut t = task(&resource, parameters, json!(path), next, "PreflightFailed");
+        if !selector.is_null() {
+            t["ResultSelector"] = selector;
+        }
+        s.insert(name.into(), t);
+    }
+    s.insert(
+        "PreflightReport".into(),
+        json!({"Type": "Succeed", "OutputPath": "$.preflight", "Comment": "dry run: nothing changed"}),
+    );
+    s.insert(
+        "PreflightFailed".into(),
+        json!({"Type": "Fail", "Error": "PreflightFailed", "Cause": "a precondition could not be read; nothing changed"}),
+    );
+}
+
 /// The failover definition.
 pub fn failover_definition(i: &Inputs) -> Value {
     let mut s = serde_json::Map::new();
+    preflight(
+        i,
+        &mut s,
+        &[&i.outage_alarms[0], &i.outage_alarms[1]],
+        "AcquireLock",
+    );
     s.insert(
         "AcquireLock".into(),
         acquire_lock(
@@ -364,7 +456,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
         12,
         json!({"Type": "Task", "Resource": sdk("rds:describeGlobalClusters"),
                "Parameters": {"GlobalClusterIdentifier": i.global_cluster},
-               "ResultSelector": {"writers.$": "$.GlobalClusters[0].GlobalClusterMembers[?(@.IsWriter == true)].DBClusterArn"},
+               "ResultSelector": {"writers.$": WRITERS},
                "ResultPath": "$.promotion"}),
         json!({"Variable": "$.promotion.writers[0]", "StringEquals": i.recovery_cluster_arn}),
         "MarkActive",
@@ -488,7 +580,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
     unique_branch_names(&mut s);
     json!({
         "Comment": "Fail over from us-east-1 to us-east-2, calling only us-east-2 APIs",
-        "StartAt": "AcquireLock",
+        "StartAt": "Mode",
         "States": Value::Object(s)
     })
 }
@@ -496,31 +588,38 @@ pub fn failover_definition(i: &Inputs) -> Value {
 /// The failback definition (planned, no data loss).
 pub fn failback_definition(i: &Inputs) -> Value {
     let mut s = serde_json::Map::new();
+    preflight(i, &mut s, &[&i.outage_alarms[0]], "AcquireLock");
     s.insert(
         "AcquireLock".into(),
         acquire_lock(
             i,
             "failback",
             &["DynamoDB.ThrottlingException", "States.Timeout"],
-            json!([{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "AlreadyRunning"}]),
+            json!([
+                {"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": "$.error", "Next": "AlreadyRunning"},
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotStarted"}
+            ]),
             "CheckPrimary",
         ),
     );
+    s.insert("NotStarted".into(), json!({"Type": "Fail", "Error": "LockUnavailable", "Cause": "the lock table could not be written: nothing changed"}));
     s.insert("AlreadyRunning".into(), json!({"Type": "Fail", "Error": "LockHeld", "Cause": "another runbook execution holds the lock"}));
     let mut check = task(
         &sdk("cloudwatch:describeAlarms"),
         json!({"AlarmNames": [i.outage_alarms[0]]}),
         json!("$.primary"),
         "PrimaryHealthy",
-        "Release",
+        "Alert",
     );
     check["ResultSelector"] = json!({"state.$": "$.MetricAlarms[0].StateValue"});
     s.insert("CheckPrimary".into(), check);
     s.insert("PrimaryHealthy".into(), json!({
         "Type": "Choice",
         "Choices": [{"Variable": "$.primary.state", "StringEquals": "OK", "Next": "Switchover"}],
-        "Default": "Release"
+        "Default": "NotHealthy"
     }));
+    s.insert("NotHealthy".into(), release_lock(i, "PrimaryNotHealthy"));
+    s.insert("PrimaryNotHealthy".into(), json!({"Type": "Fail", "Error": "PrimaryNotHealthy", "Cause": "the outside-in canary does not say the primary region serves (OK): nothing changed"}));
     s.insert("Switchover".into(), task(
         &sdk("rds:switchoverGlobalCluster"),
         json!({"GlobalClusterIdentifier": i.global_cluster, "TargetDbClusterIdentifier": i.primary_cluster_arn}),
@@ -535,7 +634,7 @@ pub fn failback_definition(i: &Inputs) -> Value {
         60,
         json!({"Type": "Task", "Resource": sdk("rds:describeGlobalClusters"),
                "Parameters": {"GlobalClusterIdentifier": i.global_cluster},
-               "ResultSelector": {"writers.$": "$.GlobalClusters[0].GlobalClusterMembers[?(@.IsWriter == true)].DBClusterArn"},
+               "ResultSelector": {"writers.$": WRITERS},
                "ResultPath": "$.switchover"}),
         json!({"Variable": "$.switchover.writers[0]", "StringEquals": i.primary_cluster_arn}),
         "SwitchOff",
@@ -581,14 +680,16 @@ pub fn failback_definition(i: &Inputs) -> Value {
         "Failback stopped: see the state reached",
         "Failback Incomplete",
     );
-    alert["Next"] = json!("Release");
+    alert["Next"] = json!("AlertRelease");
     s.insert("Alert".into(), alert);
+    s.insert("AlertRelease".into(), release_lock(i, "Incomplete"));
+    s.insert("Incomplete".into(), json!({"Type": "Fail", "Error": "FailbackIncomplete", "Cause": "a failback step failed; see the alert for the state reached"}));
     s.insert("Release".into(), release_lock(i, "Done"));
     s.insert("Done".into(), json!({"Type": "Succeed"}));
     unique_branch_names(&mut s);
     json!({
         "Comment": "Fail back from us-east-2 to us-east-1 (planned switchover, no data loss)",
-        "StartAt": "AcquireLock",
+        "StartAt": "Mode",
         "States": Value::Object(s)
     })
 }
@@ -664,7 +765,11 @@ pub fn build(props: &RunbookProps) -> Result<(Fragment, Runbooks), Error> {
     )?;
     let mut statements = props.statements.clone();
     statements.push(Statement::allow(
-        ["dynamodb:DeleteItem", "dynamodb:PutItem"],
+        [
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+        ],
         [table.attr_arn()],
     ));
     statements.push(cfn::iam::state_machine_observability());

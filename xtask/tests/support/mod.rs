@@ -49,6 +49,12 @@ pub struct Moto {
 impl Moto {
     /// Starts moto on a free port and waits until it accepts connections.
     pub fn start() -> Moto {
+        Moto::start_with_clock(1.0)
+    }
+
+    /// Starts moto with its clock scaled: every Wait state and retry interval of an executing
+    /// state machine, and the global database's failover time, take `scale` times as long.
+    pub fn start_with_clock(scale: f64) -> Moto {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -61,6 +67,7 @@ impl Moto {
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("TRADING_DR_FAULTS", dir.path().join("faults.json"))
             .env("MOTO_PORT", port.to_string())
+            .env("TRADING_DR_CLOCK_SCALE", scale.to_string())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -103,18 +110,45 @@ impl Moto {
 
     /// Makes CreateChangeSet for `stack` fail with `message` (None clears every fault).
     pub fn reject_change_set(&self, stack: Option<(&str, &str)>) {
-        let faults = match stack {
+        self.faults(match stack {
             Some((name, message)) => serde_json::json!({"reject_change_set": {name: message}}),
             None => serde_json::json!({}),
-        };
+        });
+    }
+
+    /// Replaces the injected faults (see moto_server.py, items 16 and 20).
+    pub fn faults(&self, faults: Value) {
         std::fs::write(self.dir.path().join("faults.json"), faults.to_string()).unwrap();
     }
 
-    /// Runs `cargo xtask <args> --suffix <suffix>` against the emulator with test credentials.
-    pub fn xtask(&self, command: &str, suffix: &str, extra: &[&str]) -> Run {
-        let started = Instant::now();
-        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .arg(command)
+    /// Runs runbook_fixture.py `command` for `suffix` and returns its JSON answer.
+    pub fn runbook(&self, suffix: &str, command: &str, args: &[&str]) -> Value {
+        let out = Command::new(python())
+            .arg(support("runbook_fixture.py"))
+            .args([&self.url, suffix, command])
+            .args(args)
+            .output()
+            .expect("runbook_fixture runs");
+        assert!(
+            out.status.success(),
+            "runbook_fixture {command} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// Starts `cargo xtask <command>` like [`Moto::xtask`] without waiting for it.
+    pub fn spawn_xtask(&self, command: &str, suffix: &str, extra: &[&str]) -> Child {
+        self.xtask_command(command, suffix, extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("xtask starts")
+    }
+
+    fn xtask_command(&self, command: &str, suffix: &str, extra: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        c.arg(command)
             .args(["--suffix", suffix, "--endpoint-url", &self.url])
             .arg("--env-dir")
             .arg(self.env_dir())
@@ -127,7 +161,15 @@ impl Moto {
             .env("TRADING_DR_STAGING_BUCKET", STAGING_BUCKET)
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_ENDPOINT_URL")
-            .stdin(Stdio::null())
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Runs `cargo xtask <args> --suffix <suffix>` against the emulator with test credentials.
+    pub fn xtask(&self, command: &str, suffix: &str, extra: &[&str]) -> Run {
+        let started = Instant::now();
+        let output = self
+            .xtask_command(command, suffix, extra)
             .output()
             .expect("xtask runs");
         Run::new(output, started.elapsed())
@@ -234,6 +276,14 @@ pub struct Run {
 }
 
 impl Run {
+    /// The result of a process started with [`Moto::spawn_xtask`].
+    pub fn wait(child: Child, started: Instant) -> Run {
+        Run::new(
+            child.wait_with_output().expect("xtask ends"),
+            started.elapsed(),
+        )
+    }
+
     fn new(o: Output, elapsed: Duration) -> Run {
         Run {
             code: o.status.code().unwrap_or(-1),

@@ -90,6 +90,53 @@
    for that stack fail with a ValidationError carrying the message, as CloudFormation does for a
    template it rejects.
 
+17. The global database's failover and switchover. moto 5.2 has no FailoverGlobalCluster or
+    SwitchoverGlobalCluster (it answers HTTP 500), and DescribeGlobalClusters ignores its
+    GlobalClusterIdentifier. Here, as in RDS: the call is checked (unknown global cluster:
+    GlobalClusterNotFoundFault; a target that is not a member: DBClusterNotFoundFault; an
+    operation already under way, or a target that already writes: InvalidGlobalClusterStateFault;
+    AllowDataLoss with Switchover: InvalidParameterCombination), the global cluster shows
+    `failing-over` or `switching-over` with its FailoverState, and after a delay (45 s for a
+    failover, 90 s for a switchover, on the emulator's clock) the target writes, the old writer
+    is demoted to a secondary, and the state clears. DescribeGlobalClusters filters by identifier.
+
+18. Alarms. moto 5.2 creates no AWS::CloudWatch::Alarm or CompositeAlarm from a template, never
+    evaluates an alarm, and sends no state-change events. Here: both types are created on moto's
+    CloudWatch backend; a metric alarm is evaluated against each datum PutMetricData receives
+    for its metric and dimensions (threshold and comparison operator; one datum decides, as with
+    one evaluation period); a composite alarm's rule (ALARM/OK/INSUFFICIENT_DATA("name"), AND,
+    OR, NOT, parentheses) is evaluated whenever an alarm changes state; and every change sends
+    "CloudWatch Alarm State Change" to the region's default bus, as CloudWatch does, so the rule
+    that starts the failover runbook fires from the alarms alone.
+
+19. The emulator's clock. TRADING_DR_CLOCK_SCALE (default 1) multiplies every Wait state and
+    every retry interval of an executing state machine, and the durations of item 17, so a
+    runbook whose bounded waits add up to minutes runs in seconds with its definition unchanged.
+
+20. Faults for the runbooks, from the same TRADING_DR_FAULTS file, read on every request:
+    - {"throttle": {"<Action>": N}}: the first N calls of that API action fail with a throttling
+      error (Throttling for query APIs, ThrottlingException for JSON and CBOR ones), as AWS
+      throttles;
+    - {"fail": {"<Action>": ["<code>", "<message>"]}}: every call of that action fails so;
+    - {"promotion_never_completes": true}: a failover or switchover starts and never finishes;
+    - {"service_never_steady": true}: an ECS service's running count stays where it was when
+      its desired count changes (tasks that never become healthy).
+    Without that fault a service's running count follows its desired count, from creation on
+    (moto starts every service with none running).
+
+21. Step Functions' AWS SDK integrations. A state machine names an API's parameters in
+    PascalCase ("Cluster", "DesiredCount") and reads PascalCase results ("$.Services[0].
+    RunningCount") for every service, and Step Functions maps them onto the API's own members
+    (ECS's are camelCase). moto 5.2 passes the names through unchanged, so an ECS call fails
+    with a KeyError. The request and the response are mapped through the API's model, as Step
+    Functions does.
+
+22. JSONPath results. Step Functions returns the value itself for a definite path
+    ("$.Services[0].RunningCount" is 1) and a list for a path with a filter, wildcard or slice
+    ("$.Members[?(@.IsWriter == true)].Arn"), an empty one when nothing matches. moto 5.2 wraps
+    any value read below an array index in a list ([1]) and fails on a filter matching nothing.
+    Both are answered as Step Functions answers.
+
 Usage: python moto_server.py -H 127.0.0.1 -p PORT
 """
 
@@ -696,6 +743,463 @@ def _create_change_set_with_faults(self, stack_name, *args, **kwargs):
 
 
 models.CloudFormationBackend.create_change_set = _create_change_set_with_faults
+
+# --- 19. The emulator's clock ------------------------------------------------------------------
+
+import re
+import threading
+import time as _time
+
+from moto.cloudwatch import models as cloudwatch_models
+from moto.core.exceptions import ServiceException
+from moto.core.responses import ActionResult, BaseResponse
+from moto.core.utils import camelcase_to_underscores
+from moto.ecs import models as ecs_models
+from moto.rds import models as rds_models
+from moto.rds.responses import RDSResponse
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+
+CLOCK_SCALE = float(os.environ.get("TRADING_DR_CLOCK_SCALE", "1"))
+
+
+def _scaled_wait_interval(self, env, wait_seconds):
+    if wait_seconds > 0:
+        env.program_state_event.wait(wait_seconds * CLOCK_SCALE)
+
+
+wait_function.WaitFunction._wait_interval = _scaled_wait_interval
+
+
+class _ScaledTime:
+    """The `time` module as the retrier sees it: sleeps on the emulator's clock."""
+
+    def __getattr__(self, name):
+        return getattr(_time, name)
+
+    @staticmethod
+    def sleep(seconds):
+        _time.sleep(seconds * CLOCK_SCALE)
+
+
+retrier_decl.time = _ScaledTime()
+
+# --- 20. Faults ---------------------------------------------------------------------------------
+
+_throttled = {}
+_throttled_lock = threading.Lock()
+
+
+def _injected_error(action):
+    """The (code, message) an injected fault makes `action` fail with, if any."""
+    faults = _faults()
+    failure = faults.get("fail", {}).get(action)
+    if failure:
+        return failure[0], failure[1]
+    limit = faults.get("throttle", {}).get(action, 0)
+    with _throttled_lock:
+        done = _throttled.get(action, 0)
+        if done < limit:
+            _throttled[action] = done + 1
+            return "Throttling", "Rate exceeded"
+    return None
+
+
+_call_action = BaseResponse.call_action
+
+
+class _InjectedFault(ServiceException):
+    """An error the fault file asks for; serialised with the called service's error model."""
+
+
+def _call_action_with_faults(self):
+    action = self._get_action()
+    error = _injected_error(action) if action else None
+    if error is not None:
+        code, message = error
+        content_type = (self.headers or {}).get("Content-Type", "")
+        if code == "Throttling" and "x-www-form-urlencoded" not in content_type:
+            code = "ThrottlingException"
+
+        def fail():
+            # moto serialises a ServiceException in the service's own protocol (query XML,
+            # JSON, CBOR), as AWS answers.
+            raise _InjectedFault(code, message)
+
+        # The instance attribute shadows the action's method for this one request.
+        setattr(self, camelcase_to_underscores(action), fail)
+    return _call_action(self)
+
+
+BaseResponse.call_action = _call_action_with_faults
+
+# --- 21. Step Functions' AWS SDK integrations: PascalCase in and out -------------------------------
+
+import botocore.session
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_aws_sdk as aws_sdk_task,
+)
+
+_models = botocore.session.get_session()
+
+
+def _operation(task, boto_service_name=None, service_action_name=None):
+    service = task._get_boto_service_name(boto_service_name)
+    action = service_action_name or task.resource.api_action
+    model = _models.get_service_model(service)
+    return model.operation_model(action[0].upper() + action[1:])
+
+
+def _sdk_parameters(self, parameters, boto_service_name=None, service_action_name=None):
+    self._to_boto_request(parameters, _operation(self, boto_service_name, service_action_name).input_shape)
+
+
+def _sdk_response(self, response, boto_service_name=None, service_action_name=None):
+    shape = _operation(self, boto_service_name, service_action_name).output_shape
+    if shape is not None:
+        self._from_boto_response(response, shape)
+
+
+aws_sdk_task.StateTaskServiceAwsSdk._normalise_parameters = _sdk_parameters
+aws_sdk_task.StateTaskServiceAwsSdk._normalise_response = _sdk_response
+
+# --- 22. JSONPath results -------------------------------------------------------------------------
+
+from jsonpath_ng.ext import parse as _parse_json_path
+from moto.stepfunctions.parser.asl.utils import json_path as _json_path
+
+_INDEFINITE = re.compile(r"\[\s*(\*|\?|-?\d*\s*:)|\.\.")
+
+
+def _extract_json(path, data):
+    matches = _parse_json_path(path).find(data)
+    indefinite = _INDEFINITE.search(path) is not None
+    if indefinite:
+        return [m.value for m in matches]
+    if not matches:
+        raise _json_path.NoSuchJsonPathError(json_path=path, data=data)
+    return matches[0].value
+
+
+_original_extract_json = _json_path.extract_json
+_json_path.extract_json = _extract_json
+for _module in list(sys.modules.values()):
+    if (getattr(_module, "__name__", "") or "").startswith("moto.stepfunctions.parser") and getattr(
+        _module, "extract_json", None
+    ) is _original_extract_json:
+        _module.extract_json = _extract_json
+
+# --- 17. Global database failover and switchover ------------------------------------------------
+
+FAILOVER_SECONDS = 45
+SWITCHOVER_SECONDS = 90
+
+rds_models.GlobalCluster.failover_state = None
+rds_models.GlobalCluster.completes_at = None
+
+
+def _rds_error(code, message):
+    return rds_models.RDSClientError(code, message)
+
+
+def _advance(global_cluster):
+    """Completes a failover or switchover whose time has come."""
+    state = global_cluster.failover_state
+    due = global_cluster.completes_at
+    if state is None or due is None or _time.monotonic() < due:
+        return
+    for member in global_cluster.members:
+        member.is_writer = member.db_cluster_arn == state["ToDbClusterArn"]
+    global_cluster.status = "available"
+    global_cluster.failover_state = None
+    global_cluster.completes_at = None
+
+
+def _global_cluster(backend, identifier):
+    for regional in rds_backends[backend.account_id].values():
+        cluster = regional.global_clusters.get((identifier or "").lower())
+        if cluster is not None:
+            _advance(cluster)
+            return cluster
+    raise _rds_error("GlobalClusterNotFoundFault", f"Global cluster {identifier} not found.")
+
+
+def _start_operation(backend, identifier, target, data_loss):
+    global_cluster = _global_cluster(backend, identifier)
+    member = next(
+        (
+            m
+            for m in global_cluster.members
+            if target in (m.db_cluster_arn, m.db_cluster_identifier)
+        ),
+        None,
+    )
+    if member is None:
+        raise _rds_error(
+            "DBClusterNotFoundFault",
+            f"DBCluster {target} is not a member of global cluster {identifier}.",
+        )
+    if global_cluster.failover_state is not None:
+        raise _rds_error(
+            "InvalidGlobalClusterStateFault",
+            f"Global cluster {identifier} is already undergoing a "
+            f"{global_cluster.failover_state['Status']} operation.",
+        )
+    if member.is_writer:
+        raise _rds_error(
+            "InvalidGlobalClusterStateFault",
+            f"Cluster {target} is already the primary cluster of global cluster {identifier}.",
+        )
+    writer = next((m for m in global_cluster.members if m.is_writer), None)
+    status = "failing-over" if data_loss else "switching-over"
+    global_cluster.status = status
+    global_cluster.failover_state = {
+        "Status": status,
+        "FromDbClusterArn": writer.db_cluster_arn if writer else None,
+        "ToDbClusterArn": member.db_cluster_arn,
+        "IsDataLossAllowed": bool(data_loss),
+    }
+    seconds = FAILOVER_SECONDS if data_loss else SWITCHOVER_SECONDS
+    never = _faults().get("promotion_never_completes")
+    global_cluster.completes_at = None if never else _time.monotonic() + seconds * CLOCK_SCALE
+    return global_cluster
+
+
+def _failover_global_cluster(self):
+    p = self.params
+    allow = p.get("AllowDataLoss") in (True, "true")
+    switchover = p.get("Switchover") in (True, "true")
+    if allow and switchover:
+        raise _rds_error(
+            "InvalidParameterCombination", "AllowDataLoss and Switchover can't both be set."
+        )
+    cluster = _start_operation(
+        self.backend, p.get("GlobalClusterIdentifier"), p.get("TargetDbClusterIdentifier"), allow
+    )
+    return ActionResult({"GlobalCluster": cluster})
+
+
+def _switchover_global_cluster(self):
+    p = self.params
+    cluster = _start_operation(
+        self.backend, p.get("GlobalClusterIdentifier"), p.get("TargetDbClusterIdentifier"), False
+    )
+    return ActionResult({"GlobalCluster": cluster})
+
+
+def _describe_global_clusters(self):
+    identifier = self.params.get("GlobalClusterIdentifier")
+    if identifier:
+        clusters = [_global_cluster(self.backend, identifier)]
+    else:
+        clusters = list(self.global_backend.describe_global_clusters())
+        for cluster in clusters:
+            _advance(cluster)
+    return ActionResult({"GlobalClusters": clusters})
+
+
+RDSResponse.failover_global_cluster = _failover_global_cluster
+RDSResponse.switchover_global_cluster = _switchover_global_cluster
+RDSResponse.describe_global_clusters = _describe_global_clusters
+
+# --- 20. ECS tasks that never become healthy ----------------------------------------------------
+
+_update_service = ecs_models.EC2ContainerServiceBackend.update_service
+
+
+def _update_service_with_faults(self, service_properties):
+    cluster = service_properties.get("cluster", "default")
+    name = service_properties["service"].split("/")[-1]
+    before = self._get_service(cluster, name).running_count
+    service = _update_service(self, service_properties)
+    if _faults().get("service_never_steady"):
+        service.running_count = before
+        service.pending_count = service.desired_count - before
+    return service
+
+
+ecs_models.EC2ContainerServiceBackend.update_service = _update_service_with_faults
+
+_service_init = ecs_models.Service.__init__
+
+
+def _service_with_tasks_running(self, *args, **kwargs):
+    # A new service's tasks start and become healthy, as they do in ECS once the image pulls.
+    _service_init(self, *args, **kwargs)
+    self.running_count = self.desired_count
+    self.pending_count = 0
+
+
+ecs_models.Service.__init__ = _service_with_tasks_running
+
+# --- 18. Alarms ---------------------------------------------------------------------------------
+
+_COMPARE = {
+    "GreaterThanOrEqualToThreshold": lambda v, t: v >= t,
+    "GreaterThanThreshold": lambda v, t: v > t,
+    "LessThanThreshold": lambda v, t: v < t,
+    "LessThanOrEqualToThreshold": lambda v, t: v <= t,
+}
+
+
+class _Alarm:
+    """AWS::CloudWatch::Alarm and AWS::CloudWatch::CompositeAlarm on moto's CloudWatch backend."""
+
+    def __init__(self, alarm):
+        self.alarm = alarm
+
+    @classmethod
+    def cloudformation_type(cls):
+        return cls.TYPE
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "AlarmName"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        backend = cloudwatch_models.cloudwatch_backends[account_id][region_name]
+        alarm = backend.put_metric_alarm(
+            name=p.get("AlarmName", resource_name),
+            namespace=p.get("Namespace"),
+            metric_name=p.get("MetricName"),
+            comparison_operator=p.get("ComparisonOperator"),
+            evaluation_periods=int(p.get("EvaluationPeriods", 1)),
+            period=int(p.get("Period", 60)),
+            threshold=float(p["Threshold"]) if "Threshold" in p else None,
+            statistic=p.get("Statistic"),
+            description=p.get("AlarmDescription"),
+            dimensions=p.get("Dimensions", []),
+            alarm_actions=p.get("AlarmActions", []),
+            ok_actions=p.get("OKActions", []),
+            insufficient_data_actions=p.get("InsufficientDataActions", []),
+            datapoints_to_alarm=p.get("DatapointsToAlarm"),
+            treat_missing_data=p.get("TreatMissingData"),
+            rule=p.get("AlarmRule"),
+        )
+        return cls(alarm)
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name
+    ):
+        backend = cloudwatch_models.cloudwatch_backends[account_id][region_name]
+        backend.delete_alarms([resource_name])
+
+    def delete(self, account_id, region_name):
+        backend = cloudwatch_models.cloudwatch_backends[account_id][region_name]
+        backend.delete_alarms([self.alarm.name])
+
+    @property
+    def physical_resource_id(self):
+        return self.alarm.name
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name):
+        return self.alarm.alarm_arn
+
+
+# moto finds models among CloudFormationModel's direct subclasses.
+class _AlarmResource(_Alarm, CloudFormationModel):
+    __module__ = "moto.cloudwatch.harness"
+    TYPE = "AWS::CloudWatch::Alarm"
+
+
+class _CompositeAlarmResource(_Alarm, CloudFormationModel):
+    __module__ = "moto.cloudwatch.harness"
+    TYPE = "AWS::CloudWatch::CompositeAlarm"
+
+
+def _rule_holds(rule, backend):
+    def state(match):
+        alarm = backend.alarms.get(match.group(2))
+        return repr(alarm is not None and alarm.state_value == match.group(1))
+
+    expression = re.sub(r'(ALARM|OK|INSUFFICIENT_DATA)\("([^"]+)"\)', state, rule)
+    expression = re.sub(r"\bAND\b", " and ", expression)
+    expression = re.sub(r"\bOR\b", " or ", expression)
+    expression = re.sub(r"\bNOT\b", " not ", expression)
+    if not re.fullmatch(r"[\s()a-zTF]*", expression.replace("True", "").replace("False", "")):
+        raise ValueError(f"alarm rule not understood: {rule}")
+    return eval(expression, {"__builtins__": {}}, {})  # noqa: S307 - checked above
+
+
+_update_state = cloudwatch_models.Alarm.update_state
+
+
+def _update_state_and_notify(self, reason, reason_data, state_value):
+    previous = self.state_value
+    _update_state(self, reason, reason_data, state_value)
+    if previous == state_value:
+        return
+    # arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME
+    region, account = self.alarm_arn.split(":")[3:5]
+    try:
+        events_models.events_backends[account][region].put_events(
+            [
+                {
+                    "Source": "aws.cloudwatch",
+                    "DetailType": "CloudWatch Alarm State Change",
+                    "Resources": [self.alarm_arn],
+                    "Detail": json.dumps(
+                        {
+                            "alarmName": self.name,
+                            "state": {"value": state_value, "reason": reason},
+                            "previousState": {"value": previous},
+                        }
+                    ),
+                    "EventBusName": "default",
+                }
+            ]
+        )
+    except Exception:  # noqa: BLE001 - delivery never fails the alarm
+        pass
+    backend = cloudwatch_models.cloudwatch_backends[account][region]
+    for composite in list(backend.alarms.values()):
+        if composite.rule and f'"{self.name}"' in composite.rule:
+            holds = _rule_holds(composite.rule, backend)
+            composite.update_state(
+                f"rule {'true' if holds else 'false'} after {self.name} went {state_value}",
+                "{}",
+                "ALARM" if holds else "OK",
+            )
+
+
+cloudwatch_models.Alarm.update_state = _update_state_and_notify
+
+_put_metric_data = cloudwatch_models.CloudWatchBackend.put_metric_data
+
+
+def _put_metric_data_and_evaluate(self, namespace, metric_data):
+    _put_metric_data(self, namespace, metric_data)
+    for datum in metric_data:
+        if "Value" not in datum:
+            continue
+        value = float(datum["Value"])
+        dimensions = sorted((d["Name"], d["Value"]) for d in datum.get("Dimensions", []))
+        for alarm in list(self.alarms.values()):
+            if alarm.rule or alarm.namespace != namespace or alarm.metric_name != datum["MetricName"]:
+                continue
+            if sorted((d.name, d.value) for d in alarm.dimensions) != dimensions:
+                continue
+            compare = _COMPARE.get(alarm.comparison_operator)
+            if compare is None or alarm.threshold is None:
+                continue
+            breached = compare(value, float(alarm.threshold))
+            alarm.update_state(
+                f"datum {value} {'breaches' if breached else 'is within'} threshold {alarm.threshold}",
+                "{}",
+                "ALARM" if breached else "OK",
+            )
+
+
+cloudwatch_models.CloudWatchBackend.put_metric_data = _put_metric_data_and_evaluate
 
 if __name__ == "__main__":
     main(sys.argv[1:])

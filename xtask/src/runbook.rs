@@ -1,0 +1,515 @@
+//! `cargo xtask failover` and `cargo xtask failback`: start a runbook state machine in the
+//! recovery region through the Step Functions API and stream its state transitions until it
+//! ends. `--dry-run` runs the same machine with `{"dryRun": true}`: it reads the preconditions
+//! (alarms, the global database's writer, the lock, the service) from the recovery region with
+//! the runbook's own permissions, prints them with a verdict, and changes nothing.
+
+use std::io::Write;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, Result, bail};
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
+use environment::RegionRole;
+use serde_json::{Value, json};
+
+use crate::aws::{self, Target};
+use crate::phases::confirm;
+use crate::stack::Stack;
+
+/// Which runbook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runbook {
+    /// Unplanned: promote us-east-2 (data loss allowed), move traffic there.
+    Failover,
+    /// Planned: switch back to us-east-1 with no data loss.
+    Failback,
+}
+
+impl Runbook {
+    fn name(self) -> &'static str {
+        match self {
+            Runbook::Failover => "failover",
+            Runbook::Failback => "failback",
+        }
+    }
+
+    /// The secondary stack's output holding the state machine's ARN.
+    fn output(self) -> &'static str {
+        match self {
+            Runbook::Failover => "FailoverStateMachineArn",
+            Runbook::Failback => "FailbackStateMachineArn",
+        }
+    }
+}
+
+/// Flags of `failover` and `failback`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Suffix and configuration folder, as for `synth`.
+    #[command(flatten)]
+    pub synth: crate::synth::Args,
+    /// Only read and print the preconditions (alarms, database writer, lock, service) through
+    /// the runbook itself; nothing changes and no lock is taken.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Failover only: proceed without the two outage signals agreeing (a drill, or a decision
+    /// taken by people). The lock still holds.
+    #[arg(long)]
+    pub force: bool,
+    /// Start without asking for the suffix to be typed.
+    #[arg(long)]
+    pub yes: bool,
+    /// Stop streaming after this many minutes; the execution itself goes on.
+    #[arg(long, value_name = "MINUTES", default_value_t = 30)]
+    pub watch_minutes: u64,
+    /// Where the AWS calls go.
+    #[command(flatten)]
+    pub target: Target,
+}
+
+/// Runs `failover` or `failback`; the exit code is 0 when the execution succeeded.
+pub fn run(runbook: Runbook, args: &Args, out: &mut dyn Write) -> Result<u8> {
+    if args.force && runbook == Runbook::Failback {
+        bail!("--force is for failover only: failback always requires the primary to be healthy");
+    }
+    let (env, synthesis) = crate::synth::synthesize(&args.synth.env_dir, &args.synth.suffix)?;
+    let entry = synthesis
+        .manifest
+        .stacks
+        .get("secondary")
+        .context("the manifest has no secondary stack")?
+        .clone();
+    if !args.dry_run {
+        let question = match runbook {
+            Runbook::Failover => format!(
+                "fail {} over to {}: promote its database there with data loss allowed, and move traffic?",
+                env.suffix, entry.region
+            ),
+            Runbook::Failback => format!(
+                "fail {} back: switch the database over to the primary region and move traffic back?",
+                env.suffix
+            ),
+        };
+        if !confirm(args.yes, &question, env.suffix.as_str())? {
+            bail!("nothing started: the suffix was not typed");
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let stack = Stack {
+            client: aws::cloudformation(&entry.region, &args.target).await,
+            name: entry.name.clone(),
+            region: entry.region.clone(),
+            poll: args.target.poll_interval(),
+        };
+        let deployed = stack.describe().await?.with_context(|| {
+            format!(
+                "stack {} in {} is not deployed: run `cargo xtask deploy --suffix {}` first",
+                entry.name, entry.region, env.suffix
+            )
+        })?;
+        let arn = deployed.outputs.get(runbook.output()).with_context(|| {
+            format!(
+                "stack {} in {} has no output {}: it was deployed without the runbook feature",
+                entry.name,
+                entry.region,
+                runbook.output()
+            )
+        })?;
+        let sfn = aws_sdk_sfn::Client::new(&aws::sdk_config(&entry.region, &args.target).await);
+        let execution = Execution {
+            sfn,
+            regions: (
+                env.region(RegionRole::Primary).name.clone(),
+                env.region(RegionRole::Secondary).name.clone(),
+            ),
+            poll: args.target.poll_interval(),
+            watch: Duration::from_secs(args.watch_minutes * 60),
+        };
+        execution.run(runbook, arn, args, out).await
+    })
+}
+
+struct Execution {
+    sfn: aws_sdk_sfn::Client,
+    /// The primary and recovery regions.
+    regions: (String, String),
+    poll: Duration,
+    watch: Duration,
+}
+
+/// What the stream saw.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Every state entered, in order.
+    path: Vec<String>,
+    /// Events already printed.
+    events: usize,
+}
+
+impl Execution {
+    fn regions(&self) -> (&str, &str) {
+        (&self.regions.0, &self.regions.1)
+    }
+
+    async fn run(
+        &self,
+        runbook: Runbook,
+        arn: &str,
+        args: &Args,
+        out: &mut dyn Write,
+    ) -> Result<u8> {
+        let mut input = json!({});
+        if args.dry_run {
+            input["dryRun"] = json!(true);
+        }
+        if args.force {
+            input["force"] = json!(true);
+        }
+        let stamp = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis();
+        let mode = if args.dry_run {
+            "dry-run"
+        } else {
+            runbook.name()
+        };
+        let started = self
+            .sfn
+            .start_execution()
+            .state_machine_arn(arn)
+            .name(format!("xtask-{mode}-{stamp}"))
+            .input(input.to_string())
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot start {arn}: {}", aws::describe_error(&e)))?;
+        let execution_arn = started.execution_arn().to_string();
+        writeln!(out, "{} started: {execution_arn}", runbook.name())?;
+        writeln!(out, "input: {input}")?;
+        let clock = Instant::now();
+        let mut seen = Seen::default();
+        let description = loop {
+            self.stream(&execution_arn, clock, &mut seen, out).await?;
+            let d = self
+                .sfn
+                .describe_execution()
+                .execution_arn(&execution_arn)
+                .send()
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot describe {execution_arn}: {}",
+                        aws::describe_error(&e)
+                    )
+                })?;
+            if d.status() != &ExecutionStatus::Running {
+                // Events written just before the end.
+                self.stream(&execution_arn, clock, &mut seen, out).await?;
+                break d;
+            }
+            if clock.elapsed() > self.watch {
+                writeln!(
+                    out,
+                    "still running after {} min; it goes on: follow it in the Step Functions console or with `aws stepfunctions describe-execution --execution-arn {execution_arn}`",
+                    self.watch.as_secs() / 60
+                )?;
+                return Ok(crate::exit::FAILURE);
+            }
+            tokio::time::sleep(self.poll).await;
+        };
+        let status = description.status().as_str().to_string();
+        writeln!(
+            out,
+            "{} {status} after {:.1} s",
+            runbook.name(),
+            clock.elapsed().as_secs_f64()
+        )?;
+        if description.status() != &ExecutionStatus::Succeeded {
+            writeln!(
+                out,
+                "  {}: {}",
+                description.error().unwrap_or("error"),
+                description.cause().unwrap_or("no cause given")
+            )?;
+            writeln!(out, "  path: {}", seen.path.join(" → "))?;
+            return Ok(crate::exit::FAILURE);
+        }
+        let output: Value = description
+            .output()
+            .and_then(|o| serde_json::from_str(o).ok())
+            .unwrap_or(Value::Null);
+        if args.dry_run {
+            report(runbook, &output, args.force, self.regions(), out)?;
+        } else if seen.path.last().map(String::as_str) == Some("NoOutage") {
+            writeln!(
+                out,
+                "the two outage signals did not both say ALARM: nothing changed (--force fails over anyway)"
+            )?;
+        } else {
+            writeln!(out, "{} complete", runbook.name())?;
+        }
+        Ok(crate::exit::SUCCESS)
+    }
+
+    /// Prints the events after those already seen.
+    async fn stream(
+        &self,
+        execution_arn: &str,
+        clock: Instant,
+        seen: &mut Seen,
+        out: &mut dyn Write,
+    ) -> Result<()> {
+        let mut events: Vec<HistoryEvent> = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .sfn
+                .get_execution_history()
+                .execution_arn(execution_arn)
+                .set_next_token(token.clone())
+                .max_results(1000)
+                .send()
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot read the history of {execution_arn}: {}",
+                        aws::describe_error(&e)
+                    )
+                })?;
+            events.extend(page.events().iter().cloned());
+            token = page.next_token().map(String::from);
+            if token.is_none() {
+                break;
+            }
+        }
+        let elapsed = clock.elapsed().as_secs_f64();
+        for event in events.iter().skip(seen.events) {
+            if let Some(line) = describe_event(event, &mut seen.path) {
+                writeln!(out, "  {elapsed:>7.1} s  {line}")?;
+            }
+        }
+        seen.events = events.len();
+        Ok(())
+    }
+}
+
+/// States of a bounded polling loop that are bookkeeping: shown only as their `…Check`.
+fn is_bookkeeping(state: &str) -> bool {
+    ["Start", "Wait", "Count", "Store", "Decide"]
+        .iter()
+        .any(|suffix| state.ends_with(suffix) && state.len() > suffix.len())
+}
+
+/// One line for an event worth showing; records every state entered in `path`.
+fn describe_event(event: &HistoryEvent, path: &mut Vec<String>) -> Option<String> {
+    match event.r#type() {
+        HistoryEventType::TaskStateEntered
+        | HistoryEventType::ChoiceStateEntered
+        | HistoryEventType::PassStateEntered
+        | HistoryEventType::WaitStateEntered
+        | HistoryEventType::ParallelStateEntered
+        | HistoryEventType::SucceedStateEntered
+        | HistoryEventType::FailStateEntered => {
+            let name = event.state_entered_event_details()?.name().to_string();
+            path.push(name.clone());
+            if is_bookkeeping(&name) {
+                return None;
+            }
+            let attempt = if name.ends_with("Check") {
+                let n = path.iter().filter(|p| **p == name).count();
+                format!(" (check {n})")
+            } else {
+                String::new()
+            };
+            Some(format!("→ {name}{attempt}"))
+        }
+        HistoryEventType::TaskFailed => {
+            let d = event.task_failed_event_details()?;
+            Some(format!(
+                "  ! {}: {}",
+                d.error().unwrap_or("error"),
+                first_line(d.cause().unwrap_or(""))
+            ))
+        }
+        HistoryEventType::ExecutionFailed => {
+            let d = event.execution_failed_event_details()?;
+            Some(format!(
+                "✗ {}: {}",
+                d.error().unwrap_or("error"),
+                first_line(d.cause().unwrap_or(""))
+            ))
+        }
+        HistoryEventType::ExecutionSucceeded => Some("✓ succeeded".to_string()),
+        _ => None,
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
+/// The region named in an ARN (`arn:partition:service:region:…`).
+fn arn_region(arn: &str) -> &str {
+    arn.split(':').nth(3).unwrap_or("")
+}
+
+/// Prints the dry run's report and what the runbook would do with it.
+fn report(
+    runbook: Runbook,
+    preflight: &Value,
+    force: bool,
+    (primary, recovery): (&str, &str),
+    out: &mut dyn Write,
+) -> Result<()> {
+    writeln!(
+        out,
+        "preconditions (read in the recovery region; nothing changed):"
+    )?;
+    let names = preflight["alarms"]["names"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let states = preflight["alarms"]["states"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut alarm_state = std::collections::BTreeMap::new();
+    for (name, state) in names.iter().zip(&states) {
+        let (name, state) = (name.as_str().unwrap_or("?"), state.as_str().unwrap_or("?"));
+        writeln!(out, "  alarm {name:<34} {state}")?;
+        alarm_state.insert(name.to_string(), state.to_string());
+    }
+    let status = preflight["database"]["status"]
+        .as_str()
+        .unwrap_or("unknown");
+    let writer = preflight["database"]["writers"][0].as_str().unwrap_or("");
+    let writer_region = arn_region(writer);
+    writeln!(
+        out,
+        "  global database: {status}, writer {}",
+        if writer.is_empty() { "none" } else { writer }
+    )?;
+    let lock = &preflight["lock"]["Item"];
+    let holder = lock["owner"]["S"].as_str();
+    match holder {
+        Some(owner) => writeln!(
+            out,
+            "  lock: held by {owner} ({})",
+            lock["operation"]["S"].as_str().unwrap_or("?")
+        )?,
+        None => writeln!(out, "  lock: free")?,
+    }
+    writeln!(
+        out,
+        "  service: {} running of {} desired",
+        preflight["service"]["running"], preflight["service"]["desired"]
+    )?;
+    // The signals the runbook decides on, in its order: outside-in canary, then (failover)
+    // replication lag.
+    let signals: Vec<&str> = preflight["expect"]["signals"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let state_of = |name: &str| {
+        alarm_state
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or("missing")
+    };
+    let all_alarm = !signals.is_empty() && signals.iter().all(|n| state_of(n) == "ALARM");
+    let primary_ok = signals.first().is_some_and(|n| state_of(n) == "OK");
+    let verdict = match runbook {
+        _ if holder.is_some() => "would stop at once: another execution holds the lock".to_string(),
+        _ if writer.is_empty() => "would fail: the global database has no writer".to_string(),
+        _ if status != "available" => {
+            format!("would fail: the global database is {status}, not available")
+        }
+        Runbook::Failover if writer_region == recovery => {
+            "would fail: RDS refuses to promote a cluster that already writes".to_string()
+        }
+        Runbook::Failover if all_alarm => {
+            "would proceed: both outage signals say ALARM".to_string()
+        }
+        Runbook::Failover if force => {
+            "would proceed (--force), although the outage signals do not both say ALARM".to_string()
+        }
+        Runbook::Failover => {
+            "would change nothing: the two outage signals do not both say ALARM (--force fails over anyway)".to_string()
+        }
+        Runbook::Failback if writer_region == primary => {
+            "would stop: the primary region's cluster already writes (RDS refuses the switchover)".to_string()
+        }
+        Runbook::Failback if primary_ok => {
+            "would proceed: the primary answers (outside-in canary OK)".to_string()
+        }
+        Runbook::Failback => {
+            "would stop: the outside-in canary does not say the primary is healthy (OK)".to_string()
+        }
+    };
+    writeln!(out, "verdict: {} {verdict}", runbook.name())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_bookkeeping_is_hidden_but_checks_are_shown() {
+        assert!(is_bookkeeping("PromotionWait"));
+        assert!(is_bookkeeping("SteadyDecide"));
+        assert!(!is_bookkeeping("PromotionCheck"));
+        assert!(!is_bookkeeping("Wait"));
+        assert!(!is_bookkeeping("AcquireLock"));
+    }
+
+    fn preflight(outside_in: &str, lag: &str, writer: &str, lock: Value) -> Value {
+        json!({
+            "expect": {"signals": ["oi", "lag"], "switch": "switch"},
+            "alarms": {"names": ["lag", "oi", "switch"], "states": [lag, outside_in, "OK"]},
+            "database": {"status": "available", "writers": [writer]},
+            "lock": lock,
+            "service": {"running": 1, "desired": 1}
+        })
+    }
+
+    fn verdict(runbook: Runbook, p: &Value, force: bool) -> String {
+        let mut out = Vec::new();
+        report(runbook, p, force, ("us-east-1", "us-east-2"), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        text.lines().last().unwrap().to_string()
+    }
+
+    const EAST1: &str = "arn:aws:rds:us-east-1:1:cluster:a";
+    const EAST2: &str = "arn:aws:rds:us-east-2:1:cluster:a";
+
+    #[test]
+    fn the_verdict_follows_the_runbooks_decisions() {
+        let free = json!({});
+        let held = json!({"Item": {"owner": {"S": "exec"}, "operation": {"S": "failover"}}});
+        let v = |rb, oi, lag, w, lock: &Value, force| {
+            verdict(rb, &preflight(oi, lag, w, lock.clone()), force)
+        };
+        assert!(
+            v(Runbook::Failover, "ALARM", "ALARM", EAST1, &free, false)
+                .contains("would proceed: both")
+        );
+        assert!(
+            v(Runbook::Failover, "ALARM", "OK", EAST1, &free, false)
+                .contains("would change nothing")
+        );
+        assert!(v(Runbook::Failover, "ALARM", "OK", EAST1, &free, true).contains("--force"));
+        assert!(
+            v(Runbook::Failover, "ALARM", "ALARM", EAST2, &free, false).contains("already writes")
+        );
+        assert!(v(Runbook::Failover, "ALARM", "ALARM", EAST1, &held, false).contains("lock"));
+        assert!(
+            v(Runbook::Failback, "OK", "OK", EAST2, &free, false)
+                .contains("would proceed: the primary")
+        );
+        assert!(v(Runbook::Failback, "ALARM", "OK", EAST2, &free, false).contains("does not say"));
+        assert!(v(Runbook::Failback, "OK", "OK", EAST1, &free, false).contains("already writes"));
+    }
+}

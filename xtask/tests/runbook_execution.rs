@@ -1,0 +1,438 @@
+//! The failover and failback runbooks, executed: the state machines in the deployed secondary
+//! template run in the emulator's Step Functions engine against emulated RDS (with the global
+//! database's failover and switchover modelled, see moto_server.py item 17), CloudWatch (alarms
+//! evaluated, composite alarm, state-change events), ECS, SSM, DynamoDB, SNS and EventBridge,
+//! with faults injected. Each scenario asserts the path taken and the final state of the
+//! emulated resources. The emulator's clock runs 100 times fast: the definitions' bounded waits
+//! (minutes) pass in seconds, unchanged.
+
+mod support;
+
+use std::time::Instant;
+
+use serde_json::{Value, json};
+use support::{Moto, Run};
+
+const SUFFIX: &str = "e2e";
+const OUTSIDE_IN: &str = "alarm-canary-oi-success-e2e";
+const LAG: &str = "alarm-replication-lag-e2e";
+const SWITCH: &str = "failover-active-e2e";
+const TRIGGER: &str = "alarm-primary-failure-e2e";
+
+/// A deployed e2e environment with a queue tapping the alert topic.
+fn deployed(clock: f64) -> Moto {
+    let moto = Moto::start_with_clock(clock);
+    moto.xtask("deploy", SUFFIX, &["--yes"]).expect_code(0);
+    moto.runbook(SUFFIX, "tap", &[]);
+    moto
+}
+
+fn state(moto: &Moto) -> Value {
+    moto.runbook(SUFFIX, "state", &[])
+}
+
+fn run(moto: &Moto, command: &str, extra: &[&str]) -> Run {
+    let r = moto.xtask(command, SUFFIX, extra);
+    moto.assert_no_server_errors();
+    r
+}
+
+/// The states an xtask run entered, from its printed path (failures) or the execution list.
+fn executions(moto: &Moto, key: &str, count: usize) -> Vec<Value> {
+    moto.runbook(SUFFIX, "wait-execution", &[key, &count.to_string()])
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn path(execution: &Value) -> Vec<String> {
+    execution["path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Panics unless `steps` occur in `path` in this order (other states may come between).
+#[track_caller]
+fn assert_in_order(path: &[String], steps: &[&str]) {
+    let mut rest = path.iter();
+    for step in steps {
+        assert!(
+            rest.any(|s| s == step),
+            "{step} missing or out of order in the path:\n{}",
+            path.join(" → ")
+        );
+    }
+}
+
+fn count(path: &[String], state: &str) -> usize {
+    path.iter().filter(|s| *s == state).count()
+}
+
+fn alerts(state: &Value) -> Vec<String> {
+    state["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[track_caller]
+fn assert_untouched(s: &Value) {
+    assert_eq!(s["writer_region"], "us-east-1", "{s:#}");
+    assert_eq!(s["active_region"], "us-east-1", "{s:#}");
+    assert_eq!(s["lock"], Value::Null, "the lock is released: {s:#}");
+}
+
+const HAPPY: &[&str] = &[
+    "Mode",
+    "AcquireLock",
+    "CheckOutsideIn",
+    "CheckReplication",
+    "Confirmed",
+    "Promote",
+    "PromotionCheck",
+    "MarkActive",
+    "FlipSwitch",
+    "VerifyCheck",
+    "ScaleUp",
+    "SteadyCheck",
+    "NotifyDone",
+    "ReleaseLock",
+    "Done",
+];
+
+#[test]
+fn the_alarms_alone_start_failover_and_it_completes() {
+    let moto = deployed(0.01);
+    // The primary region goes dark: the outside-in canary fails and replication stops. Nobody
+    // starts anything: the composite alarm's state change reaches the rule in us-east-2.
+    moto.runbook(SUFFIX, "alarm", &[OUTSIDE_IN, "ALARM"]);
+    moto.runbook(SUFFIX, "alarm", &[LAG, "ALARM"]);
+    let runs = executions(&moto, "FailoverStateMachineArn", 1);
+    assert_eq!(runs.len(), 1, "exactly one failover started: {runs:#?}");
+    assert_eq!(runs[0]["status"], "SUCCEEDED", "{:#}", runs[0]);
+    let p = path(&runs[0]);
+    assert_in_order(&p, HAPPY);
+    assert!(
+        !p.iter()
+            .any(|s| s.starts_with("Alert") || s.starts_with("Undo")),
+        "{p:?}"
+    );
+
+    let s = state(&moto);
+    assert_eq!(s["alarms"][TRIGGER], "ALARM");
+    assert_eq!(
+        s["writer_region"], "us-east-2",
+        "the recovery cluster writes: {s:#}"
+    );
+    assert_eq!(s["global_status"], "available");
+    assert_eq!(
+        s["alarms"][SWITCH], "ALARM",
+        "traffic switched to us-east-2"
+    );
+    assert_eq!(s["active_region"], "us-east-2");
+    assert_eq!(
+        (s["desired"].as_u64(), s["running"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(s["lock"], Value::Null);
+    assert_eq!(alerts(&s), ["Failover complete: us-east-2 serves"]);
+    moto.assert_no_server_errors();
+}
+
+#[test]
+fn throttled_calls_are_retried_and_failover_completes() {
+    let moto = deployed(0.01);
+    moto.faults(json!({"throttle": {
+        "FailoverGlobalCluster": 2, "DescribeGlobalClusters": 1, "PutMetricData": 1, "UpdateService": 1
+    }}));
+    let r = run(&moto, "failover", &["--force", "--yes"]);
+    r.expect_code(0);
+    assert!(
+        r.stdout.contains("Rate exceeded"),
+        "the stream shows the throttling:\n{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    let runs = executions(&moto, "FailoverStateMachineArn", 1);
+    let retried: Vec<&str> = runs[0]["retried"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for (call, times) in [
+        ("failoverGlobalCluster", 2),
+        ("describeGlobalClusters", 1),
+        ("putMetricData", 1),
+        ("updateService", 1),
+    ] {
+        let seen = retried.iter().filter(|r| **r == call).count();
+        assert_eq!(
+            seen, times,
+            "{call} throttled {times}×, retried: {retried:?}"
+        );
+    }
+    assert_in_order(&path(&runs[0]), HAPPY);
+    let s = state(&moto);
+    assert_eq!(s["writer_region"], "us-east-2");
+    assert_eq!(s["alarms"][SWITCH], "ALARM");
+    assert_eq!(s["lock"], Value::Null);
+}
+
+#[test]
+fn a_promotion_that_never_completes_is_bounded_and_alerts() {
+    let moto = deployed(0.01);
+    moto.faults(json!({"promotion_never_completes": true}));
+    let r = run(&moto, "failover", &["--force", "--yes"]);
+    r.expect_code(1);
+    assert!(r.stdout.contains("FailoverIncomplete"), "{}", r.stdout);
+    let runs = executions(&moto, "FailoverStateMachineArn", 1);
+    let p = path(&runs[0]);
+    assert_eq!(
+        count(&p, "PromotionCheck"),
+        12,
+        "bounded: 12 checks, 10 s apart: {p:?}"
+    );
+    assert_in_order(
+        &p,
+        &[
+            "Promote",
+            "AlertPromotionTimedOut",
+            "AfterPromotionLock",
+            "Incomplete",
+        ],
+    );
+    assert!(
+        !p.contains(&"MarkActive".to_string()),
+        "nothing after promotion ran: {p:?}"
+    );
+    let s = state(&moto);
+    // Never demoted, never rolled back: the promotion may still finish; people decide.
+    assert_eq!(s["global_status"], "failing-over");
+    assert_eq!(s["failover_state"]["IsDataLossAllowed"], true);
+    assert_untouched(&s);
+    assert_ne!(s["alarms"][SWITCH], "ALARM", "traffic did not move");
+    assert_eq!(
+        alerts(&s),
+        ["Failover: promotion did not complete in 10 minutes"]
+    );
+}
+
+#[test]
+fn a_service_that_never_steadies_is_caught_after_promotion() {
+    let moto = deployed(0.01);
+    moto.faults(json!({"service_never_steady": true}));
+    let r = run(&moto, "failover", &["--force", "--yes"]);
+    r.expect_code(1);
+    let runs = executions(&moto, "FailoverStateMachineArn", 1);
+    let p = path(&runs[0]);
+    assert_eq!(count(&p, "SteadyCheck"), 12, "bounded: {p:?}");
+    assert_in_order(
+        &p,
+        &[
+            "Promote",
+            "MarkActive",
+            "FlipSwitch",
+            "ScaleUp",
+            "AlertAfterPromotion",
+            "AfterPromotionLock",
+            "Incomplete",
+        ],
+    );
+    assert_eq!(runs[0]["error"], "FailoverIncomplete");
+    let s = state(&moto);
+    // After promotion nothing is undone: us-east-2 writes and serves with its warm tasks.
+    assert_eq!(s["writer_region"], "us-east-2");
+    assert_eq!(s["active_region"], "us-east-2");
+    assert_eq!(s["alarms"][SWITCH], "ALARM");
+    assert_eq!(
+        (s["desired"].as_u64(), s["running"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(s["lock"], Value::Null);
+    assert_eq!(
+        alerts(&s),
+        ["Failover stopped after promotion: finish by hand"]
+    );
+}
+
+#[test]
+fn a_second_execution_is_refused_by_the_lock() {
+    // A slower clock keeps the first execution inside its promotion wait for seconds.
+    let moto = deployed(0.05);
+    let started = Instant::now();
+    let first = moto.spawn_xtask("failover", SUFFIX, &["--force", "--yes"]);
+    let lock = moto.runbook(SUFFIX, "wait-lock", &[]);
+    assert_eq!(lock["operation"]["S"], "failover");
+    let second = run(&moto, "failover", &["--force", "--yes"]);
+    second.expect_code(1);
+    assert!(second.stdout.contains("LockHeld"), "{}", second.stdout);
+    Run::wait(first, started).expect_code(0);
+    let runs = executions(&moto, "FailoverStateMachineArn", 2);
+    let refused: Vec<&Value> = runs.iter().filter(|r| r["status"] == "FAILED").collect();
+    assert_eq!(refused.len(), 1, "{runs:#?}");
+    assert_eq!(path(refused[0]), ["Mode", "AcquireLock", "AlreadyRunning"]);
+    let s = state(&moto);
+    assert_eq!(s["writer_region"], "us-east-2", "the first one finished");
+    assert_eq!(s["lock"], Value::Null);
+    assert_eq!(
+        alerts(&s),
+        ["Failover complete: us-east-2 serves"],
+        "one failover, one alert"
+    );
+}
+
+#[test]
+fn a_failure_before_promotion_rolls_back_the_switch_and_capacity() {
+    let moto = deployed(0.01);
+    // Someone had already flipped the switch; then RDS refuses the promotion.
+    moto.runbook(SUFFIX, "switch", &["1"]);
+    assert_eq!(state(&moto)["alarms"][SWITCH], "ALARM");
+    moto.faults(json!({"fail": {"FailoverGlobalCluster": [
+        "InvalidDBClusterStateFault", "The DB cluster is not in a valid state for failover."
+    ]}}));
+    let r = run(&moto, "failover", &["--force", "--yes"]);
+    r.expect_code(1);
+    assert!(r.stdout.contains("FailoverRolledBack"), "{}", r.stdout);
+    let runs = executions(&moto, "FailoverStateMachineArn", 1);
+    let p = path(&runs[0]);
+    assert_in_order(
+        &p,
+        &[
+            "Promote",
+            "UndoBeforePromotion",
+            "UndoScale",
+            "UndoLock",
+            "AlertRolledBack",
+            "RolledBack",
+        ],
+    );
+    assert_eq!(
+        runs[0]["retried"].as_array().unwrap().len(),
+        6,
+        "the first call and its 5 retries failed: {:#}",
+        runs[0]
+    );
+    let s = state(&moto);
+    assert_untouched(&s);
+    assert_eq!(s["global_status"], "available");
+    assert_eq!(s["alarms"][SWITCH], "OK", "the switch is off again");
+    assert_eq!(s["desired"], 1, "warm capacity");
+    assert_eq!(
+        alerts(&s),
+        ["Failover failed before promotion; rolled back"]
+    );
+}
+
+#[test]
+fn failback_after_failover_returns_everything_to_the_primary() {
+    let moto = deployed(0.01);
+    run(&moto, "failover", &["--force", "--yes"]).expect_code(0);
+    assert_eq!(state(&moto)["writer_region"], "us-east-2");
+
+    // While the primary does not answer, failback refuses and changes nothing.
+    moto.runbook(SUFFIX, "alarm", &[OUTSIDE_IN, "ALARM"]);
+    let refused = run(&moto, "failback", &["--yes"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stdout.contains("PrimaryNotHealthy"),
+        "{}",
+        refused.stdout
+    );
+    assert_eq!(state(&moto)["writer_region"], "us-east-2");
+
+    moto.runbook(SUFFIX, "alarm", &[OUTSIDE_IN, "OK"]);
+    let dry = run(&moto, "failback", &["--dry-run"]);
+    dry.expect_code(0);
+    assert!(
+        dry.stdout.contains("verdict: failback would proceed"),
+        "{}",
+        dry.stdout
+    );
+
+    let r = run(&moto, "failback", &["--yes"]);
+    r.expect_code(0);
+    assert!(r.stdout.contains("failback complete"), "{}", r.stdout);
+    let runs = executions(&moto, "FailbackStateMachineArn", 3);
+    let done = runs
+        .iter()
+        .find(|r| r["status"] == "SUCCEEDED" && path(r).contains(&"Switchover".to_string()))
+        .expect("the failback run");
+    assert_in_order(
+        &path(done),
+        &[
+            "AcquireLock",
+            "CheckPrimary",
+            "PrimaryHealthy",
+            "Switchover",
+            "SwitchoverCheck",
+            "SwitchOff",
+            "MarkPrimaryActive",
+            "ScaleToWarm",
+            "NotifyDone",
+            "Release",
+            "Done",
+        ],
+    );
+    let s = state(&moto);
+    assert_eq!(s["writer_region"], "us-east-1", "switched over back: {s:#}");
+    assert_eq!(s["global_status"], "available");
+    assert_eq!(s["alarms"][SWITCH], "OK", "traffic back to the primary");
+    assert_eq!(s["active_region"], "us-east-1");
+    assert_eq!(s["desired"], 1, "warm again");
+    assert_eq!(s["lock"], Value::Null);
+    // (The failover's alert was read after the failover.)
+    assert_eq!(alerts(&s), ["Failback complete: us-east-1 serves"]);
+}
+
+#[test]
+fn dry_runs_and_unconfirmed_outages_change_nothing_and_rds_refuses_wrong_states() {
+    let moto = deployed(0.01);
+    let dry = run(&moto, "failover", &["--dry-run"]);
+    dry.expect_code(0);
+    for line in [
+        "global database: available, writer arn:aws:rds:us-east-1:",
+        "lock: free",
+        "service: 1 running of 1 desired",
+        "verdict: failover would change nothing",
+    ] {
+        assert!(dry.stdout.contains(line), "{line} missing:\n{}", dry.stdout);
+    }
+
+    // Without --force, only one signal in ALARM: the runbook confirms nothing and ends.
+    moto.runbook(SUFFIX, "alarm", &[OUTSIDE_IN, "ALARM"]);
+    let unconfirmed = run(&moto, "failover", &["--yes"]);
+    unconfirmed.expect_code(0);
+    assert!(
+        unconfirmed.stdout.contains("nothing changed"),
+        "{}",
+        unconfirmed.stdout
+    );
+
+    // The drill's smoke test: failback while us-east-1 writes. RDS refuses the switchover
+    // (the target already writes); the runbook alerts, releases the lock, changes nothing.
+    moto.runbook(SUFFIX, "alarm", &[OUTSIDE_IN, "OK"]);
+    let refused = run(&moto, "failback", &["--yes"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stdout.contains("InvalidGlobalClusterStateFault"),
+        "{}",
+        refused.stdout
+    );
+    assert!(
+        refused.stdout.contains("FailbackIncomplete"),
+        "{}",
+        refused.stdout
+    );
+
+    let s = state(&moto);
+    assert_untouched(&s);
+    assert_eq!(s["global_status"], "available");
+    assert_eq!(s["desired"], 1);
+    assert_eq!(alerts(&s), ["Failback stopped: see the state reached"]);
+}
