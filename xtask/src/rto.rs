@@ -47,6 +47,8 @@ pub struct Budget {
     pub after: Vec<Line>,
     /// Recovery point bound per store.
     pub rpo: Vec<(String, String)>,
+    /// The most back-off one task's Retry can add under throttling (not in the totals).
+    pub retry_seconds: u64,
 }
 
 impl Budget {
@@ -235,7 +237,17 @@ pub fn budget(primary: &Value, secondary: &Value) -> Result<Budget> {
             "seconds (event-driven replication)".into(),
         ),
     ];
+    // Under throttling a task retries: IntervalSeconds × BackoffRate^k for each attempt.
+    let retrier = &definition["States"]["Promote"]["Retry"][0];
+    let interval = retrier["IntervalSeconds"].as_f64().unwrap_or(1.0);
+    let rate = retrier["BackoffRate"].as_f64().unwrap_or(2.0);
+    let attempts = retrier["MaxAttempts"].as_i64().unwrap_or(3) as i32;
+    let retry_seconds = (0..attempts)
+        .map(|k| interval * rate.powi(k))
+        .sum::<f64>()
+        .ceil() as u64;
     Ok(Budget {
+        retry_seconds,
         critical,
         after,
         rpo,
@@ -259,6 +271,11 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
         out,
         "  {restored:>5} s  service restored (limit {} s, goal {} s)",
         RTO_LIMIT_SECONDS, RTO_GOAL_SECONDS
+    )?;
+    writeln!(
+        out,
+        "  (each call answered at once; under throttling one task's retries add at most {} s)",
+        b.retry_seconds
     )?;
     writeln!(out, "then:")?;
     let mut total = restored;
