@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 /// Writes every `(path, content)` pair: all contents go to temporary files beside their
 /// targets first, then each is renamed over its target in order. If any temporary write fails,
 /// the temporary files are removed and no target changes.
-pub fn write_all_atomically(files: &[(PathBuf, String)]) -> Result<()> {
+pub fn write_all_atomically<C: AsRef<[u8]>>(files: &[(PathBuf, C)]) -> Result<()> {
     let mut staged: Vec<(PathBuf, &Path)> = Vec::new();
     let result = (|| -> Result<()> {
         for (path, content) in files {
@@ -19,7 +19,7 @@ pub fn write_all_atomically(files: &[(PathBuf, String)]) -> Result<()> {
                 .context("a target file has a name")?
                 .to_string_lossy();
             let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-            std::fs::write(&tmp, content)
+            std::fs::write(&tmp, content.as_ref())
                 .with_context(|| format!("cannot write {}", tmp.display()))?;
             staged.push((tmp, path));
         }
@@ -51,7 +51,7 @@ mod tests {
         let blocker = dir.path().join("blocker");
         std::fs::write(&blocker, "").unwrap();
         let bad = blocker.join("b.json");
-        let err = write_all_atomically(&[(good.clone(), "new".into()), (bad, "x".into())]);
+        let err = write_all_atomically(&[(good.clone(), "new"), (bad, "x")]);
         assert!(err.is_err());
         assert_eq!(std::fs::read_to_string(&good).unwrap(), "old");
         let leftovers: Vec<_> = std::fs::read_dir(dir.path())
@@ -65,8 +65,8 @@ mod tests {
     fn a_good_batch_replaces_every_file() {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("x/a.json");
-        write_all_atomically(&[(a.clone(), "1".into())]).unwrap();
-        write_all_atomically(&[(a.clone(), "2".into())]).unwrap();
+        write_all_atomically(&[(a.clone(), "1")]).unwrap();
+        write_all_atomically(&[(a.clone(), "2")]).unwrap();
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "2");
     }
 }

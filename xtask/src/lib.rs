@@ -7,6 +7,7 @@ pub mod buckets;
 pub mod changes;
 pub mod deploy;
 pub mod destroy;
+pub mod diagram;
 pub mod diff;
 pub mod fsx;
 pub mod phases;
@@ -51,6 +52,8 @@ pub enum Command {
     Deploy(deploy::Args),
     /// Delete both stacks in reverse order, emptying versioned buckets first.
     Destroy(destroy::Args),
+    /// Draw the architecture from the templates: DOT, and SVG/PNG when Graphviz is installed.
+    Diagram(diagram::Args),
     /// Worst-case recovery time and recovery point bounds, from the templates (exit 1 over 15 min).
     Rto(rto::Args),
     /// Start the failover runbook in the recovery region and stream it (--dry-run: preconditions only).

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => xtask::diff::run(&args, &mut out),
         Command::Deploy(args) => xtask::deploy::run(&args, &mut out).map(|_| exit::SUCCESS),
         Command::Destroy(args) => xtask::destroy::run(&args, &mut out).map(|_| exit::SUCCESS),
+        Command::Diagram(args) => xtask::diagram::run(&args, &mut out).map(|_| exit::SUCCESS),
         Command::Rto(args) => xtask::rto::run(&args, &mut out),
         Command::Failover(args) => {
             xtask::runbook::run(xtask::runbook::Runbook::Failover, &args, &mut out)
