@@ -74,12 +74,17 @@ fn documented_commands_and_flags_exist() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert!(checked > 20, "only {checked} invocations found: is the parser broken?");
+    assert!(
+        checked > 20,
+        "only {checked} invocations found: is the parser broken?"
+    );
 }
 
 #[test]
 fn the_parser_finds_commands_and_flags() {
-    let found = invocations("run `cargo xtask deploy --suffix qa --yes`, then cargo xtask rto --suffix qa | tee x");
+    let found = invocations(
+        "run `cargo xtask deploy --suffix qa --yes`, then cargo xtask rto --suffix qa | tee x",
+    );
     assert_eq!(found[0], ["deploy", "--suffix", "qa", "--yes"]);
     assert_eq!(found[1], ["rto", "--suffix", "qa"]);
 }

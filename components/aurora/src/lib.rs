@@ -74,9 +74,9 @@ pub struct SecretReplica {
 /// Properties of this region's part of the global database.
 #[derive(Clone, Debug)]
 pub struct AuroraProps {
-    /// Names the clusters, instances, groups and secret.
+    /// Names the clusters, instances, groups and secret. Required.
     pub namer: Namer,
-    /// Which side this stack holds.
+    /// Which side this stack holds. Required.
     pub role: Role,
     /// The engine version, 14.x with x ≥ 3, identical in both regions. Default: `14.18`.
     pub engine_version: String,
@@ -90,13 +90,13 @@ pub struct AuroraProps {
     pub backup_retention_days: u32,
     /// Performance Insights retention in days (7 is free). Default: 7.
     pub performance_insights_retention_days: u32,
-    /// The region's key (storage, Performance Insights, secret).
+    /// The region's key (storage, Performance Insights, secret). Required.
     pub key_arn: Expr,
-    /// The isolated subnets.
+    /// The isolated subnets. Required.
     pub subnets: Expr,
-    /// The VPC.
+    /// The VPC. Required.
     pub vpc_id: Expr,
-    /// The security group whose members may connect on 5432.
+    /// The security group whose members may connect on 5432. Required.
     pub client_security_group: Expr,
 }
 

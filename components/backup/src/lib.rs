@@ -46,9 +46,9 @@ pub struct CopyTo {
 /// Properties of the region's backups.
 #[derive(Clone, Debug)]
 pub struct BackupProps {
-    /// Names the vault, role and plans.
+    /// Names the vault, role and plans. Required.
     pub namer: Namer,
-    /// ARN of the region's key, which encrypts the vault.
+    /// ARN of the region's key, which encrypts the vault. Required.
     pub key_arn: Expr,
     /// Vault lock. Default: none (destroyable).
     pub vault_lock: Option<VaultLock>,

@@ -62,9 +62,9 @@ fn id(s: &str) -> Result<LogicalId, Error> {
 /// Properties of the region's monitoring.
 #[derive(Clone, Debug)]
 pub struct MonitoringProps {
-    /// Names the topic, bucket, canaries and alarms.
+    /// Names the topic, bucket, canaries and alarms. Required.
     pub namer: Namer,
-    /// ARN of the region's key (topic, artifacts).
+    /// ARN of the region's key (topic, artifacts). Required.
     pub key_arn: Expr,
     /// E-mail addresses notified of alarms. Default: none.
     pub emails: Vec<String>,

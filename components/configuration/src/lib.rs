@@ -155,9 +155,9 @@ impl Standard {
 /// Properties of the region's parameters.
 #[derive(Clone, Debug)]
 pub struct ParametersProps {
-    /// `/<app>/<suffix>`.
+    /// `/<app>/<suffix>`. Required.
     pub prefix: String,
-    /// The parameters.
+    /// The parameters. Required.
     pub entries: Vec<Entry>,
 }
 
@@ -292,15 +292,15 @@ pub fn target_definition() -> Value {
 /// Properties shared by both sides of the replication.
 #[derive(Clone, Debug)]
 pub struct ReplicationProps {
-    /// Names the state machines, roles and rules.
+    /// Names the state machines, roles and rules. Required.
     pub namer: Namer,
-    /// The application name (event source `<app>.configuration`).
+    /// The application name (event source `<app>.configuration`). Required.
     pub app: String,
-    /// `/<app>/<suffix>`: only `<prefix>/shared/…` is replicated.
+    /// `/<app>/<suffix>`: only `<prefix>/shared/…` is replicated. Required.
     pub prefix: String,
-    /// ARN of the region's key, for the execution-log group.
+    /// ARN of the region's key, for the execution-log group. Required.
     pub key_arn: Expr,
-    /// Days execution logs are kept.
+    /// Days execution logs are kept. Required.
     pub log_retention_days: u32,
 }
 

@@ -41,9 +41,9 @@ fn id(s: &str) -> Result<LogicalId, Error> {
 /// Properties of the hosted zone.
 #[derive(Clone, Debug)]
 pub struct ZoneProps {
-    /// The zone, a subdomain delegated to Route 53 (e.g. `trading-dr.example.com`).
+    /// The zone, a subdomain delegated to Route 53 (e.g. `trading-dr.example.com`). Required.
     pub zone_name: String,
-    /// Describes the zone.
+    /// Describes the zone. Required.
     pub comment: String,
     /// The parent zone, when it is in this account: the stack then delegates the zone itself
     /// (NS records in the parent), so certificates validate with no human step. Default: none.
@@ -186,19 +186,19 @@ fn https_check(
 /// What the primary stack's failover records need.
 #[derive(Clone, Debug)]
 pub struct FailoverProps {
-    /// Names the health checks.
+    /// Names the health checks. Required.
     pub namer: Namer,
-    /// The zone's name.
+    /// The zone's name. Required.
     pub zone_name: String,
-    /// The zone.
+    /// The zone. Required.
     pub zone_id: Expr,
-    /// The primary load balancer's DNS name and hosted zone.
+    /// The primary load balancer's DNS name and hosted zone. Required.
     pub primary_target: (Expr, Expr),
-    /// The deep health path.
+    /// The deep health path. Required.
     pub health_path: String,
-    /// Health check interval and threshold.
+    /// Health check interval and threshold. Required.
     pub checking: Checking,
-    /// The secondary side, known in the primary-link phase.
+    /// The secondary side, known in the primary-link phase. Required.
     pub secondary: SecondaryTarget,
 }
 

@@ -36,14 +36,15 @@ fn id(s: &str) -> Result<LogicalId, Error> {
 #[derive(Clone, Debug)]
 pub struct BusProps {
     /// Names the bus, archive, rule and log group (the bus name is the same in both regions).
+    /// Required.
     pub namer: Namer,
-    /// The application; its events have sources starting with `<app>.`.
+    /// The application; its events have sources starting with `<app>.`. Required.
     pub app: String,
-    /// ARN of the region's key.
+    /// ARN of the region's key. Required.
     pub key_arn: Expr,
     /// Days the archive keeps events for replay. Default: 30.
     pub archive_retention_days: u32,
-    /// Days the event log group keeps events.
+    /// Days the event log group keeps events. Required.
     pub log_retention_days: u32,
 }
 
@@ -152,17 +153,17 @@ pub fn bus(props: &BusProps) -> Result<(Fragment, Bus), Error> {
 /// Properties of the global endpoint.
 #[derive(Clone, Debug)]
 pub struct EndpointProps {
-    /// Names the endpoint and its role.
+    /// Names the endpoint and its role. Required.
     pub namer: Namer,
-    /// The condition under which the secondary's bus exists.
+    /// The condition under which the secondary's bus exists. Required.
     pub condition: LogicalId,
-    /// The primary bus.
+    /// The primary bus. Required.
     pub primary_bus: Expr,
-    /// The secondary bus (same name, other region).
+    /// The secondary bus (same name, other region). Required.
     pub secondary_bus: Expr,
-    /// The secondary region.
+    /// The secondary region. Required.
     pub secondary_region: String,
-    /// The Route 53 health check whose failure moves events to the secondary.
+    /// The Route 53 health check whose failure moves events to the secondary. Required.
     pub health_check_id: Expr,
 }
 

@@ -60,7 +60,7 @@ const USE_ACTIONS: &[&str] = &[
 /// Properties of the region's key.
 #[derive(Clone, Debug)]
 pub struct KeysProps {
-    /// Names the key's alias (`alias/trading-data-<suffix>`).
+    /// Names the key's alias (`alias/trading-data-<suffix>`). Required.
     pub namer: Namer,
     /// Days a scheduled deletion waits, 7 to 30. Default: 7.
     pub pending_window_days: u32,

@@ -48,17 +48,17 @@ pub enum NatPolicy {
 /// Properties of one region's network.
 #[derive(Clone, Debug)]
 pub struct NetworkProps {
-    /// Names the VPC and its parts.
+    /// Names the VPC and its parts. Required.
     pub namer: Namer,
-    /// The VPC's IPv4 block, /16 to /20.
+    /// The VPC's IPv4 block, /16 to /20. Required.
     pub vpc_cidr: Cidr,
-    /// The three availability zones, named explicitly (`us-east-1a`, …).
+    /// The three availability zones, named explicitly (`us-east-1a`, …). Required.
     pub availability_zones: [String; 3],
     /// NAT gateway policy. Default: [`NatPolicy::PerAz`].
     pub nat: NatPolicy,
     /// Flow-log retention in days (a CloudWatch Logs value). Default: 365.
     pub flow_log_retention_days: u32,
-    /// ARN of the key that encrypts the flow-log group.
+    /// ARN of the key that encrypts the flow-log group. Required.
     pub log_key_arn: Expr,
     /// Interface endpoints to create. Default: [`INTERFACE_ENDPOINTS`].
     pub interface_endpoints: Vec<String>,

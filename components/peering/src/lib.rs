@@ -33,17 +33,18 @@ use cfn::{Error, Expr, Fragment, Handle, LogicalId, tag};
 /// Properties of the requesting side.
 #[derive(Clone, Debug)]
 pub struct RequesterProps {
-    /// Names the connection.
+    /// Names the connection. Required.
     pub namer: Namer,
-    /// The requesting (this stack's) VPC.
+    /// The requesting (this stack's) VPC. Required.
     pub vpc_id: Expr,
-    /// The peer VPC, in the other region.
+    /// The peer VPC, in the other region. Required.
     pub peer_vpc_id: Expr,
-    /// The peer VPC's region.
+    /// The peer VPC's region. Required.
     pub peer_region: String,
-    /// The peer VPC's block, routed through the connection.
+    /// The peer VPC's block, routed through the connection. Required.
     pub peer_cidr: Cidr,
     /// This VPC's route tables that reach the peer, each with a stable key (zone letter…).
+    /// Required.
     pub route_tables: Vec<(String, Expr)>,
 }
 
@@ -80,13 +81,13 @@ pub fn requester(
 /// Properties of the accepting side's routes.
 #[derive(Clone, Debug)]
 pub struct AccepterRoutesProps {
-    /// The connection id, known once the requester exists.
+    /// The connection id, known once the requester exists. Required.
     pub connection_id: Expr,
-    /// The condition under which the routes exist (the id was given).
+    /// The condition under which the routes exist (the id was given). Required.
     pub condition: LogicalId,
-    /// The requester VPC's block.
+    /// The requester VPC's block. Required.
     pub peer_cidr: Cidr,
-    /// This VPC's route tables that reach the peer, each with a stable key.
+    /// This VPC's route tables that reach the peer, each with a stable key. Required.
     pub route_tables: Vec<(String, Expr)>,
 }
 

@@ -701,17 +701,18 @@ fn id(s: &str) -> Result<LogicalId, Error> {
 /// Properties of the runbooks.
 #[derive(Clone, Debug)]
 pub struct RunbookProps {
-    /// Names the machines, roles, table and rule (in the recovery region).
+    /// Names the machines, roles, table and rule (in the recovery region). Required.
     pub namer: Namer,
-    /// The definitions' inputs.
+    /// The definitions' inputs. Required.
     pub inputs: Inputs,
-    /// ARN of the region's key (lock table, logs).
+    /// ARN of the region's key (lock table, logs). Required.
     pub key_arn: Expr,
-    /// Days execution logs are kept.
+    /// Days execution logs are kept. Required.
     pub log_retention_days: u32,
-    /// The composite alarm that starts failover.
+    /// The composite alarm that starts failover. Required.
     pub trigger_alarm: String,
     /// What the state machines may do, beyond logging (built by the region crate from handles).
+    /// Required.
     pub statements: Vec<Statement>,
 }
 

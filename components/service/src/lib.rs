@@ -7,6 +7,28 @@
 //!
 //! The task role gets exactly the statements the data tier's typed grants give it; the execution
 //! role may read only the secret and parameters injected into the container.
+//!
+//! ```
+//! use cfn::naming::{Namer, Suffix};
+//!
+//! let namer = Namer::new(Suffix::parse("qa").unwrap(), "us-east-1");
+//! # let (_, key) = keys::build(&keys::KeysProps {
+//! #     namer: namer.clone(), pending_window_days: 7, via_services: vec![], cloudwatch_logs: true, service_principals: vec![],
+//! # })?;
+//! # let (_, net) = network::build(&network::NetworkProps::new(
+//! #     namer.clone(), "10.10.0.0/16".parse().unwrap(),
+//! #     ["us-east-1a", "us-east-1b", "us-east-1c"].map(String::from), &key,
+//! # ))?;
+//! // A region's key and network (as in the network crate), then:
+//! let props = service::ServiceProps::new(
+//!     namer,
+//!     cfn::Expr::from("arn:aws:acm:us-east-1:111122223333:certificate/example"),
+//!     key.arn(),
+//! );
+//! let (fragment, app) = service::build(&props, &net)?;
+//! # let _ = (fragment, app.dns_name());
+//! # Ok::<(), cfn::Error>(())
+//! ```
 
 use cfn::aws::{applicationautoscaling, ec2, ecs, elasticloadbalancingv2 as elb, iam, logs, s3};
 use cfn::iam::{Statement, assume_role_by, policy};
@@ -34,37 +56,74 @@ pub struct Container {
     pub secrets: Vec<(String, Expr)>,
 }
 
-/// Properties of the region's service.
+impl Default for Container {
+    fn default() -> Self {
+        Container {
+            image: "public.ecr.aws/nginx/nginx:stable-alpine".into(),
+            cpu: 512,
+            memory: 1024,
+            port: 80,
+            health_path: "/".into(),
+            environment: vec![],
+            secrets: vec![],
+        }
+    }
+}
+
+/// Properties of the region's service. [`ServiceProps::new`] sets the defaults documented here.
 #[derive(Clone, Debug)]
 pub struct ServiceProps {
-    /// Names the cluster, service, load balancer, target group, roles and log group.
+    /// Names the cluster, service, load balancer, target group, roles and log group. Required.
     pub namer: Namer,
-    /// What runs.
+    /// What runs. Default: [`Container::default`].
     pub container: Container,
     /// Tasks to run: full capacity in the primary, the warm minimum (≥ 1) in the secondary.
+    /// Default: 2.
     pub desired_count: u32,
     /// Auto scaling floor. Default: the desired count.
     pub min_count: u32,
-    /// Auto scaling ceiling.
+    /// Auto scaling ceiling. Default: 6.
     pub max_count: u32,
     /// Target average CPU utilisation, percent. Default: 60.
     pub cpu_target_percent: u32,
     /// Target requests per task per minute. Default: 1000.
     pub requests_per_target: u32,
-    /// ARN of the HTTPS listener's certificate.
+    /// ARN of the HTTPS listener's certificate. Required.
     pub certificate_arn: Expr,
     /// The TLS policy of the HTTPS listener (TLS 1.2 or newer). Default:
     /// `ELBSecurityPolicy-TLS13-1-2-2021-06`.
     pub tls_policy: String,
-    /// ARN of the region's key (log group).
+    /// ARN of the region's key (log group). Required.
     pub key_arn: Expr,
-    /// Days container logs are kept.
+    /// Days container logs are kept. Default: 30.
     pub log_retention_days: u32,
-    /// What the task role may do (grants from the data tier).
+    /// What the task role may do (grants from the data tier). Default: nothing.
     pub task_statements: Vec<Statement>,
     /// What the execution role may read besides pulling images and writing logs (the injected
-    /// secrets and parameters, with their keys).
+    /// secrets and parameters, with their keys). Default: nothing.
     pub execution_statements: Vec<Statement>,
+}
+
+impl ServiceProps {
+    /// The defaults: [`Container::default`], 2 tasks scaling between 2 and 6 on 60 % CPU or
+    /// 1,000 requests per task per minute, TLS 1.3/1.2, logs kept 30 days, no grants.
+    pub fn new(namer: Namer, certificate_arn: Expr, key_arn: Expr) -> Self {
+        ServiceProps {
+            namer,
+            container: Container::default(),
+            desired_count: 2,
+            min_count: 2,
+            max_count: 6,
+            cpu_target_percent: 60,
+            requests_per_target: 1000,
+            certificate_arn,
+            tls_policy: "ELBSecurityPolicy-TLS13-1-2-2021-06".into(),
+            key_arn,
+            log_retention_days: 30,
+            task_statements: vec![],
+            execution_statements: vec![],
+        }
+    }
 }
 
 /// The region's service, for DNS, canaries and the runbooks.

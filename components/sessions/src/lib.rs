@@ -27,24 +27,24 @@ use cfn::{Error, Expr, Fragment, Handle, LogicalId, Pseudo, Tags};
 /// The second replica, in the other region.
 #[derive(Clone, Debug)]
 pub struct ReplicaProps {
-    /// The condition under which the replica exists: the other region's key is known.
+    /// The condition under which the replica exists: the other region's key is known. Required.
     pub condition: LogicalId,
-    /// The other region.
+    /// The other region. Required.
     pub region: String,
-    /// ARN of the other region's key.
+    /// ARN of the other region's key. Required.
     pub key_arn: Expr,
-    /// Tags of the other replica.
+    /// Tags of the other replica. Required.
     pub tags: Tags,
 }
 
 /// Properties of the sessions table.
 #[derive(Clone, Debug)]
 pub struct SessionsProps {
-    /// Names the table (`sessions-<suffix>`, the same in both regions).
+    /// Names the table (`sessions-<suffix>`, the same in both regions). Required.
     pub namer: Namer,
-    /// ARN of this region's key.
+    /// ARN of this region's key. Required.
     pub key_arn: Expr,
-    /// Tags of this region's replica (a global table carries tags per replica).
+    /// Tags of this region's replica (a global table carries tags per replica). Required.
     pub tags: Tags,
     /// The partition key, a string. Default: `session_id`.
     pub partition_key: String,

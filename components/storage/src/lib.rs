@@ -27,11 +27,11 @@ use keys::RegionKey;
 /// Replication from this region's buckets to the other region's.
 #[derive(Clone, Debug)]
 pub struct ReplicationProps {
-    /// The condition under which replication is configured: the destination exists.
+    /// The condition under which replication is configured: the destination exists. Required.
     pub condition: LogicalId,
-    /// Names the destination buckets (the other region's namer).
+    /// Names the destination buckets (the other region's namer). Required.
     pub destination: Namer,
-    /// ARN of the destination region's key, which encrypts the replicas.
+    /// ARN of the destination region's key, which encrypts the replicas. Required.
     pub replica_key_arn: Expr,
     /// Replication Time Control's threshold in minutes; AWS supports 15 only. Default: 15.
     pub minutes: u32,
@@ -40,9 +40,9 @@ pub struct ReplicationProps {
 /// Properties of the region's buckets.
 #[derive(Clone, Debug)]
 pub struct StorageProps {
-    /// Names the buckets (`data-<suffix>-<region>-<account>`, `config-…`).
+    /// Names the buckets (`data-<suffix>-<region>-<account>`, `config-…`). Required.
     pub namer: Namer,
-    /// ARN of the region's key.
+    /// ARN of the region's key. Required.
     pub key_arn: Expr,
     /// Days a replaced or deleted version is kept. Default: 30.
     pub noncurrent_version_days: u32,

@@ -1,6 +1,18 @@
 //! Both regional stacks and the deploy manifest: stack names and regions, the phases
 //! primary → secondary → primary-link, which output feeds which parameter, and the destroy
 //! order. Deploy, tests and people read this one plan.
+//!
+//! ```
+//! let default = environment::Source::new(
+//!     "env/default.toml",
+//!     include_str!("../../../env/default.toml"),
+//! );
+//! let env = environment::load("qa", default, None).expect("a valid configuration");
+//! let synthesis = deployment::synth(&env)?;
+//! let order: Vec<&str> = synthesis.manifest.phases.iter().map(|p| p.name.as_str()).collect();
+//! assert_eq!(order, ["primary", "secondary", "primary-link"]);
+//! # Ok::<(), deployment::Error>(())
+//! ```
 
 use std::collections::BTreeMap;
 
