@@ -288,3 +288,34 @@ fn every_state_machine_passes_asl_validator() {
         "two runbooks and two replication machines, qa and prod"
     );
 }
+
+#[test]
+fn the_runbook_role_grants_every_call_the_definitions_make() {
+    let s = tests::synth("qa");
+    let secondary = tests::json(&s.secondary);
+    let statements = &secondary["Resources"]["RunbookRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        ["Statement"];
+    let granted: BTreeSet<String> = statements
+        .as_array()
+        .expect("the runbook role has a policy")
+        .iter()
+        .filter(|st| st["Effect"] == "Allow")
+        .flat_map(|st| st["Action"].as_array().cloned().unwrap_or_default())
+        .filter_map(|a| a.as_str().map(String::from))
+        .collect();
+    for (name, def) in definitions(&secondary) {
+        if !name.starts_with("Fail") {
+            continue; // the configuration replicators have roles of their own
+        }
+        for call in runbook::api_calls(&def) {
+            let (service, action) = call.split_once(':').unwrap();
+            let mut chars = action.chars();
+            let first = chars.next().unwrap().to_ascii_uppercase();
+            let iam = format!("{service}:{first}{}", chars.as_str());
+            assert!(
+                granted.contains(&iam),
+                "{name} calls {call} but the role lacks {iam}: {granted:?}"
+            );
+        }
+    }
+}
