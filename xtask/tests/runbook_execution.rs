@@ -151,13 +151,8 @@ fn throttled_calls_are_retried_and_failover_completes() {
         "FailoverGlobalCluster": 2, "DescribeGlobalClusters": 1, "PutMetricData": 1, "UpdateService": 1
     }}));
     let r = run(&moto, "failover", &["--force", "--yes"]);
-    r.expect_code(0);
-    assert!(
-        r.stdout.contains("Rate exceeded"),
-        "the stream shows the throttling:\n{}\n{}",
-        r.stdout,
-        r.stderr
-    );
+    // The stream shows each throttled call.
+    r.expect_code(0).expect_stdout("Rate exceeded");
     let runs = executions(&moto, "FailoverStateMachineArn", 1);
     let retried: Vec<&str> = runs[0]["retried"]
         .as_array()
@@ -190,7 +185,7 @@ fn a_promotion_that_never_completes_is_bounded_and_alerts() {
     moto.faults(json!({"promotion_never_completes": true}));
     let r = run(&moto, "failover", &["--force", "--yes"]);
     r.expect_code(1);
-    assert!(r.stdout.contains("FailoverIncomplete"), "{}", r.stdout);
+    r.expect_stdout("FailoverIncomplete");
     let runs = executions(&moto, "FailoverStateMachineArn", 1);
     let p = path(&runs[0]);
     assert_eq!(
@@ -271,7 +266,7 @@ fn a_second_execution_is_refused_by_the_lock() {
     assert_eq!(lock["operation"]["S"], "failover");
     let second = run(&moto, "failover", &["--force", "--yes"]);
     second.expect_code(1);
-    assert!(second.stdout.contains("LockHeld"), "{}", second.stdout);
+    second.expect_stdout("LockHeld");
     Run::wait(first, started).expect_code(0);
     let runs = executions(&moto, "FailoverStateMachineArn", 2);
     let refused: Vec<&Value> = runs.iter().filter(|r| r["status"] == "FAILED").collect();
@@ -298,7 +293,7 @@ fn a_failure_before_promotion_rolls_back_the_switch_and_capacity() {
     ]}}));
     let r = run(&moto, "failover", &["--force", "--yes"]);
     r.expect_code(1);
-    assert!(r.stdout.contains("FailoverRolledBack"), "{}", r.stdout);
+    r.expect_stdout("FailoverRolledBack");
     let runs = executions(&moto, "FailoverStateMachineArn", 1);
     let p = path(&runs[0]);
     assert_in_order(
@@ -339,25 +334,17 @@ fn failback_after_failover_returns_everything_to_the_primary() {
     moto.runbook(SUFFIX, "alarm", &[OUTSIDE_IN, "ALARM"]);
     let refused = run(&moto, "failback", &["--yes"]);
     refused.expect_code(1);
-    assert!(
-        refused.stdout.contains("PrimaryNotHealthy"),
-        "{}",
-        refused.stdout
-    );
+    refused.expect_stdout("PrimaryNotHealthy");
     assert_eq!(state(&moto)["writer_region"], "us-east-2");
 
     moto.runbook(SUFFIX, "alarm", &[OUTSIDE_IN, "OK"]);
     let dry = run(&moto, "failback", &["--dry-run"]);
     dry.expect_code(0);
-    assert!(
-        dry.stdout.contains("verdict: failback would proceed"),
-        "{}",
-        dry.stdout
-    );
+    dry.expect_stdout("verdict: failback would proceed");
 
     let r = run(&moto, "failback", &["--yes"]);
     r.expect_code(0);
-    assert!(r.stdout.contains("failback complete"), "{}", r.stdout);
+    r.expect_stdout("failback complete");
     let runs = executions(&moto, "FailbackStateMachineArn", 3);
     let done = runs
         .iter()
@@ -401,34 +388,22 @@ fn dry_runs_and_unconfirmed_outages_change_nothing_and_rds_refuses_wrong_states(
         "service: 1 running of 1 desired",
         "verdict: failover would change nothing",
     ] {
-        assert!(dry.stdout.contains(line), "{line} missing:\n{}", dry.stdout);
+        dry.expect_stdout(line);
     }
 
     // Without --force, only one signal in ALARM: the runbook confirms nothing and ends.
     moto.runbook(SUFFIX, "alarm", &[OUTSIDE_IN, "ALARM"]);
     let unconfirmed = run(&moto, "failover", &["--yes"]);
     unconfirmed.expect_code(0);
-    assert!(
-        unconfirmed.stdout.contains("nothing changed"),
-        "{}",
-        unconfirmed.stdout
-    );
+    unconfirmed.expect_stdout("nothing changed");
 
     // The drill's smoke test: failback while us-east-1 writes. RDS refuses the switchover
     // (the target already writes); the runbook alerts, releases the lock, changes nothing.
     moto.runbook(SUFFIX, "alarm", &[OUTSIDE_IN, "OK"]);
     let refused = run(&moto, "failback", &["--yes"]);
     refused.expect_code(1);
-    assert!(
-        refused.stdout.contains("InvalidGlobalClusterStateFault"),
-        "{}",
-        refused.stdout
-    );
-    assert!(
-        refused.stdout.contains("FailbackIncomplete"),
-        "{}",
-        refused.stdout
-    );
+    refused.expect_stdout("InvalidGlobalClusterStateFault");
+    refused.expect_stdout("FailbackIncomplete");
 
     let s = state(&moto);
     assert_untouched(&s);
