@@ -32,3 +32,29 @@ fn the_budget_is_read_from_the_templates() {
         "detection grows with EvaluationPeriods × Period"
     );
 }
+
+#[test]
+fn the_runbook_steps_are_walked_in_the_definition() {
+    let s = tests::synth("qa");
+    let primary = tests::json(&s.primary);
+    let mut secondary = tests::json(&s.secondary);
+    let before = xtask::rto::budget(&primary, &secondary).unwrap();
+    let machine = &mut secondary["Resources"]["FailoverStateMachine"]["Properties"]["DefinitionString"]
+        ["Fn::Sub"];
+    let mut definition: serde_json::Value =
+        serde_json::from_str(machine.as_str().unwrap()).unwrap();
+    // Promotion checked every 20 s instead of 10 s: 12 checks wait 120 s more.
+    definition["States"]["PromotionWait"]["Seconds"] = serde_json::json!(20);
+    *machine = serde_json::json!(definition.to_string());
+    let after = xtask::rto::budget(&primary, &secondary).unwrap();
+    assert_eq!(after.restored(), before.restored() + 12 * 10);
+    let promotion = |b: &xtask::rto::Budget| {
+        b.critical
+            .iter()
+            .find(|l| l.step.starts_with("promotion"))
+            .unwrap()
+            .source
+            .clone()
+    };
+    assert_eq!(promotion(&after), "1 API call + Promotion 12 × 20 s");
+}

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use crate::exit;
@@ -70,18 +70,71 @@ fn alarm_seconds(alarm: &Value) -> u64 {
     p["Period"].as_u64().unwrap_or(60) * p["EvaluationPeriods"].as_u64().unwrap_or(1)
 }
 
-/// Worst case of a bounded polling loop named `name` in a definition: its wait times its limit.
-fn poll_seconds(definition: &Value, name: &str) -> Option<u64> {
+/// A bounded polling loop named `name`: (seconds between checks, most checks).
+fn poll_bounds(definition: &Value, name: &str) -> Option<(u64, u64)> {
     let states = &definition["States"];
     let wait = states[format!("{name}Wait")]["Seconds"].as_u64()?;
     let limit = states[format!("{name}Decide")]["Choices"]
         .as_array()?
         .iter()
         .find_map(|c| c["NumericLessThan"].as_u64())?;
-    Some(wait * limit + TASK_SECONDS * limit)
+    Some((wait, limit))
 }
 
-/// Computes the budget from the two templates.
+/// The worst case of the happy path from state `from` up to `until` (exclusive; `None`: to the
+/// end), walked in the definition: a task or a parallel block (its branches run together) costs
+/// one API call, a bounded polling loop its limit × (wait + check), choices follow their first
+/// rule. Returns the seconds and where they come from.
+fn segment(definition: &Value, from: &str, until: Option<&str>) -> Result<(u64, String)> {
+    let states = &definition["States"];
+    let next = |s: &Value| s["Next"].as_str().map(String::from);
+    let (mut seconds, mut calls, mut polls) = (0, 0, Vec::new());
+    let mut at = Some(from.to_string());
+    for _ in 0..states.as_object().map_or(0, |m| m.len()) + 1 {
+        let Some(name) = at.clone() else { break };
+        if Some(name.as_str()) == until {
+            let mut source = format!("{calls} API call{}", if calls == 1 { "" } else { "s" });
+            for p in &polls {
+                source.push_str(&format!(" + {p}"));
+            }
+            return Ok((seconds, source));
+        }
+        let state = &states[&name];
+        at = match state["Type"].as_str() {
+            Some("Task") | Some("Parallel") => {
+                seconds += TASK_SECONDS;
+                calls += 1;
+                next(state)
+            }
+            Some("Pass") => match name.strip_suffix("Start").and_then(|loop_name| {
+                poll_bounds(definition, loop_name).map(|b| (loop_name.to_string(), b))
+            }) {
+                Some((loop_name, (wait, limit))) => {
+                    seconds += limit * (wait + TASK_SECONDS);
+                    polls.push(format!("{loop_name} {limit} × {wait} s"));
+                    states[format!("{loop_name}Decide")]["Choices"][0]["Next"]
+                        .as_str()
+                        .map(String::from)
+                }
+                None => next(state),
+            },
+            Some("Choice") => states[&name]["Choices"][0]["Next"]
+                .as_str()
+                .map(String::from),
+            Some("Succeed") | Some("Fail") if until.is_none() => None,
+            other => {
+                bail!("the happy path from {from} reaches {name} ({other:?}) before {until:?}")
+            }
+        };
+        if at.is_none() && until.is_none() {
+            let source = format!("{calls} API call{}", if calls == 1 { "" } else { "s" });
+            return Ok((seconds, source));
+        }
+    }
+    bail!("no happy path from {from} to {until:?} in the failover definition")
+}
+
+/// The recovery budget read from the two templates (as JSON).
 pub fn budget(primary: &Value, secondary: &Value) -> Result<Budget> {
     // Detection: the composite alarm fires once both of its alarms are in ALARM.
     let alarms: Vec<(&String, &Value)> = resources(secondary, "AWS::CloudWatch::Alarm");
@@ -130,10 +183,7 @@ pub fn budget(primary: &Value, secondary: &Value) -> Result<Budget> {
             .as_str()
             .context("the failover definition is not a Fn::Sub string")?,
     )?;
-    let poll = |name: &str| {
-        poll_seconds(&definition, name).with_context(|| format!("no bounded {name} loop"))
-    };
-
+    let step = |from: &str, until: Option<&str>| segment(&definition, from, until);
     // Route 53 moves traffic on its own once the primary endpoint fails its checks.
     let check = resources(primary, "AWS::Route53::HealthCheck")
         .into_iter()
@@ -161,18 +211,15 @@ pub fn budget(primary: &Value, secondary: &Value) -> Result<Budget> {
             TRIGGER_SECONDS,
             "EventBridge delivery (AWS)",
         ),
-        line(
-            "lock and two-signal confirmation",
-            3 * TASK_SECONDS,
-            "3 task states",
-        ),
-        line(
-            "promotion, worst case",
-            poll("Promotion")?,
-            "Promotion wait × attempts",
-        ),
-        line("mark us-east-2 active", TASK_SECONDS, "1 task state"),
     ];
+    for (what, from, until) in [
+        ("lock and two-signal confirmation", "AcquireLock", "Promote"),
+        ("promotion, worst case", "Promote", "MarkActive"),
+        ("mark us-east-2 active", "MarkActive", "FlipSwitch"),
+    ] {
+        let (seconds, source) = step(from, Some(until))?;
+        critical.push(line(what, seconds, &source));
+    }
     // Traffic moves by Route 53 in parallel with the runbook; it only adds if it is slower.
     let runbook: u64 = critical.iter().map(|l| l.seconds).sum();
     let traffic_extra = dns.saturating_sub(runbook);
@@ -181,23 +228,19 @@ pub fn budget(primary: &Value, secondary: &Value) -> Result<Budget> {
         traffic_extra,
         &format!("{dns} s: RequestInterval × FailureThreshold + alias TTL, overlapping the above"),
     ));
-    let after = vec![
-        line(
+    let mut after = Vec::new();
+    for (what, from, until) in [
+        (
             "switch flipped and confirmed",
-            TASK_SECONDS + poll("Verify")?,
-            "Verify wait × attempts",
+            "FlipSwitch",
+            Some("ScaleUp"),
         ),
-        line(
-            "full capacity, worst case",
-            TASK_SECONDS + poll("Steady")?,
-            "Steady wait × attempts",
-        ),
-        line(
-            "notify and release the lock",
-            2 * TASK_SECONDS,
-            "2 task states",
-        ),
-    ];
+        ("full capacity, worst case", "ScaleUp", Some("NotifyDone")),
+        ("notify and release the lock", "NotifyDone", None),
+    ] {
+        let (seconds, source) = step(from, until)?;
+        after.push(line(what, seconds, &source));
+    }
 
     let rpo_param = resources(primary, "AWS::RDS::DBClusterParameterGroup")
         .into_iter()

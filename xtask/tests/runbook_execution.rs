@@ -84,6 +84,7 @@ fn alerts(state: &Value) -> Vec<String> {
 fn assert_untouched(s: &Value) {
     assert_eq!(s["writer_region"], "us-east-1", "{s:#}");
     assert_eq!(s["active_region"], "us-east-1", "{s:#}");
+    assert_eq!(s["failover_flag"], "false", "{s:#}");
     assert_eq!(s["lock"], Value::Null, "the lock is released: {s:#}");
 }
 
@@ -98,6 +99,7 @@ const HAPPY: &[&str] = &[
     "MarkActive",
     "FlipSwitch",
     "VerifyCheck",
+    "SetFailoverFlag",
     "ScaleUp",
     "SteadyCheck",
     "NotifyDone",
@@ -135,6 +137,7 @@ fn the_alarms_alone_start_failover_and_it_completes() {
         "traffic switched to us-east-2"
     );
     assert_eq!(s["active_region"], "us-east-2");
+    assert_eq!(s["failover_flag"], "true");
     assert_eq!(
         (s["desired"].as_u64(), s["running"].as_u64()),
         (Some(2), Some(2))
@@ -244,6 +247,7 @@ fn a_service_that_never_steadies_is_caught_after_promotion() {
     // After promotion nothing is undone: us-east-2 writes and serves with its warm tasks.
     assert_eq!(s["writer_region"], "us-east-2");
     assert_eq!(s["active_region"], "us-east-2");
+    assert_eq!(s["failover_flag"], "true");
     assert_eq!(s["alarms"][SWITCH], "ALARM");
     assert_eq!(
         (s["desired"].as_u64(), s["running"].as_u64()),
@@ -360,6 +364,7 @@ fn failback_after_failover_returns_everything_to_the_primary() {
             "SwitchoverCheck",
             "SwitchOff",
             "MarkPrimaryActive",
+            "ClearFailoverFlag",
             "ScaleToWarm",
             "NotifyDone",
             "Release",
@@ -371,6 +376,7 @@ fn failback_after_failover_returns_everything_to_the_primary() {
     assert_eq!(s["global_status"], "available");
     assert_eq!(s["alarms"][SWITCH], "OK", "traffic back to the primary");
     assert_eq!(s["active_region"], "us-east-1");
+    assert_eq!(s["failover_flag"], "false");
     assert_eq!(s["desired"], 1, "warm again");
     assert_eq!(s["lock"], Value::Null);
     // (The failover's alert was read after the failover.)

@@ -360,6 +360,16 @@ const CASES: &[Case] = &[
         &["env/default.toml: app: \"Trading Desk\" is not allowed"],
     ),
     (
+        "a flag named like the one the runbooks own",
+        "qa",
+        Some("[flags]\nfailover-active = \"true\"\n"),
+        None,
+        &[
+            "env/qa.toml: flags.failover-active",
+            "is reserved: the failover and failback runbooks set it",
+        ],
+    ),
+    (
         "missing key in the default file",
         "pr1",
         None,

@@ -37,6 +37,11 @@ pub struct NameRule {
 
 /// The longest region name we accept (`us-east-1`, see the environment crate).
 pub const MAX_REGION_LEN: usize = 9;
+
+/// The feature flag the runbooks set (`shared/flags/failover-active`): `"true"` while the
+/// recovery region serves after a failover, `"false"` otherwise. Reserved: configuration may not
+/// define a flag of this name.
+pub const FAILOVER_FLAG: &str = "failover-active";
 const ACCOUNT_ID_LEN: usize = 12;
 
 macro_rules! rules {

@@ -99,6 +99,11 @@ impl Standard {
             self.active_region.as_str(),
             "The region serving traffic; the failover runbook changes it",
         )];
+        entries.push(Entry::shared(
+            &format!("flags/{}", cfn::naming::FAILOVER_FLAG),
+            "false",
+            "\"true\" while the recovery region serves after a failover; the runbooks set it",
+        ));
         for (flag, value) in &self.flags {
             entries.push(Entry::shared(
                 &format!("flags/{flag}"),

@@ -462,6 +462,12 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
                 ),
             );
         }
+        if flag == cfn::naming::FAILOVER_FLAG {
+            err(
+                &format!("flags.{flag}"),
+                format!("{flag:?} is reserved: the failover and failback runbooks set it"),
+            );
+        }
         if value.is_empty() || value.len() > 4096 {
             err(
                 &format!("flags.{flag}"),

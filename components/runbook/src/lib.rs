@@ -48,6 +48,8 @@ pub struct Inputs {
     pub switch_metric: (String, String, String),
     /// The parameter naming the active region.
     pub active_region_parameter: String,
+    /// The `failover-active` flag parameter.
+    pub failover_flag_parameter: String,
     /// The two regions: (primary, recovery).
     pub regions: (String, String),
     /// The ECS cluster and service in us-east-2.
@@ -77,6 +79,7 @@ impl Inputs {
             switch_alarm: "failover-active-qa".into(),
             switch_metric: ("TradingDR".into(), "FailoverActive".into(), "qa".into()),
             active_region_parameter: "/trading/qa/shared/active-region".into(),
+            failover_flag_parameter: "/trading/qa/shared/flags/failover-active".into(),
             regions: ("us-east-1".into(), "us-east-2".into()),
             ecs: ("trading-qa".into(), "trading-app-qa".into()),
             counts: (2, 1),
@@ -470,6 +473,15 @@ pub fn failover_definition(i: &Inputs) -> Value {
         "FlipSwitch",
         "AlertAfterPromotion",
     ));
+    // Off the critical path: the application learns it runs after a failover once traffic is
+    // confirmed in us-east-2.
+    s.insert("SetFailoverFlag".into(), task(
+        &sdk("ssm:putParameter"),
+        json!({"Name": i.failover_flag_parameter, "Value": "true", "Type": "String", "Overwrite": true}),
+        Value::Null,
+        "ScaleUp",
+        "AlertAfterPromotion",
+    ));
     s.insert(
         "ScaleUp".into(),
         task(
@@ -514,7 +526,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
                "ResultSelector": {"state.$": "$.MetricAlarms[0].StateValue"},
                "ResultPath": "$.switch"}),
         json!({"Variable": "$.switch.state", "StringEquals": "ALARM"}),
-        "ScaleUp",
+        "SetFailoverFlag",
         "AlertAfterPromotion",
         "AlertAfterPromotion",
     );
@@ -654,6 +666,13 @@ pub fn failback_definition(i: &Inputs) -> Value {
     s.insert("MarkPrimaryActive".into(), task(
         &sdk("ssm:putParameter"),
         json!({"Name": i.active_region_parameter, "Value": i.regions.0, "Type": "String", "Overwrite": true}),
+        Value::Null,
+        "ClearFailoverFlag",
+        "Alert",
+    ));
+    s.insert("ClearFailoverFlag".into(), task(
+        &sdk("ssm:putParameter"),
+        json!({"Name": i.failover_flag_parameter, "Value": "false", "Type": "String", "Overwrite": true}),
         Value::Null,
         "ScaleToWarm",
         "Alert",

@@ -367,6 +367,12 @@ fn runbooks(
             env.suffix.to_string(),
         ),
         active_region_parameter: format!("/{}/{}/shared/active-region", env.config.app, env.suffix),
+        failover_flag_parameter: format!(
+            "/{}/{}/shared/flags/{}",
+            env.config.app,
+            env.suffix,
+            cfn::naming::FAILOVER_FLAG
+        ),
         regions: (primary.region().to_string(), region.clone()),
         ecs: (here.name(&ECS_CLUSTER, None), here.name(&ECS_SERVICE, None)),
         counts: (
@@ -406,11 +412,11 @@ fn runbooks(
         ),
         Statement::allow(
             ["ssm:PutParameter"],
-            [sub(&arn(
-                "ssm",
-                &region,
-                &format!("parameter{}", inputs.active_region_parameter),
-            ))],
+            [
+                &inputs.active_region_parameter,
+                &inputs.failover_flag_parameter,
+            ]
+            .map(|name| sub(&arn("ssm", &region, &format!("parameter{name}")))),
         ),
         Statement::allow(
             ["ecs:DescribeServices", "ecs:UpdateService"],

@@ -88,7 +88,9 @@ def state():
         cluster=outputs["EcsClusterName"], services=[outputs["EcsServiceName"]]
     )["services"][0]
     ssm = client("ssm")
-    active = ssm.get_parameter(Name=f"/trading/{suffix}/shared/active-region")["Parameter"]["Value"]
+    shared = f"/trading/{suffix}/shared"
+    active = ssm.get_parameter(Name=f"{shared}/active-region")["Parameter"]["Value"]
+    flag = ssm.get_parameter(Name=f"{shared}/flags/failover-active")["Parameter"]["Value"]
     alerts = []
     sqs = client("sqs")
     queue = sqs.get_queue_url(QueueName=TAP)["QueueUrl"] if TAP in str(sqs.list_queues()) else None
@@ -110,6 +112,7 @@ def state():
         "desired": service["desiredCount"],
         "running": service["runningCount"],
         "active_region": active,
+        "failover_flag": flag,
         "lock": lock_item(),
         "alerts": alerts,
     }
