@@ -319,3 +319,97 @@ fn the_runbook_role_grants_every_call_the_definitions_make() {
         }
     }
 }
+
+/// Every (parameter, value) pair of every task state in a machine, branches included.
+fn task_parameters(machine: &Value, out: &mut Vec<(String, String, Value)>) {
+    for (name, state) in machine["States"].as_object().into_iter().flatten() {
+        if state["Type"] == "Task" {
+            for (key, value) in state["Parameters"].as_object().into_iter().flatten() {
+                out.push((name.clone(), key.clone(), value.clone()));
+            }
+        }
+        for branch in state["Branches"].as_array().into_iter().flatten() {
+            task_parameters(branch, out);
+        }
+    }
+}
+
+#[test]
+fn every_name_a_runbook_task_uses_is_made_by_the_stack() {
+    for suffix in tests::ENVIRONMENTS {
+        let s = tests::synth(suffix);
+        let secondary = tests::json(&s.secondary);
+        let names = |ty: &str, property: &str| -> BTreeSet<String> {
+            resources_of(&secondary, ty)
+                .iter()
+                .filter_map(|(_, r)| r["Properties"][property].as_str().map(String::from))
+                .collect()
+        };
+        let mut alarms = names("AWS::CloudWatch::Alarm", "AlarmName");
+        alarms.extend(names("AWS::CloudWatch::CompositeAlarm", "AlarmName"));
+        let known: BTreeMap<&str, BTreeSet<String>> = BTreeMap::from([
+            ("TableName", names("AWS::DynamoDB::Table", "TableName")),
+            ("Cluster", names("AWS::ECS::Cluster", "ClusterName")),
+            ("Service", names("AWS::ECS::Service", "ServiceName")),
+            ("Services", names("AWS::ECS::Service", "ServiceName")),
+            ("AlarmNames", alarms),
+            ("Name", names("AWS::SSM::Parameter", "Name")),
+            ("TopicArn", names("AWS::SNS::Topic", "TopicName")),
+            ("EventBusName", names("AWS::Events::EventBus", "Name")),
+        ]);
+        let mut checked = 0;
+        for (machine, def) in definitions(&secondary) {
+            if !machine.starts_with("Fail") {
+                continue;
+            }
+            let mut params = Vec::new();
+            task_parameters(&def, &mut params);
+            // Events name their bus inside Entries.
+            let entries: Vec<(String, String, Value)> = params
+                .iter()
+                .filter(|(_, k, _)| k == "Entries")
+                .flat_map(|(st, _, v)| {
+                    v.as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(move |e| {
+                            (
+                                st.clone(),
+                                "EventBusName".to_string(),
+                                e["EventBusName"].clone(),
+                            )
+                        })
+                })
+                .collect();
+            params.extend(entries);
+            for (state, key, value) in params {
+                let Some(made) = known.get(key.as_str()) else {
+                    continue;
+                };
+                let values: Vec<String> = match &value {
+                    Value::Array(a) => a
+                        .iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect(),
+                    Value::String(v) => vec![v.clone()],
+                    _ => vec![],
+                };
+                for v in values {
+                    // An ARN names its resource last (the topic).
+                    let name = if key == "TopicArn" {
+                        v.rsplit(':').next().unwrap().to_string()
+                    } else {
+                        v
+                    };
+                    assert!(
+                        made.contains(&name),
+                        "{suffix} {machine}/{state}: {key} {name} is not made by the stack ({made:?})"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 20, "only {checked} names checked");
+    }
+}
