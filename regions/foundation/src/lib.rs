@@ -174,6 +174,63 @@ pub fn service(
     Ok(svc)
 }
 
+/// What the region's parameters take from other components' handles; `None` where the region
+/// crate does not build that component.
+#[cfg(feature = "configuration")]
+#[derive(Default)]
+pub struct ConfigurationInputs {
+    /// The region's Aurora (writer, reader) endpoints.
+    pub database: Option<(cfn::Expr, cfn::Expr)>,
+    /// Whether the region has the sessions table (its replica, in the secondary).
+    pub sessions: bool,
+    /// The application event bus's name.
+    pub event_bus: Option<cfn::Expr>,
+    /// The region's (data, configuration) buckets.
+    pub buckets: Option<(cfn::Expr, cfn::Expr)>,
+}
+
+/// The region's SSM parameters (the same entries in both regions; values are this region's),
+/// and the props of its side of their replication, which the region crate builds (source in
+/// the primary, target in the secondary).
+#[cfg(feature = "configuration")]
+pub fn configuration(
+    env: &Environment,
+    role: RegionRole,
+    base: &Foundation,
+    inputs: ConfigurationInputs,
+) -> Result<(Fragment, configuration::ReplicationProps), Error> {
+    let namer = env.namer(role);
+    let standard = configuration::Standard {
+        active_region: env.region(RegionRole::Primary).name.clone(),
+        flags: env.config.flags.clone(),
+        db_writer_endpoint: inputs.database.as_ref().map(|d| d.0.clone()),
+        db_reader_endpoint: inputs.database.as_ref().map(|d| d.1.clone()),
+        db_secret_name: inputs
+            .database
+            .as_ref()
+            .map(|_| namer.name(&cfn::naming::DB_SECRET, None)),
+        sessions_table: inputs
+            .sessions
+            .then(|| namer.name(&cfn::naming::SESSIONS_TABLE, None)),
+        event_bus: inputs.event_bus,
+        data_bucket: inputs.buckets.as_ref().map(|b| b.0.clone()),
+        config_bucket: inputs.buckets.as_ref().map(|b| b.1.clone()),
+    };
+    let prefix = configuration::prefix(&env.config.app, &env.suffix);
+    let fragment = configuration::parameters(&configuration::ParametersProps {
+        prefix: prefix.clone(),
+        entries: standard.entries(),
+    })?;
+    let replication = configuration::ReplicationProps {
+        namer,
+        app: env.config.app.clone(),
+        prefix,
+        key_arn: base.key.arn(),
+        log_retention_days: env.config.network.flow_log_retention_days,
+    };
+    Ok((fragment, replication))
+}
+
 /// The zone of the environment: `<suffix>.<parent_domain>`.
 pub fn zone_name(env: &Environment) -> String {
     format!("{}.{}", env.suffix, env.config.dns.parent_domain)

@@ -201,45 +201,19 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
 
     #[cfg(feature = "configuration")]
     {
-        let mut standard = configuration::Standard {
-            active_region: env.region(RegionRole::Primary).name.clone(),
-            flags: env.config.flags.clone(),
+        let inputs = foundation::ConfigurationInputs {
+            #[cfg(feature = "aurora")]
+            database: Some((database.writer_endpoint(), database.reader_endpoint())),
+            #[cfg(feature = "sessions")]
+            sessions: true,
+            #[cfg(feature = "events")]
+            event_bus: Some(bus.name()),
+            #[cfg(feature = "storage")]
+            buckets: Some((buckets.data.reference(), buckets.config.reference())),
             ..Default::default()
         };
-        #[cfg(feature = "aurora")]
-        {
-            standard.db_writer_endpoint = Some(database.writer_endpoint());
-            standard.db_reader_endpoint = Some(database.reader_endpoint());
-            standard.db_secret_name = Some(env.namer(ROLE).name(&cfn::naming::DB_SECRET, None));
-        }
-        #[cfg(feature = "sessions")]
-        {
-            standard.sessions_table =
-                Some(env.namer(ROLE).name(&cfn::naming::SESSIONS_TABLE, None));
-        }
-        #[cfg(feature = "events")]
-        {
-            standard.event_bus = Some(bus.name());
-        }
-        #[cfg(feature = "storage")]
-        {
-            standard.data_bucket = Some(buckets.data.reference());
-            standard.config_bucket = Some(buckets.config.reference());
-        }
-        let prefix = configuration::prefix(&env.config.app, &env.suffix);
-        body.merge(configuration::parameters(
-            &configuration::ParametersProps {
-                prefix: prefix.clone(),
-                entries: standard.entries(),
-            },
-        )?)?;
-        let replication = configuration::ReplicationProps {
-            namer: env.namer(ROLE),
-            app: env.config.app.clone(),
-            prefix,
-            key_arn: base.key.arn(),
-            log_retention_days: env.config.network.flow_log_retention_days,
-        };
+        let (f, replication) = foundation::configuration(env, ROLE, &base, inputs)?;
+        body.merge(f)?;
         body.merge(configuration::source_side(
             &replication,
             &env.region(RegionRole::Secondary).name,
