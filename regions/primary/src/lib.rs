@@ -201,6 +201,8 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
 
     #[cfg(feature = "configuration")]
     {
+        // With every feature on, the update fills nothing; with some off, it fills the rest.
+        #[allow(clippy::needless_update)]
         let inputs = foundation::ConfigurationInputs {
             #[cfg(feature = "aurora")]
             database: Some((database.writer_endpoint(), database.reader_endpoint())),
