@@ -21,6 +21,7 @@ mod fragment;
 pub mod iam;
 pub mod naming;
 pub mod net;
+pub mod states;
 mod template;
 pub mod testing;
 

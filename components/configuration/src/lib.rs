@@ -356,26 +356,14 @@ fn state_machine(
     )?;
     f.add(
         id(logical)?,
-        stepfunctions::StateMachine::new()
-            .state_machine_name(n.name(&naming::CONFIG_REPLICATOR, Some(qualifier)))
-            .state_machine_type("STANDARD")
-            .role_arn(role.attr_arn())
-            .definition_string(serde_json::to_string(definition).expect("JSON"))
-            .tracing_configuration(
-                stepfunctions::state_machine::TracingConfiguration::new().enabled(true),
-            )
-            .logging_configuration(
-                stepfunctions::state_machine::LoggingConfiguration::new()
-                    .level("ERROR")
-                    .include_execution_data(false)
-                    .destinations(vec![
-                        stepfunctions::state_machine::LogDestination::new()
-                            .cloud_watch_logs_log_group(
-                                stepfunctions::state_machine::CloudWatchLogsLogGroup::new()
-                                    .log_group_arn(group.attr_arn()),
-                            ),
-                    ]),
-            ),
+        cfn::states::machine(
+            n.name(&naming::CONFIG_REPLICATOR, Some(qualifier)),
+            role.attr_arn(),
+            Expr::from(serde_json::to_string(definition).expect("JSON")),
+            group.attr_arn(),
+            // Errors only, without data: executions carry parameter values.
+            cfn::states::Logging::ErrorsOnly,
+        ),
     )
 }
 

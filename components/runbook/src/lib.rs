@@ -808,27 +808,14 @@ pub fn build(props: &RunbookProps) -> Result<(Fragment, Runbooks), Error> {
     let machine = |f: &mut Fragment, logical: &str, qualifier: &str, definition: Value| {
         f.add(
             id(logical)?,
-            stepfunctions::StateMachine::new()
-                .state_machine_name(n.name(&naming::RUNBOOK, Some(qualifier)))
-                .state_machine_type("STANDARD")
-                .role_arn(role.attr_arn())
+            cfn::states::machine(
+                n.name(&naming::RUNBOOK, Some(qualifier)),
+                role.attr_arn(),
                 // ARNs in the definitions carry ${AWS::AccountId} and ${AWS::Partition}.
-                .definition_string(Expr::sub(serde_json::to_string(&definition).expect("JSON")))
-                .tracing_configuration(
-                    stepfunctions::state_machine::TracingConfiguration::new().enabled(true),
-                )
-                .logging_configuration(
-                    stepfunctions::state_machine::LoggingConfiguration::new()
-                        .level("ALL")
-                        .include_execution_data(true)
-                        .destinations(vec![
-                            stepfunctions::state_machine::LogDestination::new()
-                                .cloud_watch_logs_log_group(
-                                    stepfunctions::state_machine::CloudWatchLogsLogGroup::new()
-                                        .log_group_arn(group.attr_arn()),
-                                ),
-                        ]),
-                ),
+                Expr::sub(serde_json::to_string(&definition).expect("JSON")),
+                group.attr_arn(),
+                cfn::states::Logging::Everything,
+            ),
         )
     };
     let failover = machine(
