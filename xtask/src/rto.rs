@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde_json::Value;
 
 use crate::exit;
@@ -81,57 +81,96 @@ fn poll_bounds(definition: &Value, name: &str) -> Option<(u64, u64)> {
     Some((wait, limit))
 }
 
-/// The worst case of the happy path from state `from` up to `until` (exclusive; `None`: to the
-/// end), walked in the definition: a task or a parallel block (its branches run together) costs
-/// one API call, a bounded polling loop its limit × (wait + check), choices follow their first
-/// rule. Returns the seconds and where they come from.
-fn segment(definition: &Value, from: &str, until: Option<&str>) -> Result<(u64, String)> {
-    let states = &definition["States"];
-    let next = |s: &Value| s["Next"].as_str().map(String::from);
-    let (mut seconds, mut calls, mut polls) = (0, 0, Vec::new());
-    let mut at = Some(from.to_string());
-    for _ in 0..states.as_object().map_or(0, |m| m.len()) + 1 {
-        let Some(name) = at.clone() else { break };
-        if Some(name.as_str()) == until {
-            let mut source = format!("{calls} API call{}", if calls == 1 { "" } else { "s" });
-            for p in &polls {
-                source.push_str(&format!(" + {p}"));
-            }
-            return Ok((seconds, source));
+/// The cost of a stretch of a definition: seconds, API calls, polling loops passed.
+#[derive(Clone, Debug, Default)]
+struct Cost {
+    seconds: u64,
+    calls: u64,
+    polls: Vec<String>,
+}
+
+impl Cost {
+    fn source(&self) -> String {
+        let mut s = format!(
+            "{} API call{}",
+            self.calls,
+            if self.calls == 1 { "" } else { "s" }
+        );
+        for p in &self.polls {
+            s.push_str(&format!(" + {p}"));
         }
-        let state = &states[&name];
-        at = match state["Type"].as_str() {
-            Some("Task") | Some("Parallel") => {
-                seconds += TASK_SECONDS;
-                calls += 1;
-                next(state)
-            }
-            Some("Pass") => match name.strip_suffix("Start").and_then(|loop_name| {
-                poll_bounds(definition, loop_name).map(|b| (loop_name.to_string(), b))
-            }) {
-                Some((loop_name, (wait, limit))) => {
-                    seconds += limit * (wait + TASK_SECONDS);
-                    polls.push(format!("{loop_name} {limit} × {wait} s"));
-                    states[format!("{loop_name}Decide")]["Choices"][0]["Next"]
-                        .as_str()
-                        .map(String::from)
-                }
-                None => next(state),
-            },
-            Some("Choice") => states[&name]["Choices"][0]["Next"]
-                .as_str()
-                .map(String::from),
-            Some("Succeed") | Some("Fail") if until.is_none() => None,
-            other => {
-                bail!("the happy path from {from} reaches {name} ({other:?}) before {until:?}")
-            }
-        };
-        if at.is_none() && until.is_none() {
-            let source = format!("{calls} API call{}", if calls == 1 { "" } else { "s" });
-            return Ok((seconds, source));
-        }
+        s
     }
-    bail!("no happy path from {from} to {until:?} in the failover definition")
+}
+
+/// The worst case from state `from` to state `until` (exclusive; `None`: to a successful end),
+/// over every way through the definition that gets there without failing: a task or a parallel
+/// block (its branches run together) costs one API call, a bounded polling loop its limit ×
+/// (wait + check), a choice the costliest of its ways. Catch paths are not followed: they end
+/// in Fail states.
+fn segment(definition: &Value, from: &str, until: Option<&str>) -> Result<(u64, String)> {
+    fn walk(
+        definition: &Value,
+        at: &str,
+        until: Option<&str>,
+        seen: &mut Vec<String>,
+    ) -> Option<Cost> {
+        if Some(at) == until {
+            return Some(Cost::default());
+        }
+        if seen.iter().any(|s| s == at) {
+            return None; // a cycle that is not a bounded loop
+        }
+        let states = &definition["States"];
+        let state = &states[at];
+        let next = |name: &str, seen: &mut Vec<String>| walk(definition, name, until, seen);
+        seen.push(at.to_string());
+        let result = match state["Type"].as_str() {
+            Some("Task") | Some("Parallel") => state["Next"].as_str().and_then(|n| {
+                let mut c = next(n, seen)?;
+                c.seconds += TASK_SECONDS;
+                c.calls += 1;
+                Some(c)
+            }),
+            Some("Pass") => {
+                let looped = at
+                    .strip_suffix("Start")
+                    .and_then(|l| poll_bounds(definition, l).map(|b| (l.to_string(), b)));
+                match looped {
+                    Some((name, (wait, limit))) => {
+                        let done = states[format!("{name}Decide")]["Choices"][0]["Next"].as_str();
+                        done.and_then(|d| {
+                            let mut c = next(d, seen)?;
+                            c.seconds += limit * (wait + TASK_SECONDS);
+                            c.polls.insert(0, format!("{name} {limit} × {wait} s"));
+                            Some(c)
+                        })
+                    }
+                    None => state["Next"].as_str().and_then(|n| next(n, seen)),
+                }
+            }
+            Some("Choice") => {
+                let mut ways: Vec<&str> = state["Choices"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c["Next"].as_str())
+                    .collect();
+                ways.extend(state["Default"].as_str());
+                ways.into_iter()
+                    .filter_map(|w| next(w, seen))
+                    .max_by_key(|c| c.seconds)
+            }
+            Some("Succeed") if until.is_none() => Some(Cost::default()),
+            _ => None,
+        };
+        seen.pop();
+        result
+    }
+    let cost = walk(definition, from, until, &mut Vec::new()).with_context(|| {
+        format!("the failover definition has no way from {from} to {until:?} that succeeds")
+    })?;
+    Ok((cost.seconds, cost.source()))
 }
 
 /// The recovery budget read from the two templates (as JSON).
@@ -213,9 +252,18 @@ pub fn budget(primary: &Value, secondary: &Value) -> Result<Budget> {
         ),
     ];
     for (what, from, until) in [
-        ("lock and two-signal confirmation", "AcquireLock", "Promote"),
+        (
+            "lock and two-signal confirmation",
+            "AcquireLock",
+            "CheckWriter",
+        ),
+        (
+            "traffic switch and full capacity requested",
+            "CheckWriter",
+            "Promote",
+        ),
         ("promotion, worst case", "Promote", "MarkActive"),
-        ("mark us-east-2 active", "MarkActive", "FlipSwitch"),
+        ("mark us-east-2 active", "MarkActive", "VerifyStart"),
     ] {
         let (seconds, source) = step(from, Some(until))?;
         critical.push(line(what, seconds, &source));
@@ -231,11 +279,15 @@ pub fn budget(primary: &Value, secondary: &Value) -> Result<Budget> {
     let mut after = Vec::new();
     for (what, from, until) in [
         (
-            "switch flipped and confirmed",
-            "FlipSwitch",
-            Some("ScaleUp"),
+            "switch confirmed, flag raised",
+            "VerifyStart",
+            Some("SteadyStart"),
         ),
-        ("full capacity, worst case", "ScaleUp", Some("NotifyDone")),
+        (
+            "full capacity running, worst case",
+            "SteadyStart",
+            Some("NotifyDone"),
+        ),
         ("notify and release the lock", "NotifyDone", None),
     ] {
         let (seconds, source) = step(from, until)?;

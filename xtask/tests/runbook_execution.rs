@@ -94,13 +94,15 @@ const HAPPY: &[&str] = &[
     "CheckOutsideIn",
     "CheckReplication",
     "Confirmed",
+    "CheckWriter",
+    "AlreadyPromoted",
+    "FlipSwitch",
+    "ScaleUp",
     "Promote",
     "PromotionCheck",
     "MarkActive",
-    "FlipSwitch",
     "VerifyCheck",
     "SetFailoverFlag",
-    "ScaleUp",
     "SteadyCheck",
     "NotifyDone",
     "ReleaseLock",
@@ -210,11 +212,13 @@ fn a_promotion_that_never_completes_is_bounded_and_alerts() {
         "nothing after promotion ran: {p:?}"
     );
     let s = state(&moto);
-    // Never demoted, never rolled back: the promotion may still finish; people decide.
+    // Never demoted, never rolled back: the promotion may still finish; people decide. Traffic
+    // and capacity, moved before promotion, stay in us-east-2.
     assert_eq!(s["global_status"], "failing-over");
     assert_eq!(s["failover_state"]["IsDataLossAllowed"], true);
     assert_untouched(&s);
-    assert_ne!(s["alarms"][SWITCH], "ALARM", "traffic did not move");
+    assert_eq!(s["alarms"][SWITCH], "ALARM");
+    assert_eq!(s["desired"], 2);
     assert_eq!(
         alerts(&s),
         ["Failover: promotion did not complete in 10 minutes"]
@@ -233,10 +237,12 @@ fn a_service_that_never_steadies_is_caught_after_promotion() {
     assert_in_order(
         &p,
         &[
-            "Promote",
-            "MarkActive",
             "FlipSwitch",
             "ScaleUp",
+            "Promote",
+            "MarkActive",
+            "VerifyCheck",
+            "SteadyCheck",
             "AlertAfterPromotion",
             "AfterPromotionLock",
             "Incomplete",
@@ -289,9 +295,7 @@ fn a_second_execution_is_refused_by_the_lock() {
 #[test]
 fn a_failure_before_promotion_rolls_back_the_switch_and_capacity() {
     let moto = deployed(0.01);
-    // Someone had already flipped the switch; then RDS refuses the promotion.
-    moto.runbook(SUFFIX, "switch", &["1"]);
-    assert_eq!(state(&moto)["alarms"][SWITCH], "ALARM");
+    // The run flips the switch and scales up; then RDS refuses the promotion.
     moto.faults(json!({"fail": {"FailoverGlobalCluster": [
         "InvalidDBClusterStateFault", "The DB cluster is not in a valid state for failover."
     ]}}));
@@ -303,6 +307,8 @@ fn a_failure_before_promotion_rolls_back_the_switch_and_capacity() {
     assert_in_order(
         &p,
         &[
+            "FlipSwitch",
+            "ScaleUp",
             "Promote",
             "UndoBeforePromotion",
             "UndoScale",
@@ -333,6 +339,34 @@ fn failback_after_failover_returns_everything_to_the_primary() {
     let moto = deployed(0.01);
     run(&moto, "failover", &["--force", "--yes"]).expect_code(0);
     assert_eq!(state(&moto)["writer_region"], "us-east-2");
+
+    // Failover again (the alarm fired twice, or someone re-ran it): idempotent. It sees the
+    // recovery cluster writing, re-asserts the switch and capacity, and never calls RDS's
+    // failover or moves traffic back.
+    run(&moto, "failover", &["--force", "--yes"]).expect_code(0);
+    let again = executions(&moto, "FailoverStateMachineArn", 2);
+    let second = again
+        .iter()
+        .map(path)
+        .find(|p| p.contains(&"EnsureSwitch".to_string()))
+        .expect("the second failover");
+    assert_in_order(
+        &second,
+        &[
+            "CheckWriter",
+            "AlreadyPromoted",
+            "EnsureSwitch",
+            "EnsureCapacity",
+            "MarkActive",
+            "Done",
+        ],
+    );
+    assert!(!second.contains(&"Promote".to_string()), "{second:?}");
+    let s = state(&moto);
+    assert_eq!(
+        (s["writer_region"].as_str(), s["alarms"][SWITCH].as_str()),
+        (Some("us-east-2"), Some("ALARM"))
+    );
 
     // While the primary does not answer, failback refuses and changes nothing.
     moto.runbook(SUFFIX, "alarm", &[OUTSIDE_IN, "ALARM"]);

@@ -2,14 +2,16 @@
 //! (us-east-2) that call only us-east-2 APIs.
 //!
 //! Failover: take the single-flight lock (a conditional write), confirm the outage from two
-//! independent signals, fail the global database over to the us-east-2 cluster with
-//! `AllowDataLoss` and wait (bounded) until it writes, mark us-east-2 active in the configuration,
-//! flip the data-plane traffic switch and wait (bounded) until its alarm reflects it, scale the
-//! service to full capacity and wait (bounded) for it, notify, release the lock. Service is
-//! restored once the database writes and traffic is in us-east-2 (the warm tasks serve); scaling
-//! to full capacity follows.
-//! Every task retries transient errors with back-off and has a catch: before promotion, what was
-//! done is undone; after promotion nothing is demoted, and the alert says how far it got.
+//! independent signals, check which cluster writes (when us-east-2 already does, an earlier run
+//! promoted it: re-assert the switch and capacity and continue after promotion), flip the
+//! data-plane traffic switch and request full capacity (tasks start while the database
+//! promotes), fail the global database over to the us-east-2 cluster with `AllowDataLoss` and
+//! wait (bounded) until it writes, mark us-east-2 active, wait (bounded) until the switch's
+//! alarm reflects the flip, raise the `failover-active` flag, wait (bounded) for full capacity,
+//! notify, release the lock.
+//! Every task retries transient errors with back-off and has a catch: before anything changed,
+//! the lock is released and nothing undone; before promotion, the switch and capacity are
+//! undone; after promotion nothing is demoted, and the alert says how far it got.
 //!
 //! Failback (planned, primary healthy): switch the global database back over (no data loss),
 //! wait, turn the switch off, mark us-east-1 active, scale us-east-2 back to warm.
@@ -418,7 +420,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
             json!({"AlarmNames": [alarm]}),
             json!(format!("$.signals.{field}")),
             next,
-            "UndoBeforePromotion",
+            "NotChecked",
         );
         t["ResultSelector"] = json!({"state.$": "$.MetricAlarms[0].StateValue"});
         s.insert(state.into(), t);
@@ -431,11 +433,11 @@ pub fn failover_definition(i: &Inputs) -> Value {
                 {"And": [
                     {"Variable": "$.signals.outsideIn.state", "StringEquals": "ALARM"},
                     {"Variable": "$.signals.replication.state", "StringEquals": "ALARM"}
-                ], "Next": "Promote"},
+                ], "Next": "CheckWriter"},
                 {"And": [
                     {"Variable": "$.force", "IsPresent": true},
                     {"Variable": "$.force", "BooleanEquals": true}
-                ], "Next": "Promote"}
+                ], "Next": "CheckWriter"}
             ],
             "Default": "NotConfirmed"
         }),
@@ -444,6 +446,82 @@ pub fn failover_definition(i: &Inputs) -> Value {
     s.insert(
         "NoOutage".into(),
         json!({"Type": "Succeed", "Comment": "the two signals did not agree: nothing changed"}),
+    );
+    // Nothing changed yet: a failure here releases the lock and alerts, and undoes nothing (a
+    // run after a completed failover must not move traffic back).
+    s.insert("NotChecked".into(), release_lock(i, "AlertNotChecked"));
+    let mut not_checked = notify(
+        i,
+        "Failover could not check the outage: nothing changed",
+        "Failover Not Checked",
+    );
+    not_checked["Next"] = json!("OutageNotChecked");
+    s.insert("AlertNotChecked".into(), not_checked);
+    s.insert("OutageNotChecked".into(), json!({"Type": "Fail", "Error": "OutageNotChecked", "Cause": "the signals or the global database could not be read; nothing changed"}));
+    // Idempotent: when the recovery cluster already writes (an earlier run promoted it), the
+    // run re-asserts what follows promotion instead of failing over again.
+    let mut writer = task(
+        &sdk("rds:describeGlobalClusters"),
+        json!({"GlobalClusterIdentifier": i.global_cluster}),
+        json!("$.before"),
+        "AlreadyPromoted",
+        "NotChecked",
+    );
+    writer["ResultSelector"] = json!({"writers.$": WRITERS});
+    s.insert("CheckWriter".into(), writer);
+    s.insert(
+        "AlreadyPromoted".into(),
+        json!({
+            "Type": "Choice",
+            "Choices": [{"And": [
+                {"Variable": "$.before.writers[0]", "IsPresent": true},
+                {"Variable": "$.before.writers[0]", "StringEquals": i.recovery_cluster_arn}
+            ], "Next": "EnsureSwitch"}],
+            "Default": "FlipSwitch"
+        }),
+    );
+    // Before promotion, traffic and capacity move first: the primary is confirmed down, the
+    // warm tasks serve reads at once, and new tasks start while the database promotes. A
+    // failure before promotion undoes both.
+    s.insert(
+        "FlipSwitch".into(),
+        task(
+            &sdk("cloudwatch:putMetricData"),
+            switch(i, 1),
+            Value::Null,
+            "ScaleUp",
+            "UndoBeforePromotion",
+        ),
+    );
+    s.insert(
+        "ScaleUp".into(),
+        task(
+            &sdk("ecs:updateService"),
+            json!({"Cluster": i.ecs.0, "Service": i.ecs.1, "DesiredCount": i.counts.0}),
+            Value::Null,
+            "Promote",
+            "UndoBeforePromotion",
+        ),
+    );
+    s.insert(
+        "EnsureSwitch".into(),
+        task(
+            &sdk("cloudwatch:putMetricData"),
+            switch(i, 1),
+            Value::Null,
+            "EnsureCapacity",
+            "AlertAfterPromotion",
+        ),
+    );
+    s.insert(
+        "EnsureCapacity".into(),
+        task(
+            &sdk("ecs:updateService"),
+            json!({"Cluster": i.ecs.0, "Service": i.ecs.1, "DesiredCount": i.counts.0}),
+            Value::Null,
+            "MarkActive",
+            "AlertAfterPromotion",
+        ),
     );
     s.insert("Promote".into(), task(
         &sdk("rds:failoverGlobalCluster"),
@@ -470,28 +548,17 @@ pub fn failover_definition(i: &Inputs) -> Value {
         &sdk("ssm:putParameter"),
         json!({"Name": i.active_region_parameter, "Value": i.regions.1, "Type": "String", "Overwrite": true}),
         Value::Null,
-        "FlipSwitch",
+        "VerifyStart",
         "AlertAfterPromotion",
     ));
-    // Off the critical path: the application learns it runs after a failover once traffic is
-    // confirmed in us-east-2.
+    // The application learns it runs after a failover once traffic is confirmed in us-east-2.
     s.insert("SetFailoverFlag".into(), task(
         &sdk("ssm:putParameter"),
         json!({"Name": i.failover_flag_parameter, "Value": "true", "Type": "String", "Overwrite": true}),
         Value::Null,
-        "ScaleUp",
+        "SteadyStart",
         "AlertAfterPromotion",
     ));
-    s.insert(
-        "ScaleUp".into(),
-        task(
-            &sdk("ecs:updateService"),
-            json!({"Cluster": i.ecs.0, "Service": i.ecs.1, "DesiredCount": i.counts.0}),
-            Value::Null,
-            "SteadyStart",
-            "AlertAfterPromotion",
-        ),
-    );
     poll(
         &mut s,
         "Steady",
@@ -505,16 +572,6 @@ pub fn failover_definition(i: &Inputs) -> Value {
         "NotifyDone",
         "AlertAfterPromotion",
         "AlertAfterPromotion",
-    );
-    s.insert(
-        "FlipSwitch".into(),
-        task(
-            &sdk("cloudwatch:putMetricData"),
-            switch(i, 1),
-            Value::Null,
-            "VerifyStart",
-            "AlertAfterPromotion",
-        ),
     );
     poll(
         &mut s,
