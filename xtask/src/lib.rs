@@ -30,6 +30,8 @@ pub mod exit {
     pub const FAILURE: u8 = 1;
     /// A check found differences (`diff`: changes to deploy; `schemas --check`: drift).
     pub const DIFFERENCES: u8 = 2;
+    /// `failover` ran but changed nothing: the two outage signals did not agree.
+    pub const NOT_CONFIRMED: u8 = 3;
 }
 
 /// Trading DR: a warm-standby, two-region deployment as Cargo packages.
@@ -56,7 +58,9 @@ pub enum Command {
     Diagram(diagram::Args),
     /// Worst-case recovery time and recovery point bounds, from the templates (exit 1 over 15 min).
     Rto(rto::Args),
-    /// Start the failover runbook in the recovery region and stream it (--dry-run: preconditions only).
+    /// Start the failover runbook in the recovery region and stream it (--dry-run: preconditions
+    /// only). Exit 0: done; 1: failed (the error and the path are printed); 3: the outage was
+    /// not confirmed, nothing changed.
     Failover(runbook::Args),
     /// Start the failback runbook (planned, back to the primary region) and stream it.
     Failback(runbook::Args),

@@ -67,7 +67,8 @@ pub struct Args {
     pub target: Target,
 }
 
-/// Runs `failover` or `failback`; the exit code is 0 when the execution succeeded.
+/// Runs `failover` or `failback`; the exit code is 0 when the execution succeeded, 1 when it
+/// failed, 3 when a failover found the outage unconfirmed and changed nothing.
 pub fn run(runbook: Runbook, args: &Args, out: &mut dyn Write) -> Result<u8> {
     if args.force && runbook == Runbook::Failback {
         bail!("--force is for failover only: failback always requires the primary to be healthy");
@@ -245,6 +246,7 @@ impl Execution {
                 out,
                 "the two outage signals did not both say ALARM: nothing changed (--force fails over anyway)"
             )?;
+            return Ok(crate::exit::NOT_CONFIRMED);
         } else {
             writeln!(out, "{} complete", runbook.name())?;
         }

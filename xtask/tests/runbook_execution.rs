@@ -434,7 +434,7 @@ fn dry_runs_and_unconfirmed_outages_change_nothing_and_rds_refuses_wrong_states(
     // Without --force, only one signal in ALARM: the runbook confirms nothing and ends.
     moto.runbook(SUFFIX, "alarm", &[OUTSIDE_IN, "ALARM"]);
     let unconfirmed = run(&moto, "failover", &["--yes"]);
-    unconfirmed.expect_code(0);
+    unconfirmed.expect_code(3);
     unconfirmed.expect_stdout("nothing changed");
 
     // The drill's smoke test: failback while us-east-1 writes. RDS refuses the switchover
