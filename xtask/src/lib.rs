@@ -58,9 +58,10 @@ pub enum Command {
     Diagram(diagram::Args),
     /// Worst-case recovery time and recovery point bounds, from the templates (exit 1 over 15 min).
     Rto(rto::Args),
-    /// Start the failover runbook in the recovery region and stream it (--dry-run: preconditions
-    /// only). Exit 0: done; 1: failed (the error and the path are printed); 3: the outage was
-    /// not confirmed, nothing changed.
+    /// Start the failover runbook in the recovery region and stream it (--dry-run: preconditions only)
+    ///
+    /// Exit 0: done; 1: failed (the error and the path are printed); 3: the outage was not
+    /// confirmed, nothing changed.
     Failover(runbook::Args),
     /// Start the failback runbook (planned, back to the primary region) and stream it.
     Failback(runbook::Args),
