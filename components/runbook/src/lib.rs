@@ -106,6 +106,15 @@ fn retry() -> Value {
     }])
 }
 
+/// `state` going to `next`, with retry and a catch to `on_error`.
+fn guarded(mut state: Value, next: &str, on_error: &str) -> Value {
+    state["Retry"] = retry();
+    state["Catch"] =
+        json!([{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": on_error}]);
+    state["Next"] = json!(next);
+    state
+}
+
 /// A task state calling `resource` with `parameters`, with retry and a catch to `on_error`.
 fn task(
     resource: &str,
@@ -114,30 +123,72 @@ fn task(
     next: &str,
     on_error: &str,
 ) -> Value {
-    json!({
-        "Type": "Task",
-        "Resource": resource,
-        "Parameters": parameters,
-        "ResultPath": result_path,
-        "Retry": retry(),
-        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": on_error}],
-        "Next": next
-    })
+    guarded(
+        json!({"Type": "Task", "Resource": resource, "Parameters": parameters, "ResultPath": result_path}),
+        next,
+        on_error,
+    )
 }
 
 fn sdk(service_action: &str) -> String {
     format!("arn:aws:states:::aws-sdk:{service_action}")
 }
 
-fn switch(i: &Inputs, value: u32) -> Value {
-    json!({
+/// Puts the traffic switch metric: 1 sends traffic to us-east-2, 0 back to us-east-1.
+fn set_switch(i: &Inputs, value: u32, next: &str, on_error: &str) -> Value {
+    let metric = json!({
         "Namespace": i.switch_metric.0,
         "MetricData": [{
             "MetricName": i.switch_metric.1,
             "Dimensions": [{"Name": "Environment", "Value": i.switch_metric.2}],
             "Value": value
         }]
-    })
+    });
+    task(
+        &sdk("cloudwatch:putMetricData"),
+        metric,
+        Value::Null,
+        next,
+        on_error,
+    )
+}
+
+/// Sets the us-east-2 service's desired count.
+fn scale(i: &Inputs, count: u32, next: &str, on_error: &str) -> Value {
+    task(
+        &sdk("ecs:updateService"),
+        json!({"Cluster": i.ecs.0, "Service": i.ecs.1, "DesiredCount": count}),
+        Value::Null,
+        next,
+        on_error,
+    )
+}
+
+/// Writes the String parameter `name`.
+fn put_parameter(name: &str, value: &str, next: &str, on_error: &str) -> Value {
+    task(
+        &sdk("ssm:putParameter"),
+        json!({"Name": name, "Value": value, "Type": "String", "Overwrite": true}),
+        Value::Null,
+        next,
+        on_error,
+    )
+}
+
+/// Reads the state of `alarm` into `<result_path>.state` (no flow yet: see [`guarded`]).
+fn alarm_state(alarm: &str, result_path: &str) -> Value {
+    json!({"Type": "Task", "Resource": sdk("cloudwatch:describeAlarms"),
+           "Parameters": {"AlarmNames": [alarm]},
+           "ResultSelector": {"state.$": "$.MetricAlarms[0].StateValue"},
+           "ResultPath": result_path})
+}
+
+/// Reads which clusters write into `<result_path>.writers` (no flow yet: see [`guarded`]).
+fn writers(i: &Inputs, result_path: &str) -> Value {
+    json!({"Type": "Task", "Resource": sdk("rds:describeGlobalClusters"),
+           "Parameters": {"GlobalClusterIdentifier": i.global_cluster},
+           "ResultSelector": {"writers.$": WRITERS},
+           "ResultPath": result_path})
 }
 
 /// Notifies by SNS and by an event, in parallel. Notification is best effort: a failure is
@@ -226,12 +277,10 @@ fn poll(
         format!("{name}Wait"),
         json!({"Type": "Wait", "Seconds": seconds, "Next": format!("{name}Check")}),
     );
-    let mut check = check;
-    check["Next"] = json!(format!("{name}Count"));
-    check["Retry"] = retry();
-    check["Catch"] =
-        json!([{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": on_error}]);
-    states.insert(format!("{name}Check"), check);
+    states.insert(
+        format!("{name}Check"),
+        guarded(check, &format!("{name}Count"), on_error),
+    );
     states.insert(
         format!("{name}Count"),
         json!({"Type": "Pass", "Parameters": {"value.$": format!("States.MathAdd({counter}, 1)")},
@@ -415,15 +464,14 @@ pub fn failover_definition(i: &Inputs) -> Value {
             "Confirmed",
         ),
     ] {
-        let mut t = task(
-            &sdk("cloudwatch:describeAlarms"),
-            json!({"AlarmNames": [alarm]}),
-            json!(format!("$.signals.{field}")),
-            next,
-            "NotChecked",
+        s.insert(
+            state.into(),
+            guarded(
+                alarm_state(alarm, &format!("$.signals.{field}")),
+                next,
+                "NotChecked",
+            ),
         );
-        t["ResultSelector"] = json!({"state.$": "$.MetricAlarms[0].StateValue"});
-        s.insert(state.into(), t);
     }
     s.insert(
         "Confirmed".into(),
@@ -460,15 +508,10 @@ pub fn failover_definition(i: &Inputs) -> Value {
     s.insert("OutageNotChecked".into(), json!({"Type": "Fail", "Error": "OutageNotChecked", "Cause": "the signals or the global database could not be read; nothing changed"}));
     // Idempotent: when the recovery cluster already writes (an earlier run promoted it), the
     // run re-asserts what follows promotion instead of failing over again.
-    let mut writer = task(
-        &sdk("rds:describeGlobalClusters"),
-        json!({"GlobalClusterIdentifier": i.global_cluster}),
-        json!("$.before"),
-        "AlreadyPromoted",
-        "NotChecked",
+    s.insert(
+        "CheckWriter".into(),
+        guarded(writers(i, "$.before"), "AlreadyPromoted", "NotChecked"),
     );
-    writer["ResultSelector"] = json!({"writers.$": WRITERS});
-    s.insert("CheckWriter".into(), writer);
     s.insert(
         "AlreadyPromoted".into(),
         json!({
@@ -485,43 +528,19 @@ pub fn failover_definition(i: &Inputs) -> Value {
     // failure before promotion undoes both.
     s.insert(
         "FlipSwitch".into(),
-        task(
-            &sdk("cloudwatch:putMetricData"),
-            switch(i, 1),
-            Value::Null,
-            "ScaleUp",
-            "UndoBeforePromotion",
-        ),
+        set_switch(i, 1, "ScaleUp", "UndoBeforePromotion"),
     );
     s.insert(
         "ScaleUp".into(),
-        task(
-            &sdk("ecs:updateService"),
-            json!({"Cluster": i.ecs.0, "Service": i.ecs.1, "DesiredCount": i.counts.0}),
-            Value::Null,
-            "Promote",
-            "UndoBeforePromotion",
-        ),
+        scale(i, i.counts.0, "Promote", "UndoBeforePromotion"),
     );
     s.insert(
         "EnsureSwitch".into(),
-        task(
-            &sdk("cloudwatch:putMetricData"),
-            switch(i, 1),
-            Value::Null,
-            "EnsureCapacity",
-            "AlertAfterPromotion",
-        ),
+        set_switch(i, 1, "EnsureCapacity", "AlertAfterPromotion"),
     );
     s.insert(
         "EnsureCapacity".into(),
-        task(
-            &sdk("ecs:updateService"),
-            json!({"Cluster": i.ecs.0, "Service": i.ecs.1, "DesiredCount": i.counts.0}),
-            Value::Null,
-            "MarkActive",
-            "AlertAfterPromotion",
-        ),
+        scale(i, i.counts.0, "MarkActive", "AlertAfterPromotion"),
     );
     s.insert("Promote".into(), task(
         &sdk("rds:failoverGlobalCluster"),
@@ -535,30 +554,31 @@ pub fn failover_definition(i: &Inputs) -> Value {
         "Promotion",
         10,
         12,
-        json!({"Type": "Task", "Resource": sdk("rds:describeGlobalClusters"),
-               "Parameters": {"GlobalClusterIdentifier": i.global_cluster},
-               "ResultSelector": {"writers.$": WRITERS},
-               "ResultPath": "$.promotion"}),
+        writers(i, "$.promotion"),
         json!({"Variable": "$.promotion.writers[0]", "StringEquals": i.recovery_cluster_arn}),
         "MarkActive",
         "AlertPromotionTimedOut",
         "AlertAfterPromotion",
     );
-    s.insert("MarkActive".into(), task(
-        &sdk("ssm:putParameter"),
-        json!({"Name": i.active_region_parameter, "Value": i.regions.1, "Type": "String", "Overwrite": true}),
-        Value::Null,
-        "VerifyStart",
-        "AlertAfterPromotion",
-    ));
+    s.insert(
+        "MarkActive".into(),
+        put_parameter(
+            &i.active_region_parameter,
+            &i.regions.1,
+            "VerifyStart",
+            "AlertAfterPromotion",
+        ),
+    );
     // The application learns it runs after a failover once traffic is confirmed in us-east-2.
-    s.insert("SetFailoverFlag".into(), task(
-        &sdk("ssm:putParameter"),
-        json!({"Name": i.failover_flag_parameter, "Value": "true", "Type": "String", "Overwrite": true}),
-        Value::Null,
-        "SteadyStart",
-        "AlertAfterPromotion",
-    ));
+    s.insert(
+        "SetFailoverFlag".into(),
+        put_parameter(
+            &i.failover_flag_parameter,
+            "true",
+            "SteadyStart",
+            "AlertAfterPromotion",
+        ),
+    );
     poll(
         &mut s,
         "Steady",
@@ -578,10 +598,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
         "Verify",
         15,
         8,
-        json!({"Type": "Task", "Resource": sdk("cloudwatch:describeAlarms"),
-               "Parameters": {"AlarmNames": [i.switch_alarm]},
-               "ResultSelector": {"state.$": "$.MetricAlarms[0].StateValue"},
-               "ResultPath": "$.switch"}),
+        alarm_state(&i.switch_alarm, "$.switch"),
         json!({"Variable": "$.switch.state", "StringEquals": "ALARM"}),
         "SetFailoverFlag",
         "AlertAfterPromotion",
@@ -600,23 +617,11 @@ pub fn failover_definition(i: &Inputs) -> Value {
     // Before promotion: undo the switch and the capacity, release the lock, alert.
     s.insert(
         "UndoBeforePromotion".into(),
-        task(
-            &sdk("cloudwatch:putMetricData"),
-            switch(i, 0),
-            Value::Null,
-            "UndoScale",
-            "UndoScale",
-        ),
+        set_switch(i, 0, "UndoScale", "UndoScale"),
     );
     s.insert(
         "UndoScale".into(),
-        task(
-            &sdk("ecs:updateService"),
-            json!({"Cluster": i.ecs.0, "Service": i.ecs.1, "DesiredCount": i.counts.1}),
-            Value::Null,
-            "UndoLock",
-            "UndoLock",
-        ),
+        scale(i, i.counts.1, "UndoLock", "UndoLock"),
     );
     s.insert("UndoLock".into(), release_lock(i, "AlertRolledBack"));
     let mut rolled_back = notify(
@@ -673,15 +678,14 @@ pub fn failback_definition(i: &Inputs) -> Value {
     );
     s.insert("NotStarted".into(), json!({"Type": "Fail", "Error": "LockUnavailable", "Cause": "the lock table could not be written: nothing changed"}));
     s.insert("AlreadyRunning".into(), json!({"Type": "Fail", "Error": "LockHeld", "Cause": "another runbook execution holds the lock"}));
-    let mut check = task(
-        &sdk("cloudwatch:describeAlarms"),
-        json!({"AlarmNames": [i.outage_alarms[0]]}),
-        json!("$.primary"),
-        "PrimaryHealthy",
-        "Alert",
+    s.insert(
+        "CheckPrimary".into(),
+        guarded(
+            alarm_state(&i.outage_alarms[0], "$.primary"),
+            "PrimaryHealthy",
+            "Alert",
+        ),
     );
-    check["ResultSelector"] = json!({"state.$": "$.MetricAlarms[0].StateValue"});
-    s.insert("CheckPrimary".into(), check);
     s.insert("PrimaryHealthy".into(), json!({
         "Type": "Choice",
         "Choices": [{"Variable": "$.primary.state", "StringEquals": "OK", "Next": "Switchover"}],
@@ -701,10 +705,7 @@ pub fn failback_definition(i: &Inputs) -> Value {
         "Switchover",
         10,
         60,
-        json!({"Type": "Task", "Resource": sdk("rds:describeGlobalClusters"),
-               "Parameters": {"GlobalClusterIdentifier": i.global_cluster},
-               "ResultSelector": {"writers.$": WRITERS},
-               "ResultPath": "$.switchover"}),
+        writers(i, "$.switchover"),
         json!({"Variable": "$.switchover.writers[0]", "StringEquals": i.primary_cluster_arn}),
         "SwitchOff",
         "Alert",
@@ -712,37 +713,24 @@ pub fn failback_definition(i: &Inputs) -> Value {
     );
     s.insert(
         "SwitchOff".into(),
-        task(
-            &sdk("cloudwatch:putMetricData"),
-            switch(i, 0),
-            Value::Null,
-            "MarkPrimaryActive",
+        set_switch(i, 0, "MarkPrimaryActive", "Alert"),
+    );
+    s.insert(
+        "MarkPrimaryActive".into(),
+        put_parameter(
+            &i.active_region_parameter,
+            &i.regions.0,
+            "ClearFailoverFlag",
             "Alert",
         ),
     );
-    s.insert("MarkPrimaryActive".into(), task(
-        &sdk("ssm:putParameter"),
-        json!({"Name": i.active_region_parameter, "Value": i.regions.0, "Type": "String", "Overwrite": true}),
-        Value::Null,
-        "ClearFailoverFlag",
-        "Alert",
-    ));
-    s.insert("ClearFailoverFlag".into(), task(
-        &sdk("ssm:putParameter"),
-        json!({"Name": i.failover_flag_parameter, "Value": "false", "Type": "String", "Overwrite": true}),
-        Value::Null,
-        "ScaleToWarm",
-        "Alert",
-    ));
+    s.insert(
+        "ClearFailoverFlag".into(),
+        put_parameter(&i.failover_flag_parameter, "false", "ScaleToWarm", "Alert"),
+    );
     s.insert(
         "ScaleToWarm".into(),
-        task(
-            &sdk("ecs:updateService"),
-            json!({"Cluster": i.ecs.0, "Service": i.ecs.1, "DesiredCount": i.counts.1}),
-            Value::Null,
-            "NotifyDone",
-            "Alert",
-        ),
+        scale(i, i.counts.1, "NotifyDone", "Alert"),
     );
     let mut done = notify(
         i,
