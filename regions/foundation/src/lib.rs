@@ -15,15 +15,55 @@ pub struct Foundation {
     pub network: network::Network,
 }
 
-/// Builds the key and the network of the region serving `role` into `body`. `via_services`
-/// are the services (`s3`, `rds`, …) through which the stack's resources use the key;
-/// `service_principals` the services that use it themselves (`events.amazonaws.com`, …).
+/// Which components of a region stack use its key: the region crate says which it builds
+/// (its Cargo features), and this one mapping says what each needs of the key.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KeyUsers {
+    /// Buckets (through S3).
+    pub storage: bool,
+    /// The sessions table or its replica (through DynamoDB).
+    pub sessions: bool,
+    /// Aurora and its credentials (through RDS and Secrets Manager).
+    pub aurora: bool,
+    /// Backup vaults (through AWS Backup).
+    pub backup: bool,
+    /// Event buses (EventBridge uses the key itself).
+    pub events: bool,
+}
+
+impl KeyUsers {
+    /// The services through which the stack's resources use the key (`kms:ViaService`).
+    pub fn via_services(&self) -> Vec<String> {
+        [
+            (self.storage, "s3"),
+            (self.sessions, "dynamodb"),
+            (self.aurora, "rds"),
+            (self.aurora, "secretsmanager"),
+            (self.backup, "backup"),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, service)| service.to_string())
+        .collect()
+    }
+
+    /// The services that use the key themselves, as principals.
+    pub fn service_principals(&self) -> Vec<String> {
+        [(self.events, "events.amazonaws.com")]
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, principal)| principal.to_string())
+            .collect()
+    }
+}
+
+/// Builds the key and the network of the region serving `role` into `body`; `users` says which
+/// of the stack's components use the key.
 #[allow(unused_variables)]
 pub fn build(
     env: &Environment,
     role: RegionRole,
-    via_services: &[&str],
-    service_principals: &[&str],
+    users: KeyUsers,
     body: &mut Fragment,
 ) -> Result<Foundation, Error> {
     let namer = env.namer(role);
@@ -33,9 +73,9 @@ pub fn build(
         let (f, key) = keys::build(&keys::KeysProps {
             namer: namer.clone(),
             pending_window_days: env.config.keys.pending_window_days,
-            via_services: via_services.iter().map(|s| s.to_string()).collect(),
+            via_services: users.via_services(),
             cloudwatch_logs: cfg!(feature = "network"),
-            service_principals: service_principals.iter().map(|s| s.to_string()).collect(),
+            service_principals: users.service_principals(),
         })?;
         body.merge(f)?;
         key

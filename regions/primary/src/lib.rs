@@ -34,22 +34,14 @@ const ROLE: RegionRole = RegionRole::Primary;
 #[allow(unused_variables, unused_mut, clippy::vec_init_then_push)]
 pub fn stack(env: &Environment) -> Result<Template, Error> {
     let mut body = Fragment::new();
-    let via_services: Vec<&str> = [
-        cfg!(feature = "storage").then_some("s3"),
-        cfg!(feature = "sessions").then_some("dynamodb"),
-        cfg!(feature = "aurora").then_some("rds"),
-        cfg!(feature = "aurora").then_some("secretsmanager"),
-        cfg!(feature = "backup").then_some("backup"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let service_principals: Vec<&str> =
-        [cfg!(feature = "events").then_some("events.amazonaws.com")]
-            .into_iter()
-            .flatten()
-            .collect();
-    let base = foundation::build(env, ROLE, &via_services, &service_principals, &mut body)?;
+    let users = foundation::KeyUsers {
+        storage: cfg!(feature = "storage"),
+        sessions: cfg!(feature = "sessions"),
+        aurora: cfg!(feature = "aurora"),
+        backup: cfg!(feature = "backup"),
+        events: cfg!(feature = "events"),
+    };
+    let base = foundation::build(env, ROLE, users, &mut body)?;
 
     // What the primary-link phase brings: the secondary's key, once the secondary exists.
     let secondary_key = if cfg!(any(

@@ -33,22 +33,14 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
     let mut body = Fragment::new();
     // The sessions replica in this region is created by the primary stack's global table, with
     // this region's key, through DynamoDB.
-    let via_services: Vec<&str> = [
-        cfg!(feature = "storage").then_some("s3"),
-        cfg!(feature = "sessions").then_some("dynamodb"),
-        cfg!(feature = "aurora").then_some("rds"),
-        cfg!(feature = "aurora").then_some("secretsmanager"),
-        cfg!(feature = "backup").then_some("backup"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let service_principals: Vec<&str> =
-        [cfg!(feature = "events").then_some("events.amazonaws.com")]
-            .into_iter()
-            .flatten()
-            .collect();
-    let base = foundation::build(env, ROLE, &via_services, &service_principals, &mut body)?;
+    let users = foundation::KeyUsers {
+        storage: cfg!(feature = "storage"),
+        sessions: cfg!(feature = "sessions"),
+        aurora: cfg!(feature = "aurora"),
+        backup: cfg!(feature = "backup"),
+        events: cfg!(feature = "events"),
+    };
+    let base = foundation::build(env, ROLE, users, &mut body)?;
 
     #[cfg(feature = "peering")]
     {
