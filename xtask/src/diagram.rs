@@ -119,7 +119,8 @@ fn component(logical: &str, ty: &str) -> Option<&'static str> {
     })
 }
 
-fn super_component(id: &str, r: &Value) -> Option<&'static str> {
+/// [`component`] of a template resource.
+fn component_of(id: &str, r: &Value) -> Option<&'static str> {
     component(id, r["Type"].as_str().unwrap_or(""))
 }
 
@@ -146,10 +147,6 @@ fn resources(t: &Value) -> Vec<(&String, &Value)> {
         .unwrap_or_default()
 }
 
-fn count(t: &Value, ty: &str) -> usize {
-    resources(t).iter().filter(|(_, r)| r["Type"] == ty).count()
-}
-
 /// Strings found anywhere inside `v`.
 fn strings(v: &Value, out: &mut Vec<String>) {
     match v {
@@ -168,15 +165,13 @@ fn mentions(v: &Value, needle: &str) -> bool {
 
 /// The label lines of a component: its resources' telling details.
 fn details(component: &str, all: &Value) -> Vec<String> {
-    let mine: serde_json::Map<String, Value> = resources(all)
+    let mine: Vec<(&String, &Value)> = resources(all)
         .into_iter()
-        .filter(|(id, r)| super_component(id, r) == Some(component))
-        .map(|(id, r)| (id.clone(), r.clone()))
+        .filter(|(id, r)| component_of(id, r) == Some(component))
         .collect();
-    let t = &serde_json::json!({ "Resources": mine });
+    let count = |ty: &str| mine.iter().filter(|(_, r)| r["Type"] == ty).count();
     let names = |ty: &str, property: &str| -> Vec<String> {
-        resources(t)
-            .iter()
+        mine.iter()
             .filter(|(_, r)| r["Type"] == ty)
             .filter_map(|(_, r)| r["Properties"][property].as_str().map(String::from))
             .collect()
@@ -184,22 +179,22 @@ fn details(component: &str, all: &Value) -> Vec<String> {
     match component {
         "network" => vec![format!(
             "VPC, {} subnets, {} NAT, {} endpoints",
-            count(t, "AWS::EC2::Subnet"),
-            count(t, "AWS::EC2::NatGateway"),
-            count(t, "AWS::EC2::VPCEndpoint")
+            count("AWS::EC2::Subnet"),
+            count("AWS::EC2::NatGateway"),
+            count("AWS::EC2::VPCEndpoint")
         )],
         "aurora" => {
             let mut l = vec![format!(
                 "cluster, {} instance(s)",
-                count(t, "AWS::RDS::DBInstance")
+                count("AWS::RDS::DBInstance")
             )];
-            if count(t, "AWS::RDS::GlobalCluster") > 0 {
+            if count("AWS::RDS::GlobalCluster") > 0 {
                 l.push("global cluster".into());
             }
             l
         }
         "sessions" => {
-            if count(t, "AWS::DynamoDB::GlobalTable") > 0 {
+            if count("AWS::DynamoDB::GlobalTable") > 0 {
                 vec!["global table".into()]
             } else {
                 vec![]
@@ -212,22 +207,19 @@ fn details(component: &str, all: &Value) -> Vec<String> {
             .into_iter()
             .map(|n| format!("{n} bucket"))
             .collect(),
-        "service" => vec![format!(
-            "{} service, HTTPS ALB",
-            count(t, "AWS::ECS::Service")
-        )],
+        "service" => vec![format!("{} service, HTTPS ALB", count("AWS::ECS::Service"))],
         "dns" => {
             let mut l = Vec::new();
-            if count(t, "AWS::CertificateManager::Certificate") > 0 {
+            if count("AWS::CertificateManager::Certificate") > 0 {
                 l.push("certificate".into());
             }
-            if count(t, "AWS::CloudWatch::Alarm") > 0 {
+            if count("AWS::CloudWatch::Alarm") > 0 {
                 l.push("traffic switch alarm".into());
             }
-            if count(t, "AWS::Route53::HostedZone") > 0 {
+            if count("AWS::Route53::HostedZone") > 0 {
                 l.push("hosted zone".into());
             }
-            let checks = count(t, "AWS::Route53::HealthCheck");
+            let checks = count("AWS::Route53::HealthCheck");
             if checks > 0 {
                 l.push(format!("{checks} health checks"));
             }
@@ -235,17 +227,17 @@ fn details(component: &str, all: &Value) -> Vec<String> {
         }
         "events" => {
             let mut l = vec!["bus, archive".to_string()];
-            if count(t, "AWS::Events::Endpoint") > 0 {
+            if count("AWS::Events::Endpoint") > 0 {
                 l.push("global endpoint".into());
             }
             l
         }
         "canaries" => vec![format!(
             "{} canaries, {} alarms",
-            count(t, "AWS::Synthetics::Canary"),
-            count(t, "AWS::CloudWatch::Alarm") + count(t, "AWS::CloudWatch::CompositeAlarm")
+            count("AWS::Synthetics::Canary"),
+            count("AWS::CloudWatch::Alarm") + count("AWS::CloudWatch::CompositeAlarm")
         )],
-        "configuration" => vec![format!("{} parameters", count(t, "AWS::SSM::Parameter"))],
+        "configuration" => vec![format!("{} parameters", count("AWS::SSM::Parameter"))],
         "runbook" => names("AWS::StepFunctions::StateMachine", "StateMachineName"),
         _ => vec![],
     }
@@ -271,7 +263,7 @@ pub fn graph(
     for (role, t) in templates {
         let present: BTreeSet<&str> = resources(t)
             .iter()
-            .filter_map(|(id, r)| component(id, r["Type"].as_str().unwrap_or("")))
+            .filter_map(|(id, r)| component_of(id, r))
             .collect();
         for c in present {
             let title = TITLES.iter().find(|(k, _)| *k == c).map_or(c, |(_, v)| v);
@@ -329,7 +321,7 @@ pub fn graph(
         for (id, r) in resources(t) {
             let ty = r["Type"].as_str().unwrap_or("");
             let p = &r["Properties"];
-            let c = component(id, ty).unwrap_or("");
+            let c = component_of(id, r).unwrap_or("");
             let from = format!("{role}_{c}");
             let to = format!("{other}_{c}");
             match ty {
@@ -400,7 +392,7 @@ pub fn graph(
                             let oty = o["Type"].as_str().unwrap_or("");
                             if oty == "AWS::Synthetics::Canary" && mentions(&o["Properties"], name)
                             {
-                                let oc = component(oid, oty).unwrap_or("");
+                                let oc = component_of(oid, o).unwrap_or("");
                                 edge(
                                     &format!("{other}_{oc}"),
                                     &format!("{role}_service"),
