@@ -726,13 +726,26 @@ route53_models.RecordSet.delete = _delete_record
 _create_change_set = models.CloudFormationBackend.create_change_set
 
 
+_faults_cache = {"key": None, "faults": {}}
+
+
 def _faults():
+    """The fault file's content. It is consulted on every request (item 20), so it is parsed
+    again only when the file changes."""
     path = os.environ.get("TRADING_DR_FAULTS")
-    if not path or not os.path.exists(path):
+    try:
+        stat = os.stat(path) if path else None
+    except FileNotFoundError:
+        stat = None
+    if stat is None:
         return {}
-    with open(path, encoding="utf-8") as f:
-        text = f.read().strip()
-    return json.loads(text) if text else {}
+    key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    if _faults_cache["key"] != key:
+        with open(path, encoding="utf-8") as f:
+            text = f.read().strip()
+        _faults_cache["faults"] = json.loads(text) if text else {}
+        _faults_cache["key"] = key
+    return _faults_cache["faults"]
 
 
 def _create_change_set_with_faults(self, stack_name, *args, **kwargs):
