@@ -34,6 +34,22 @@ fn support(file: &str) -> PathBuf {
         .join(file)
 }
 
+/// Runs the Python fixture `script` with `args` and returns the JSON it prints; panics with its
+/// standard error when it fails.
+fn fixture<S: AsRef<std::ffi::OsStr>>(script: &str, args: impl IntoIterator<Item = S>) -> Value {
+    let out = Command::new(python())
+        .arg(support(script))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{script} cannot run: {e}"));
+    assert!(
+        out.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// The staging bucket every deploy in the tests uploads its templates to.
 pub const STAGING_BUCKET: &str = "staging-e2e";
 
@@ -123,18 +139,10 @@ impl Moto {
 
     /// Runs runbook_fixture.py `command` for `suffix` and returns its JSON answer.
     pub fn runbook(&self, suffix: &str, command: &str, args: &[&str]) -> Value {
-        let out = Command::new(python())
-            .arg(support("runbook_fixture.py"))
-            .args([&self.url, suffix, command])
-            .args(args)
-            .output()
-            .expect("runbook_fixture runs");
-        assert!(
-            out.status.success(),
-            "runbook_fixture {command} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        let all = [self.url.as_str(), suffix, command]
+            .into_iter()
+            .chain(args.iter().copied());
+        fixture("runbook_fixture.py", all)
     }
 
     /// Starts `cargo xtask <command>` like [`Moto::xtask`] without waiting for it.
@@ -177,17 +185,7 @@ impl Moto {
 
     /// Runs s3_fixture.py `command` on `bucket` and returns its listing.
     pub fn s3_fixture(&self, command: &str, bucket: &str) -> Value {
-        let out = Command::new(python())
-            .arg(support("s3_fixture.py"))
-            .args([&self.url, command, bucket])
-            .output()
-            .expect("s3_fixture runs");
-        assert!(
-            out.status.success(),
-            "s3_fixture failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        fixture("s3_fixture.py", [self.url.as_str(), command, bucket])
     }
 
     /// Runs ssm_fixture.py: `command` (put, delete, get) on parameter `name` in `region`;
@@ -199,19 +197,12 @@ impl Moto {
         name: &str,
         value: Option<&str>,
     ) -> Option<String> {
-        let out = Command::new(python())
-            .arg(support("ssm_fixture.py"))
-            .args([&self.url, region, command, name])
-            .args(value)
-            .output()
-            .expect("ssm_fixture runs");
-        assert!(
-            out.status.success(),
-            "ssm_fixture failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        v["value"].as_str().map(String::from)
+        let all = [self.url.as_str(), region, command, name]
+            .into_iter()
+            .chain(value);
+        fixture("ssm_fixture.py", all)["value"]
+            .as_str()
+            .map(String::from)
     }
 
     /// Polls `name` in `region` until its value is `expected` (None: absent), for up to 30 s.
@@ -242,17 +233,7 @@ impl Moto {
 
     /// What the emulator holds in `region`.
     pub fn inspect(&self, region: &str) -> Value {
-        let out = Command::new(python())
-            .arg(support("inspect_aws.py"))
-            .args([&self.url, region])
-            .output()
-            .expect("inspect runs");
-        assert!(
-            out.status.success(),
-            "inspect failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        fixture("inspect_aws.py", [self.url.as_str(), region])
     }
 }
 
