@@ -4,7 +4,8 @@
 fn default_configuration_restores_service_within_five_minutes() {
     for suffix in tests::ENVIRONMENTS {
         let s = tests::synth(suffix);
-        let b = xtask::rto::budget(&tests::json(&s.primary), &tests::json(&s.secondary)).unwrap();
+        let b =
+            deployment::rto::budget(&tests::json(&s.primary), &tests::json(&s.secondary)).unwrap();
         assert!(b.restored() <= 300, "{suffix}: {} s\n{b:#?}", b.restored());
         assert!(
             b.rpo.iter().any(|(_, bound)| bound.contains("≤ 20 s")),
@@ -18,14 +19,18 @@ fn the_budget_is_read_from_the_templates() {
     let s = tests::synth("qa");
     let primary = tests::json(&s.primary);
     let mut secondary = tests::json(&s.secondary);
-    let before = xtask::rto::budget(&primary, &secondary).unwrap().restored();
+    let before = deployment::rto::budget(&primary, &secondary)
+        .unwrap()
+        .restored();
     // Slower alarms in the template mean a slower detection in the budget.
     for (_, alarm) in secondary["Resources"].as_object_mut().unwrap().iter_mut() {
         if alarm["Type"] == "AWS::CloudWatch::Alarm" {
             alarm["Properties"]["EvaluationPeriods"] = serde_json::json!(10);
         }
     }
-    let after = xtask::rto::budget(&primary, &secondary).unwrap().restored();
+    let after = deployment::rto::budget(&primary, &secondary)
+        .unwrap()
+        .restored();
     assert_eq!(
         after,
         before + 8 * 60,
@@ -38,7 +43,7 @@ fn the_runbook_steps_are_walked_in_the_definition() {
     let s = tests::synth("qa");
     let primary = tests::json(&s.primary);
     let mut secondary = tests::json(&s.secondary);
-    let before = xtask::rto::budget(&primary, &secondary).unwrap();
+    let before = deployment::rto::budget(&primary, &secondary).unwrap();
     let machine = &mut secondary["Resources"]["FailoverStateMachine"]["Properties"]["DefinitionString"]
         ["Fn::Sub"];
     let mut definition: serde_json::Value =
@@ -46,9 +51,9 @@ fn the_runbook_steps_are_walked_in_the_definition() {
     // Promotion checked every 20 s instead of 10 s: 12 checks wait 120 s more.
     definition["States"]["PromotionWait"]["Seconds"] = serde_json::json!(20);
     *machine = serde_json::json!(definition.to_string());
-    let after = xtask::rto::budget(&primary, &secondary).unwrap();
+    let after = deployment::rto::budget(&primary, &secondary).unwrap();
     assert_eq!(after.restored(), before.restored() + 12 * 10);
-    let promotion = |b: &xtask::rto::Budget| {
+    let promotion = |b: &deployment::rto::Budget| {
         b.critical
             .iter()
             .find(|l| l.step.starts_with("promotion"))

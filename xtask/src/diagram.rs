@@ -12,6 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use runbook::contract::Runbook;
 use serde_json::Value;
 
 use crate::fsx::write_all_atomically;
@@ -88,8 +89,8 @@ fn component(logical: &str, ty: &str) -> Option<&'static str> {
         ("FailoverSwitch", "dns"),
         ("Config", "configuration"),
         ("Runbook", "runbook"),
-        ("FailoverStateMachine", "runbook"),
-        ("FailbackStateMachine", "runbook"),
+        (Runbook::Failover.logical_id(), "runbook"),
+        (Runbook::Failback.logical_id(), "runbook"),
         ("FailoverTrigger", "runbook"),
         ("PrimaryFailure", "canaries"),
         ("OutsideIn", "canaries"),
@@ -553,7 +554,7 @@ pub fn render(dot_source: &str, format: &str) -> Result<Option<Vec<u8>>> {
 pub fn of(env_dir: &Path, suffix: &str) -> Result<Graph> {
     let (env, s) = crate::synth::synthesize(env_dir, suffix)?;
     use environment::RegionRole;
-    let stack = |role: &str| s.manifest.stacks[role].name.clone();
+    let stack = |role: RegionRole| s.manifest.stacks[&role].name.clone();
     Ok(graph(
         &s.primary.to_json(),
         &s.secondary.to_json(),
@@ -561,7 +562,7 @@ pub fn of(env_dir: &Path, suffix: &str) -> Result<Graph> {
             &env.region(RegionRole::Primary).name,
             &env.region(RegionRole::Secondary).name,
         ),
-        (&stack("primary"), &stack("secondary")),
+        (&stack(RegionRole::Primary), &stack(RegionRole::Secondary)),
     ))
 }
 

@@ -1,22 +1,17 @@
-//! The library behind `cargo xtask`: every command takes its arguments and a writer, so tests
-//! drive them exactly as the binary does. Only xtask reads env/*.toml, writes files and runs
-//! other programs.
+//! The library behind `cargo xtask`: the whole command line, and the offline commands
+//! (synth, rto, diagram, schemas, test). Every command takes its arguments and a writer, so
+//! tests drive them exactly as the binary does. The commands that call AWS run in the
+//! `xtask-aws` binary (see [`online`]); this crate never links the AWS SDK. Only xtask reads
+//! env/*.toml, writes files and runs other programs.
 
-pub mod aws;
-pub mod buckets;
-pub mod changes;
-pub mod deploy;
-pub mod destroy;
 pub mod diagram;
-pub mod diff;
 pub mod fsx;
-pub mod phases;
+pub mod online;
 pub mod rto;
-pub mod runbook;
 pub mod schemas;
-pub mod stack;
 pub mod synth;
 pub mod test;
+pub mod workspace;
 
 use std::path::PathBuf;
 
@@ -49,11 +44,11 @@ pub enum Command {
     /// Write both regional templates and the deploy manifest to out/SUFFIX/.
     Synth(synth::Args),
     /// Show what deploy would change, phase by phase (exit 0: none, 2: changes, 1: error).
-    Diff(diff::Args),
+    Diff(online::DiffArgs),
     /// Synth, then deploy the phases primary → secondary → primary-link through change sets.
-    Deploy(deploy::Args),
+    Deploy(online::DeployArgs),
     /// Delete both stacks in reverse order, emptying versioned buckets first.
-    Destroy(destroy::Args),
+    Destroy(online::DestroyArgs),
     /// Draw the architecture from the templates: DOT, and SVG/PNG when Graphviz is installed.
     Diagram(diagram::Args),
     /// Worst-case recovery time and recovery point bounds, from the templates (exit 1 over 15 min).
@@ -62,13 +57,46 @@ pub enum Command {
     ///
     /// Exit 0: done; 1: failed (the error and the path are printed); 3: the outage was not
     /// confirmed, nothing changed.
-    Failover(runbook::Args),
+    Failover(online::RunbookArgs),
     /// Start the failback runbook (planned, back to the primary region) and stream it.
-    Failback(runbook::Args),
+    Failback(online::RunbookArgs),
     /// Refresh (or --check) the vendored CloudFormation schemas from the pinned cfn-lint.
     Schemas(schemas::Args),
     /// Install the pinned Python tools into .venv, then run the whole test suite.
     Test(test::Args),
+}
+
+impl Command {
+    /// Whether the command calls AWS (and so runs in the `xtask-aws` binary).
+    pub fn is_online(&self) -> bool {
+        match self {
+            Command::Diff(_)
+            | Command::Deploy(_)
+            | Command::Destroy(_)
+            | Command::Failover(_)
+            | Command::Failback(_) => true,
+            Command::Synth(_)
+            | Command::Diagram(_)
+            | Command::Rto(_)
+            | Command::Schemas(_)
+            | Command::Test(_) => false,
+        }
+    }
+}
+
+/// Runs an offline command; its exit code. An AWS command is refused: it runs in `xtask-aws`.
+pub fn run_offline(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<u8> {
+    match command {
+        Command::Synth(args) => synth::run(args, out).map(|_| exit::SUCCESS),
+        Command::Diagram(args) => diagram::run(args, out).map(|_| exit::SUCCESS),
+        Command::Rto(args) => rto::run(args, out),
+        Command::Schemas(args) => schemas::run(args, out),
+        Command::Test(args) => test::run(args).map(|_| exit::SUCCESS),
+        _ => anyhow::bail!(
+            "this command calls AWS: run it through `cargo xtask`, which hands it to {}",
+            online::PACKAGE
+        ),
+    }
 }
 
 /// The workspace root (the parent of xtask/).

@@ -1,30 +1,20 @@
-//! `cargo xtask`: the workspace's command line, so that synthesizing, testing and (later)
-//! deploying need nothing but cargo. Each subcommand lives in its own module of the xtask
-//! library; this file only parses flags and maps results to exit codes.
+//! `cargo xtask`: the workspace's command line, so that synthesizing, testing, deploying and
+//! failing over need nothing but cargo. This binary parses every command's flags; the offline
+//! commands run here, and the commands that call AWS are handed, unchanged, to the `xtask-aws`
+//! binary (built on first use), so that synth never waits for the AWS SDK to compile.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use xtask::{Cli, Command, exit};
+use xtask::{Cli, exit};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let mut out = std::io::stdout();
-    let result = match cli.command {
-        Command::Synth(args) => xtask::synth::run(&args, &mut out).map(|_| exit::SUCCESS),
-        Command::Diff(args) => xtask::diff::run(&args, &mut out),
-        Command::Deploy(args) => xtask::deploy::run(&args, &mut out).map(|_| exit::SUCCESS),
-        Command::Destroy(args) => xtask::destroy::run(&args, &mut out).map(|_| exit::SUCCESS),
-        Command::Diagram(args) => xtask::diagram::run(&args, &mut out).map(|_| exit::SUCCESS),
-        Command::Rto(args) => xtask::rto::run(&args, &mut out),
-        Command::Failover(args) => {
-            xtask::runbook::run(xtask::runbook::Runbook::Failover, &args, &mut out)
-        }
-        Command::Failback(args) => {
-            xtask::runbook::run(xtask::runbook::Runbook::Failback, &args, &mut out)
-        }
-        Command::Schemas(args) => xtask::schemas::run(&args, &mut out),
-        Command::Test(args) => xtask::test::run(&args).map(|_| exit::SUCCESS),
+    let result = if cli.command.is_online() {
+        let args: Vec<_> = std::env::args_os().skip(1).collect();
+        xtask::online::delegate(&args)
+    } else {
+        xtask::run_offline(&cli.command, &mut std::io::stdout())
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 use deployment::Synthesis;
-use environment::{Environment, Source};
+use environment::{Environment, RegionRole, Source};
 
 use crate::fsx::write_all_atomically;
 
@@ -31,8 +31,8 @@ pub struct Args {
 /// What one stack's template holds, as printed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackSummary {
-    /// `primary` or `secondary`.
-    pub role: &'static str,
+    /// Which stack.
+    pub role: RegionRole,
     /// The stack name.
     pub name: String,
     /// The region.
@@ -84,6 +84,29 @@ pub fn synthesize(env_dir: &Path, suffix: &str) -> Result<(Environment, Synthesi
     Ok((env, synthesis))
 }
 
+/// Prints each region crate's bill of materials, read from the workspace graph; a workspace
+/// that cannot be read (no cargo on the PATH) is said, not fatal: the templates are written.
+fn bill_of_materials(out: &mut dyn Write) -> Result<()> {
+    let bills = crate::workspace::packages(&crate::workspace_root())
+        .and_then(|m| crate::workspace::bills(&m));
+    match bills {
+        Ok(bills) => {
+            for bill in bills {
+                let assembled: Vec<&str> = bill.assembled().collect();
+                writeln!(
+                    out,
+                    "{:<9} assembles {} components: {}",
+                    bill.region,
+                    assembled.len(),
+                    assembled.join(" ")
+                )?;
+            }
+        }
+        Err(e) => writeln!(out, "bill of materials unavailable: {e:#}")?,
+    }
+    Ok(())
+}
+
 /// Runs `synth`, printing one line per stack to `out`.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<Vec<StackSummary>> {
     let started = Instant::now();
@@ -91,8 +114,11 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<Vec<StackSummary>> {
     let dir = args.out.join(env.suffix.as_str());
     let mut files = Vec::new();
     let mut summaries = Vec::new();
-    for (role, template) in [("primary", &s.primary), ("secondary", &s.secondary)] {
-        let entry = &s.manifest.stacks[role];
+    for (role, template) in [
+        (RegionRole::Primary, &s.primary),
+        (RegionRole::Secondary, &s.secondary),
+    ] {
+        let entry = &s.manifest.stacks[&role];
         let text = template.to_json_string();
         let path = dir.join(&entry.template);
         summaries.push(StackSummary {
@@ -137,5 +163,6 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<Vec<StackSummary>> {
         shown(&dir.join("manifest.json")),
         started.elapsed().as_millis()
     )?;
+    bill_of_materials(out)?;
     Ok(summaries)
 }

@@ -14,7 +14,7 @@
 mod validate;
 
 use cfn::naming::Suffix;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A configuration file's display path and text.
 #[derive(Clone, Debug)]
@@ -312,8 +312,9 @@ pub fn load(
     validate::load(suffix, default, overlay)
 }
 
-/// Which of the two regions a stack serves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Which of the two regions a stack serves (`primary`, `secondary` in files).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RegionRole {
     /// The active region in normal operation.
     Primary,
@@ -328,6 +329,15 @@ impl RegionRole {
             RegionRole::Primary => "primary",
             RegionRole::Secondary => "secondary",
         }
+    }
+
+    /// Both roles, primary first.
+    pub const ALL: [RegionRole; 2] = [RegionRole::Primary, RegionRole::Secondary];
+}
+
+impl std::fmt::Display for RegionRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -30,6 +30,11 @@ use cfn::naming::{self, Namer};
 use cfn::{Error, Expr, Fragment, Handle, LogicalId};
 use serde_json::{Value, json};
 
+pub mod contract;
+
+pub use contract::Runbook;
+use contract::{PollState, poll, state};
+
 /// What the definitions refer to. ARNs and names here are `${…}` placeholders resolved by
 /// `Fn::Sub` in the template, so the definitions stay plain JSON that tests can walk.
 #[derive(Clone, Debug)]
@@ -270,25 +275,25 @@ fn poll(
 ) {
     let counter = format!("$.attempts.{name}");
     states.insert(
-        format!("{name}Start"),
-        json!({"Type": "Pass", "Result": 0, "ResultPath": counter, "Next": format!("{name}Wait")}),
+        PollState::Start.of(name),
+        json!({"Type": "Pass", "Result": 0, "ResultPath": counter, "Next": PollState::Wait.of(name)}),
     );
     states.insert(
-        format!("{name}Wait"),
-        json!({"Type": "Wait", "Seconds": seconds, "Next": format!("{name}Check")}),
+        PollState::Wait.of(name),
+        json!({"Type": "Wait", "Seconds": seconds, "Next": PollState::Check.of(name)}),
     );
     states.insert(
-        format!("{name}Check"),
-        guarded(check, &format!("{name}Count"), on_error),
+        PollState::Check.of(name),
+        guarded(check, &PollState::Count.of(name), on_error),
     );
     states.insert(
-        format!("{name}Count"),
+        PollState::Count.of(name),
         json!({"Type": "Pass", "Parameters": {"value.$": format!("States.MathAdd({counter}, 1)")},
-               "ResultPath": format!("$.attempts.{name}Next"), "Next": format!("{name}Store")}),
+               "ResultPath": format!("$.attempts.{name}Next"), "Next": PollState::Store.of(name)}),
     );
     states.insert(
-        format!("{name}Store"),
-        json!({"Type": "Pass", "InputPath": format!("$.attempts.{name}Next.value"), "ResultPath": counter, "Next": format!("{name}Decide")}),
+        PollState::Store.of(name),
+        json!({"Type": "Pass", "InputPath": format!("$.attempts.{name}Next.value"), "ResultPath": counter, "Next": PollState::Decide.of(name)}),
     );
     // A Choice on a path that is absent fails the whole execution (States.Runtime, which no
     // Catch sees): the writers list is empty while no cluster writes, mid-failover.
@@ -298,10 +303,10 @@ fn poll(
     ]});
     done_choice["Next"] = json!(done);
     states.insert(
-        format!("{name}Decide"),
+        PollState::Decide.of(name),
         json!({"Type": "Choice", "Choices": [
             done_choice,
-            {"Variable": counter, "NumericLessThan": attempts, "Next": format!("{name}Wait")}
+            {"Variable": counter, "NumericLessThan": attempts, "Next": PollState::Wait.of(name)}
         ], "Default": timeout}),
     );
 }
@@ -424,10 +429,10 @@ pub fn failover_definition(i: &Inputs) -> Value {
         i,
         &mut s,
         &[&i.outage_alarms[0], &i.outage_alarms[1]],
-        "AcquireLock",
+        state::ACQUIRE_LOCK,
     );
     s.insert(
-        "AcquireLock".into(),
+        state::ACQUIRE_LOCK.into(),
         acquire_lock(
             i,
             "failover",
@@ -481,18 +486,18 @@ pub fn failover_definition(i: &Inputs) -> Value {
                 {"And": [
                     {"Variable": "$.signals.outsideIn.state", "StringEquals": "ALARM"},
                     {"Variable": "$.signals.replication.state", "StringEquals": "ALARM"}
-                ], "Next": "CheckWriter"},
+                ], "Next": state::CHECK_WRITER},
                 {"And": [
                     {"Variable": "$.force", "IsPresent": true},
                     {"Variable": "$.force", "BooleanEquals": true}
-                ], "Next": "CheckWriter"}
+                ], "Next": state::CHECK_WRITER}
             ],
             "Default": "NotConfirmed"
         }),
     );
-    s.insert("NotConfirmed".into(), release_lock(i, "NoOutage"));
+    s.insert("NotConfirmed".into(), release_lock(i, state::NO_OUTAGE));
     s.insert(
-        "NoOutage".into(),
+        state::NO_OUTAGE.into(),
         json!({"Type": "Succeed", "Comment": "the two signals did not agree: nothing changed"}),
     );
     // Nothing changed yet: a failure here releases the lock and alerts, and undoes nothing (a
@@ -509,7 +514,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
     // Idempotent: when the recovery cluster already writes (an earlier run promoted it), the
     // run re-asserts what follows promotion instead of failing over again.
     s.insert(
-        "CheckWriter".into(),
+        state::CHECK_WRITER.into(),
         guarded(writers(i, "$.before"), "AlreadyPromoted", "NotChecked"),
     );
     s.insert(
@@ -532,7 +537,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
     );
     s.insert(
         "ScaleUp".into(),
-        scale(i, i.counts.0, "Promote", "UndoBeforePromotion"),
+        scale(i, i.counts.0, state::PROMOTE, "UndoBeforePromotion"),
     );
     s.insert(
         "EnsureSwitch".into(),
@@ -540,32 +545,32 @@ pub fn failover_definition(i: &Inputs) -> Value {
     );
     s.insert(
         "EnsureCapacity".into(),
-        scale(i, i.counts.0, "MarkActive", "AlertAfterPromotion"),
+        scale(i, i.counts.0, state::MARK_ACTIVE, "AlertAfterPromotion"),
     );
-    s.insert("Promote".into(), task(
+    s.insert(state::PROMOTE.into(), task(
         &sdk("rds:failoverGlobalCluster"),
         json!({"GlobalClusterIdentifier": i.global_cluster, "TargetDbClusterIdentifier": i.recovery_cluster_arn, "AllowDataLoss": true}),
         Value::Null,
-        "PromotionStart",
+        &PollState::Start.of(poll::PROMOTION),
         "UndoBeforePromotion",
     ));
     poll(
         &mut s,
-        "Promotion",
+        poll::PROMOTION,
         10,
         12,
         writers(i, "$.promotion"),
         json!({"Variable": "$.promotion.writers[0]", "StringEquals": i.recovery_cluster_arn}),
-        "MarkActive",
+        state::MARK_ACTIVE,
         "AlertPromotionTimedOut",
         "AlertAfterPromotion",
     );
     s.insert(
-        "MarkActive".into(),
+        state::MARK_ACTIVE.into(),
         put_parameter(
             &i.active_region_parameter,
             &i.regions.1,
-            "VerifyStart",
+            &PollState::Start.of(poll::VERIFY),
             "AlertAfterPromotion",
         ),
     );
@@ -575,13 +580,13 @@ pub fn failover_definition(i: &Inputs) -> Value {
         put_parameter(
             &i.failover_flag_parameter,
             "true",
-            "SteadyStart",
+            &PollState::Start.of(poll::STEADY),
             "AlertAfterPromotion",
         ),
     );
     poll(
         &mut s,
-        "Steady",
+        poll::STEADY,
         15,
         12,
         json!({"Type": "Task", "Resource": sdk("ecs:describeServices"),
@@ -589,13 +594,13 @@ pub fn failover_definition(i: &Inputs) -> Value {
                "ResultSelector": {"running.$": "$.Services[0].RunningCount"},
                "ResultPath": "$.service"}),
         json!({"Variable": "$.service.running", "NumericGreaterThanEquals": i.counts.0}),
-        "NotifyDone",
+        state::NOTIFY_DONE,
         "AlertAfterPromotion",
         "AlertAfterPromotion",
     );
     poll(
         &mut s,
-        "Verify",
+        poll::VERIFY,
         15,
         8,
         alarm_state(&i.switch_alarm, "$.switch"),
@@ -610,7 +615,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
         "Failover Completed",
     );
     done["Next"] = json!("ReleaseLock");
-    s.insert("NotifyDone".into(), done);
+    s.insert(state::NOTIFY_DONE.into(), done);
     s.insert("ReleaseLock".into(), release_lock(i, "Done"));
     s.insert("Done".into(), json!({"Type": "Succeed"}));
 
@@ -662,9 +667,9 @@ pub fn failover_definition(i: &Inputs) -> Value {
 /// The failback definition (planned, no data loss).
 pub fn failback_definition(i: &Inputs) -> Value {
     let mut s = serde_json::Map::new();
-    preflight(i, &mut s, &[&i.outage_alarms[0]], "AcquireLock");
+    preflight(i, &mut s, &[&i.outage_alarms[0]], state::ACQUIRE_LOCK);
     s.insert(
-        "AcquireLock".into(),
+        state::ACQUIRE_LOCK.into(),
         acquire_lock(
             i,
             "failback",
@@ -697,12 +702,12 @@ pub fn failback_definition(i: &Inputs) -> Value {
         &sdk("rds:switchoverGlobalCluster"),
         json!({"GlobalClusterIdentifier": i.global_cluster, "TargetDbClusterIdentifier": i.primary_cluster_arn}),
         Value::Null,
-        "SwitchoverStart",
+        &PollState::Start.of(poll::SWITCHOVER),
         "Alert",
     ));
     poll(
         &mut s,
-        "Switchover",
+        poll::SWITCHOVER,
         10,
         60,
         writers(i, "$.switchover"),
@@ -730,7 +735,7 @@ pub fn failback_definition(i: &Inputs) -> Value {
     );
     s.insert(
         "ScaleToWarm".into(),
-        scale(i, i.counts.1, "NotifyDone", "Alert"),
+        scale(i, i.counts.1, state::NOTIFY_DONE, "Alert"),
     );
     let mut done = notify(
         i,
@@ -738,7 +743,7 @@ pub fn failback_definition(i: &Inputs) -> Value {
         "Failback Completed",
     );
     done["Next"] = json!("Release");
-    s.insert("NotifyDone".into(), done);
+    s.insert(state::NOTIFY_DONE.into(), done);
     let mut alert = notify(
         i,
         "Failback stopped: see the state reached",
@@ -850,11 +855,11 @@ pub fn build(props: &RunbookProps) -> Result<(Fragment, Runbooks), Error> {
                     .policy_document(policy(statements)),
             ]),
     )?;
-    let machine = |f: &mut Fragment, logical: &str, qualifier: &str, definition: Value| {
+    let machine = |f: &mut Fragment, runbook: Runbook, definition: Value| {
         f.add(
-            id(logical)?,
+            id(runbook.logical_id())?,
             cfn::states::machine(
-                n.name(&naming::RUNBOOK, Some(qualifier)),
+                n.name(&naming::RUNBOOK, Some(runbook.name())),
                 role.attr_arn(),
                 // ARNs in the definitions carry ${AWS::AccountId} and ${AWS::Partition}.
                 Expr::sub(serde_json::to_string(&definition).expect("JSON")),
@@ -865,14 +870,12 @@ pub fn build(props: &RunbookProps) -> Result<(Fragment, Runbooks), Error> {
     };
     let failover = machine(
         &mut f,
-        "FailoverStateMachine",
-        "failover",
+        Runbook::Failover,
         failover_definition(&props.inputs),
     )?;
     let failback = machine(
         &mut f,
-        "FailbackStateMachine",
-        "failback",
+        Runbook::Failback,
         failback_definition(&props.inputs),
     )?;
 
@@ -918,12 +921,12 @@ pub fn build(props: &RunbookProps) -> Result<(Fragment, Runbooks), Error> {
             ]),
     )?;
     f.output(
-        id("FailoverStateMachineArn")?,
+        id(Runbook::Failover.output())?,
         "Starts failover",
         failover.reference(),
     )?;
     f.output(
-        id("FailbackStateMachineArn")?,
+        id(Runbook::Failback.output())?,
         "Starts failback",
         failback.reference(),
     )?;

@@ -16,6 +16,8 @@
 
 use std::collections::BTreeMap;
 
+pub mod rto;
+
 use cfn::Template;
 use cfn::naming;
 use environment::{Environment, RegionRole};
@@ -31,7 +33,7 @@ pub enum Error {
     #[error("{stack} stack: {source}")]
     Stack {
         /// Which stack.
-        stack: &'static str,
+        stack: RegionRole,
         /// Why.
         source: cfn::Error,
     },
@@ -47,8 +49,8 @@ pub enum Error {
 pub enum ParameterSource {
     /// An output of a stack deployed in an earlier phase.
     Output {
-        /// The stack role (`primary`, `secondary`).
-        stack: String,
+        /// The stack that has the output.
+        stack: RegionRole,
         /// The output name.
         output: String,
     },
@@ -70,13 +72,57 @@ pub struct StackEntry {
     pub template: String,
 }
 
+/// The deploy phases, in the order they run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PhaseName {
+    /// The primary stack, with the links to the secondary kept as they are.
+    Primary,
+    /// The secondary stack, fed by the primary's outputs.
+    Secondary,
+    /// The primary stack again, now linked to the secondary's outputs.
+    PrimaryLink,
+}
+
+impl PhaseName {
+    /// Every phase, in deploy order.
+    pub const ALL: [PhaseName; 3] = [
+        PhaseName::Primary,
+        PhaseName::Secondary,
+        PhaseName::PrimaryLink,
+    ];
+
+    /// `primary`, `secondary` or `primary-link`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseName::Primary => "primary",
+            PhaseName::Secondary => "secondary",
+            PhaseName::PrimaryLink => "primary-link",
+        }
+    }
+
+    /// The stack the phase deploys.
+    pub fn stack(self) -> RegionRole {
+        match self {
+            PhaseName::Primary | PhaseName::PrimaryLink => RegionRole::Primary,
+            PhaseName::Secondary => RegionRole::Secondary,
+        }
+    }
+}
+
+impl std::fmt::Display for PhaseName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One deploy phase: a change set on one stack with these parameters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Phase {
-    /// `primary`, `secondary` or `primary-link`.
-    pub name: String,
-    /// The stack role the phase deploys.
-    pub stack: String,
+    /// Which phase.
+    pub name: PhaseName,
+    /// The stack the phase deploys.
+    pub stack: RegionRole,
     /// The parameters and where their values come from.
     pub parameters: BTreeMap<String, ParameterSource>,
 }
@@ -87,15 +133,15 @@ pub struct Phase {
 pub enum DestroyStep {
     /// Update the stack with these parameters to remove what links it to another stack.
     Unlink {
-        /// The stack role.
-        stack: String,
+        /// The stack.
+        stack: RegionRole,
         /// Parameter values that remove the links.
         parameters: BTreeMap<String, ParameterSource>,
     },
     /// Delete the stack.
     Delete {
-        /// The stack role.
-        stack: String,
+        /// The stack.
+        stack: RegionRole,
     },
 }
 
@@ -107,7 +153,7 @@ pub struct Manifest {
     /// The environment suffix.
     pub suffix: String,
     /// The stacks by role.
-    pub stacks: BTreeMap<String, StackEntry>,
+    pub stacks: BTreeMap<RegionRole, StackEntry>,
     /// The deploy phases, in order.
     pub phases: Vec<Phase>,
     /// The destroy steps, in order.
@@ -126,47 +172,47 @@ pub struct Synthesis {
 }
 
 /// The cross-stack wiring: (phase, parameter) fed by (stack, output).
-const WIRES: &[(&str, &str, &str, &str)] = &[
+const WIRES: &[(PhaseName, &str, RegionRole, &str)] = &[
     (
-        "secondary",
+        PhaseName::Secondary,
         secondary::wiring::HOSTED_ZONE_ID,
-        "primary",
+        RegionRole::Primary,
         primary::wiring::HOSTED_ZONE_ID,
     ),
     (
-        "primary-link",
+        PhaseName::PrimaryLink,
         primary::wiring::SECONDARY_LB_DNS,
-        "secondary",
+        RegionRole::Secondary,
         secondary::wiring::LB_DNS,
     ),
     (
-        "primary-link",
+        PhaseName::PrimaryLink,
         primary::wiring::SECONDARY_LB_ZONE,
-        "secondary",
+        RegionRole::Secondary,
         secondary::wiring::LB_ZONE,
     ),
     (
-        "secondary",
+        PhaseName::Secondary,
         secondary::wiring::GLOBAL_CLUSTER_ID,
-        "primary",
+        RegionRole::Primary,
         primary::wiring::GLOBAL_CLUSTER_ID,
     ),
     (
-        "secondary",
+        PhaseName::Secondary,
         secondary::wiring::PRIMARY_VPC_ID,
-        "primary",
+        RegionRole::Primary,
         primary::wiring::VPC_ID,
     ),
     (
-        "primary-link",
+        PhaseName::PrimaryLink,
         primary::wiring::PEERING_CONNECTION_ID,
-        "secondary",
+        RegionRole::Secondary,
         secondary::wiring::PEERING_CONNECTION_ID,
     ),
     (
-        "primary-link",
+        PhaseName::PrimaryLink,
         primary::wiring::SECONDARY_KEY_ARN,
-        "secondary",
+        RegionRole::Secondary,
         secondary::wiring::REGION_KEY_ARN,
     ),
 ];
@@ -174,11 +220,11 @@ const WIRES: &[(&str, &str, &str, &str)] = &[
 /// Builds both templates and the manifest for `env`, checking the wiring against them.
 pub fn synth(env: &Environment) -> Result<Synthesis, Error> {
     let primary = primary::stack(env).map_err(|source| Error::Stack {
-        stack: "primary",
+        stack: RegionRole::Primary,
         source,
     })?;
     let secondary = secondary::stack(env).map_err(|source| Error::Stack {
-        stack: "secondary",
+        stack: RegionRole::Secondary,
         source,
     })?;
     let manifest = manifest(env, &primary, &secondary)?;
@@ -194,22 +240,18 @@ fn manifest(
     primary: &Template,
     secondary: &Template,
 ) -> Result<Manifest, Error> {
-    let templates = [("primary", primary), ("secondary", secondary)];
-    let template = |role: &str| {
-        templates
-            .iter()
-            .find(|(r, _)| *r == role)
-            .map(|(_, t)| *t)
-            .expect("roles are primary and secondary")
+    let template = |role: RegionRole| match role {
+        RegionRole::Primary => primary,
+        RegionRole::Secondary => secondary,
     };
-    let has_param = |role: &str, p: &str| {
+    let has_param = |role: RegionRole, p: &str| {
         template(role)
             .body()
             .parameters()
             .keys()
             .any(|k| k.as_str() == p)
     };
-    let has_output = |role: &str, o: &str| {
+    let has_output = |role: RegionRole, o: &str| {
         template(role)
             .body()
             .outputs()
@@ -217,20 +259,16 @@ fn manifest(
             .any(|k| k.as_str() == o)
     };
 
-    let phase_defs = [
-        ("primary", "primary"),
-        ("secondary", "secondary"),
-        ("primary-link", "primary"),
-    ];
     let mut phases = Vec::new();
-    for (name, stack) in phase_defs {
+    for name in PhaseName::ALL {
+        let stack = name.stack();
         let mut parameters = BTreeMap::new();
         for (phase, param, from_stack, output) in WIRES {
             if !has_param(stack, param) {
                 continue; // The component that takes it is not enabled.
             }
             if *phase == name {
-                if !has_output(from_stack, output) {
+                if !has_output(*from_stack, output) {
                     return Err(Error::Wiring(format!(
                         "phase {name} feeds parameter {param} from output {output} of the {from_stack} stack, which has no such output"
                     )));
@@ -238,11 +276,11 @@ fn manifest(
                 parameters.insert(
                     param.to_string(),
                     ParameterSource::Output {
-                        stack: from_stack.to_string(),
+                        stack: *from_stack,
                         output: output.to_string(),
                     },
                 );
-            } else if stack == "primary" && name == "primary" && *phase == "primary-link" {
+            } else if name == PhaseName::Primary && *phase == PhaseName::PrimaryLink {
                 parameters.insert(param.to_string(), ParameterSource::Previous);
             }
         }
@@ -255,8 +293,8 @@ fn manifest(
             }
         }
         phases.push(Phase {
-            name: name.to_string(),
-            stack: stack.to_string(),
+            name,
+            stack,
             parameters,
         });
     }
@@ -264,21 +302,23 @@ fn manifest(
     // Destroy: remove the primary's links first, then the secondary, then the primary.
     let unlink: BTreeMap<String, ParameterSource> = WIRES
         .iter()
-        .filter(|(phase, param, _, _)| *phase == "primary-link" && has_param("primary", param))
+        .filter(|(phase, param, _, _)| {
+            *phase == PhaseName::PrimaryLink && has_param(RegionRole::Primary, param)
+        })
         .map(|(_, param, _, _)| (param.to_string(), ParameterSource::Value(String::new())))
         .collect();
     let mut destroy = Vec::new();
     if !unlink.is_empty() {
         destroy.push(DestroyStep::Unlink {
-            stack: "primary".into(),
+            stack: RegionRole::Primary,
             parameters: unlink,
         });
     }
     destroy.push(DestroyStep::Delete {
-        stack: "secondary".into(),
+        stack: RegionRole::Secondary,
     });
     destroy.push(DestroyStep::Delete {
-        stack: "primary".into(),
+        stack: RegionRole::Primary,
     });
 
     let entry = |role: RegionRole, rule: &naming::NameRule| StackEntry {
@@ -291,17 +331,27 @@ fn manifest(
         suffix: env.suffix.to_string(),
         stacks: BTreeMap::from([
             (
-                "primary".to_string(),
+                RegionRole::Primary,
                 entry(RegionRole::Primary, &naming::STACK_PRIMARY),
             ),
             (
-                "secondary".to_string(),
+                RegionRole::Secondary,
                 entry(RegionRole::Secondary, &naming::STACK_SECONDARY),
             ),
         ]),
         phases,
         destroy,
     })
+}
+
+impl Synthesis {
+    /// The template of the stack `role`.
+    pub fn template(&self, role: RegionRole) -> &Template {
+        match role {
+            RegionRole::Primary => &self.primary,
+            RegionRole::Secondary => &self.secondary,
+        }
+    }
 }
 
 impl Manifest {
@@ -338,14 +388,14 @@ mod tests {
         assert_eq!(
             m.phases[1].parameters["PrimaryVpcId"],
             ParameterSource::Output {
-                stack: "primary".into(),
+                stack: RegionRole::Primary,
                 output: "VpcId".into()
             }
         );
         assert_eq!(
             m.phases[2].parameters["PeeringConnectionId"],
             ParameterSource::Output {
-                stack: "secondary".into(),
+                stack: RegionRole::Secondary,
                 output: "PeeringConnectionId".into()
             }
         );
@@ -353,12 +403,12 @@ mod tests {
             m.phases[0].parameters["PeeringConnectionId"],
             ParameterSource::Previous
         );
-        assert_eq!(m.stacks["primary"].name, "trading-dr-primary-qa");
-        assert_eq!(m.stacks["secondary"].region, "us-east-2");
+        assert_eq!(m.stacks[&RegionRole::Primary].name, "trading-dr-primary-qa");
+        assert_eq!(m.stacks[&RegionRole::Secondary].region, "us-east-2");
         assert_eq!(
             m.destroy.last(),
             Some(&DestroyStep::Delete {
-                stack: "primary".into()
+                stack: RegionRole::Primary
             })
         );
         let back: Manifest = serde_json::from_str(&m.to_json_string()).unwrap();

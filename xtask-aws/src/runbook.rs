@@ -12,60 +12,12 @@ use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
 use environment::RegionRole;
 use serde_json::{Value, json};
 
-use crate::aws::{self, Target};
+use crate::aws;
 use crate::phases::confirm;
 use crate::stack::Stack;
-
-/// Which runbook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Runbook {
-    /// Unplanned: promote us-east-2 (data loss allowed), move traffic there.
-    Failover,
-    /// Planned: switch back to us-east-1 with no data loss.
-    Failback,
-}
-
-impl Runbook {
-    fn name(self) -> &'static str {
-        match self {
-            Runbook::Failover => "failover",
-            Runbook::Failback => "failback",
-        }
-    }
-
-    /// The secondary stack's output holding the state machine's ARN.
-    fn output(self) -> &'static str {
-        match self {
-            Runbook::Failover => "FailoverStateMachineArn",
-            Runbook::Failback => "FailbackStateMachineArn",
-        }
-    }
-}
-
-/// Flags of `failover` and `failback`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Args {
-    /// Suffix and configuration folder, as for `synth`.
-    #[command(flatten)]
-    pub synth: crate::synth::Args,
-    /// Only read and print the preconditions (alarms, database writer, lock, service) through
-    /// the runbook itself; nothing changes and no lock is taken.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Failover only: proceed without the two outage signals agreeing (a drill, or a decision
-    /// taken by people). The lock still holds.
-    #[arg(long)]
-    pub force: bool,
-    /// Start without asking for the suffix to be typed.
-    #[arg(long)]
-    pub yes: bool,
-    /// Stop streaming after this many minutes; the execution itself goes on.
-    #[arg(long, value_name = "MINUTES", default_value_t = 30)]
-    pub watch_minutes: u64,
-    /// Where the AWS calls go.
-    #[command(flatten)]
-    pub target: Target,
-}
+pub use runbook::contract::Runbook;
+use runbook::contract::{PollState, state};
+pub use xtask::online::RunbookArgs as Args;
 
 /// Runs `failover` or `failback`; the exit code is 0 when the execution succeeded, 1 when it
 /// failed, 3 when a failover found the outage unconfirmed and changed nothing.
@@ -73,11 +25,11 @@ pub fn run(runbook: Runbook, args: &Args, out: &mut dyn Write) -> Result<u8> {
     if args.force && runbook == Runbook::Failback {
         bail!("--force is for failover only: failback always requires the primary to be healthy");
     }
-    let (env, synthesis) = crate::synth::synthesize(&args.synth.env_dir, &args.synth.suffix)?;
+    let (env, synthesis) = xtask::synth::synthesize(&args.synth.env_dir, &args.synth.suffix)?;
     let entry = synthesis
         .manifest
         .stacks
-        .get("secondary")
+        .get(&RegionRole::Secondary)
         .context("the manifest has no secondary stack")?
         .clone();
     if !args.dry_run {
@@ -214,7 +166,7 @@ impl Execution {
                     "still running after {} min; it goes on: follow it in the Step Functions console or with `aws stepfunctions describe-execution --execution-arn {execution_arn}`",
                     self.watch.as_secs() / 60
                 )?;
-                return Ok(crate::exit::FAILURE);
+                return Ok(xtask::exit::FAILURE);
             }
             tokio::time::sleep(self.poll).await;
         };
@@ -233,7 +185,7 @@ impl Execution {
                 description.cause().unwrap_or("no cause given")
             )?;
             writeln!(out, "  path: {}", seen.path.join(" → "))?;
-            return Ok(crate::exit::FAILURE);
+            return Ok(xtask::exit::FAILURE);
         }
         let output: Value = description
             .output()
@@ -241,16 +193,16 @@ impl Execution {
             .unwrap_or(Value::Null);
         if args.dry_run {
             report(runbook, &output, args.force, self.regions(), out)?;
-        } else if seen.path.last().map(String::as_str) == Some("NoOutage") {
+        } else if seen.path.last().map(String::as_str) == Some(state::NO_OUTAGE) {
             writeln!(
                 out,
                 "the two outage signals did not both say ALARM: nothing changed (--force fails over anyway)"
             )?;
-            return Ok(crate::exit::NOT_CONFIRMED);
+            return Ok(xtask::exit::NOT_CONFIRMED);
         } else {
             writeln!(out, "{} complete", runbook.name())?;
         }
-        Ok(crate::exit::SUCCESS)
+        Ok(xtask::exit::SUCCESS)
     }
 
     /// Prints the events after those already seen.
@@ -295,13 +247,6 @@ impl Execution {
     }
 }
 
-/// States of a bounded polling loop that are bookkeeping: shown only as their `…Check`.
-fn is_bookkeeping(state: &str) -> bool {
-    ["Start", "Wait", "Count", "Store", "Decide"]
-        .iter()
-        .any(|suffix| state.ends_with(suffix) && state.len() > suffix.len())
-}
-
 /// One line for an event worth showing; records every state entered in `path`.
 fn describe_event(event: &HistoryEvent, path: &mut Vec<String>) -> Option<String> {
     match event.r#type() {
@@ -314,10 +259,10 @@ fn describe_event(event: &HistoryEvent, path: &mut Vec<String>) -> Option<String
         | HistoryEventType::FailStateEntered => {
             let name = event.state_entered_event_details()?.name().to_string();
             path.push(name.clone());
-            if is_bookkeeping(&name) {
+            if PollState::is_bookkeeping(&name) {
                 return None;
             }
-            let attempt = if name.ends_with("Check") {
+            let attempt = if PollState::parse(&name).is_some_and(|(_, p)| p == PollState::Check) {
                 let n = path.iter().filter(|p| **p == name).count();
                 format!(" (check {n})")
             } else {
@@ -457,15 +402,6 @@ fn report(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn poll_bookkeeping_is_hidden_but_checks_are_shown() {
-        assert!(is_bookkeeping("PromotionWait"));
-        assert!(is_bookkeeping("SteadyDecide"));
-        assert!(!is_bookkeeping("PromotionCheck"));
-        assert!(!is_bookkeeping("Wait"));
-        assert!(!is_bookkeeping("AcquireLock"));
-    }
 
     fn preflight(outside_in: &str, lag: &str, writer: &str, lock: Value) -> Value {
         json!({

@@ -7,17 +7,10 @@ use std::io::Write;
 use anyhow::Result;
 
 use crate::changes::{Change, render};
-use crate::exit;
-use crate::phases::{Common, Context, Resolution, header};
+use crate::phases::{Context, Resolution, header};
 use crate::stack::ChangeSetResult;
-
-/// Flags of `diff`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Args {
-    /// Suffix, configuration and AWS target.
-    #[command(flatten)]
-    pub common: Common,
-}
+use xtask::exit;
+pub use xtask::online::DiffArgs as Args;
 
 /// Runs `diff`; returns the exit code.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
@@ -32,15 +25,12 @@ async fn diff(context: &Context, out: &mut dyn Write) -> Result<u8> {
     let phases = &context.synthesis.manifest.phases;
     let mut pending = false;
     for (index, phase) in phases.iter().enumerate() {
-        let stack = context.stack(&phase.stack).await?;
+        let stack = context.stack(phase.stack).await?;
         header(out, index, phases.len(), phase, &stack)?;
         let deployed = stack.describe().await?;
         let Some(deployed) = deployed.filter(|d| !d.needs_recreation()) else {
             // Nothing deployed: every resource of the template is new.
-            let template = match phase.stack.as_str() {
-                "primary" => &context.synthesis.primary,
-                _ => &context.synthesis.secondary,
-            };
+            let template = context.synthesis.template(phase.stack);
             let adds: Vec<Change> = template
                 .body()
                 .resources()
@@ -75,7 +65,7 @@ async fn diff(context: &Context, out: &mut dyn Write) -> Result<u8> {
             pending = true;
             continue;
         }
-        let template = context.template_source(&phase.stack).await?;
+        let template = context.template_source(phase.stack).await?;
         match stack
             .change_set(
                 &template,

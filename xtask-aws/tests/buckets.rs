@@ -25,13 +25,15 @@ async fn emptying_removes_every_version_and_delete_marker() {
             .force_path_style(true)
             .build(),
     );
-    let deleted = xtask::buckets::empty(&s3, "versioned-e2e").await.unwrap();
+    let deleted = xtask_aws::buckets::empty(&s3, "versioned-e2e")
+        .await
+        .unwrap();
     assert_eq!(deleted, 4);
     let after = moto.s3_fixture("list", "versioned-e2e");
     assert_eq!(after, serde_json::json!({"versions": [], "markers": []}));
     // A bucket that is already gone counts as empty.
     assert_eq!(
-        xtask::buckets::empty(&s3, "no-such-bucket-e2e")
+        xtask_aws::buckets::empty(&s3, "no-such-bucket-e2e")
             .await
             .unwrap(),
         0

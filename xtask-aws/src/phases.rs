@@ -6,29 +6,14 @@ use std::io::Write;
 
 use anyhow::{Context as _, Result, bail};
 use deployment::{ParameterSource, Phase, Synthesis};
-use environment::Environment;
+use environment::{Environment, RegionRole};
 
-use crate::aws::{self, Target};
+use crate::aws;
 use crate::stack::{ParamValue, Stack, TemplateSource};
+pub use xtask::online::Common;
 
 /// CloudFormation's limit for an inline template body, in bytes.
 pub const INLINE_LIMIT: usize = 51_200;
-
-/// Flags every AWS command takes.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Common {
-    /// Suffix, configuration folder and output folder, as for `synth`.
-    #[command(flatten)]
-    pub synth: crate::synth::Args,
-    /// Upload templates to this S3 bucket and deploy them from there; needed once a template is
-    /// over CloudFormation's 51,200-byte inline limit. The bucket must exist, and CloudFormation
-    /// in both regions must be able to read it.
-    #[arg(long, value_name = "BUCKET", env = "TRADING_DR_STAGING_BUCKET")]
-    pub staging_bucket: Option<String>,
-    /// Where the AWS calls go.
-    #[command(flatten)]
-    pub target: Target,
-}
 
 /// The synthesized deployment and the means to reach its stacks.
 pub struct Context {
@@ -53,7 +38,7 @@ impl Context {
     /// Synthesizes the environment of `common` in memory.
     pub fn new(common: &Common) -> Result<Self> {
         let (env, synthesis) =
-            crate::synth::synthesize(&common.synth.env_dir, &common.synth.suffix)?;
+            xtask::synth::synthesize(&common.synth.env_dir, &common.synth.suffix)?;
         Ok(Context {
             env,
             synthesis,
@@ -61,13 +46,13 @@ impl Context {
         })
     }
 
-    /// The stack of `role` (`primary` or `secondary`).
-    pub async fn stack(&self, role: &str) -> Result<Stack> {
+    /// The stack of `role`.
+    pub async fn stack(&self, role: RegionRole) -> Result<Stack> {
         let entry = self
             .synthesis
             .manifest
             .stacks
-            .get(role)
+            .get(&role)
             .with_context(|| format!("the manifest has no {role} stack"))?;
         Ok(Stack {
             client: aws::cloudformation(&entry.region, &self.common.target).await,
@@ -78,19 +63,15 @@ impl Context {
     }
 
     /// The template of `role` as compact JSON.
-    pub fn template_json(&self, role: &str) -> Result<String> {
-        let template = match role {
-            "primary" => &self.synthesis.primary,
-            "secondary" => &self.synthesis.secondary,
-            other => bail!("unknown stack role {other}"),
-        };
-        Ok(serde_json::to_string(&template.to_json())?)
+    pub fn template_json(&self, role: RegionRole) -> String {
+        serde_json::to_string(&self.synthesis.template(role).to_json())
+            .expect("a template serialises")
     }
 
     /// Where CloudFormation reads the template of `role`: uploaded to the staging bucket when
     /// one is given, else inline, which CloudFormation allows up to 51,200 bytes.
-    pub async fn template_source(&self, role: &str) -> Result<TemplateSource> {
-        let body = self.template_json(role)?;
+    pub async fn template_source(&self, role: RegionRole) -> Result<TemplateSource> {
+        let body = self.template_json(role);
         // An empty value (as from an unset variable) means no bucket.
         let Some(bucket) = self
             .common
@@ -106,7 +87,7 @@ impl Context {
             }
             return Ok(TemplateSource::Body(body));
         };
-        let region = &self.synthesis.manifest.stacks[role].region;
+        let region = &self.synthesis.manifest.stacks[&role].region;
         let key = format!(
             "trading-dr/{}/{role}-{:016x}.template.json",
             self.env.suffix,
@@ -142,7 +123,7 @@ impl Context {
                 }
                 ParameterSource::Previous => {
                     if target_state.is_none() {
-                        target_state = Some(self.stack(&phase.stack).await?.describe().await?);
+                        target_state = Some(self.stack(phase.stack).await?.describe().await?);
                     }
                     if let Some(Some(d)) = &target_state
                         && d.parameters.contains_key(name)
@@ -152,7 +133,7 @@ impl Context {
                     }
                 }
                 ParameterSource::Output { stack, output } => {
-                    let source = self.stack(stack).await?;
+                    let source = self.stack(*stack).await?;
                     let Some(d) = source.describe().await? else {
                         return Ok(Resolution::Blocked(format!(
                             "parameter {name} comes from output {output} of stack {} in {}, which is not deployed yet",

@@ -155,7 +155,7 @@ impl Moto {
     }
 
     fn xtask_command(&self, command: &str, suffix: &str, extra: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        let mut c = Command::new(env!("CARGO_BIN_EXE_xtask-aws"));
         c.arg(command)
             .args(["--suffix", suffix, "--endpoint-url", &self.url])
             .arg("--env-dir")

@@ -9,19 +9,9 @@ use anyhow::Result;
 use deployment::{DestroyStep, ParameterSource};
 
 use crate::aws;
-use crate::phases::{Common, Context, confirm};
+use crate::phases::{Context, confirm};
 use crate::stack::{ChangeSetResult, ParamValue, TemplateSource};
-
-/// Flags of `destroy`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Args {
-    /// Suffix, configuration and AWS target.
-    #[command(flatten)]
-    pub common: Common,
-    /// Destroy without asking for the suffix to be typed.
-    #[arg(long)]
-    pub yes: bool,
-}
+pub use xtask::online::DestroyArgs as Args;
 
 /// What AWS keeps after the stacks are gone.
 #[derive(Debug, Default)]
@@ -57,7 +47,7 @@ async fn destroy(context: &Context, out: &mut dyn Write) -> Result<()> {
     for (i, step) in steps.iter().enumerate() {
         match step {
             DestroyStep::Unlink { stack, parameters } => {
-                let s = context.stack(stack).await?;
+                let s = context.stack(*stack).await?;
                 writeln!(
                     out,
                     "step {}/{}: unlink stack {} in {}",
@@ -98,7 +88,7 @@ async fn destroy(context: &Context, out: &mut dyn Write) -> Result<()> {
                 }
             }
             DestroyStep::Delete { stack } => {
-                let s = context.stack(stack).await?;
+                let s = context.stack(*stack).await?;
                 writeln!(
                     out,
                     "step {}/{}: delete stack {} in {}",
@@ -129,7 +119,7 @@ async fn destroy(context: &Context, out: &mut dyn Write) -> Result<()> {
                         _ => {}
                     }
                 }
-                s.delete(stack, out).await?;
+                s.delete(stack.as_str(), out).await?;
                 writeln!(out, "  deleted")?;
             }
         }

@@ -9,27 +9,13 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 
 use crate::changes::{refused, render};
-use crate::phases::{Common, Context, Resolution, confirm, header};
+use crate::phases::{Context, Resolution, confirm, header};
 use crate::stack::ChangeSetResult;
-
-/// Flags of `deploy`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Args {
-    /// Suffix, configuration, output and AWS target.
-    #[command(flatten)]
-    pub common: Common,
-    /// Execute every change set without asking (for CI and scripts).
-    #[arg(long)]
-    pub yes: bool,
-    /// Allow change sets that replace or remove Aurora clusters, the global cluster, tables,
-    /// buckets, backup vaults, KMS keys or secrets. Data in them is lost.
-    #[arg(long)]
-    pub allow_replace_stateful: bool,
-}
+pub use xtask::online::DeployArgs as Args;
 
 /// Runs `deploy`.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
-    crate::synth::run(&args.common.synth, out)?;
+    xtask::synth::run(&args.common.synth, out)?;
     let context = Context::new(&args.common)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -42,7 +28,7 @@ async fn deploy(context: &Context, args: &Args, out: &mut dyn Write) -> Result<(
     let phases = &context.synthesis.manifest.phases;
     for (index, phase) in phases.iter().enumerate() {
         let phase_started = Instant::now();
-        let stack = context.stack(&phase.stack).await?;
+        let stack = context.stack(phase.stack).await?;
         header(out, index, phases.len(), phase, &stack)?;
         let parameters = match context.resolve(phase).await? {
             Resolution::Ready(p) => p,
@@ -63,13 +49,18 @@ async fn deploy(context: &Context, args: &Args, out: &mut dyn Write) -> Result<(
                     "  stack {} is {} (a failed first creation): deleting it before creating it again",
                     stack.name, d.status
                 )?;
-                stack.delete(&phase.name, out).await?;
+                stack.delete(phase.name.as_str(), out).await?;
                 deployed = None;
             }
         }
-        let template = context.template_source(&phase.stack).await?;
+        let template = context.template_source(phase.stack).await?;
         let result = stack
-            .change_set(&template, &parameters, deployed.is_none(), &phase.name)
+            .change_set(
+                &template,
+                &parameters,
+                deployed.is_none(),
+                phase.name.as_str(),
+            )
             .await?;
         let (id, changes) = match result {
             ChangeSetResult::NoChanges => {
@@ -85,7 +76,7 @@ async fn deploy(context: &Context, args: &Args, out: &mut dyn Write) -> Result<(
         let abandon = async |out: &mut dyn Write| -> Result<()> {
             stack.delete_change_set(&id).await?;
             if creating {
-                stack.delete(&phase.name, out).await?;
+                stack.delete(phase.name.as_str(), out).await?;
             }
             Ok(())
         };
@@ -105,7 +96,7 @@ async fn deploy(context: &Context, args: &Args, out: &mut dyn Write) -> Result<(
             confirmed?;
             bail!("phase {} not deployed: not confirmed", phase.name);
         }
-        stack.execute(&id, &phase.name, out).await.map_err(|e| {
+        stack.execute(&id, phase.name.as_str(), out).await.map_err(|e| {
             anyhow::anyhow!(
                 "phase {} failed: {e:#}; later phases were not started. Fix the cause and run deploy again: it continues from the deployed state",
                 phase.name
@@ -135,7 +126,7 @@ const CONFIG_BUCKET_OUTPUT: &str = "ConfigBucketName";
 /// manifest — in the primary's versioned configuration bucket, which replicates to the
 /// secondary and which AWS Backup covers: ECS itself has no AWS Backup support.
 async fn store_artifacts(context: &Context, out: &mut dyn Write) -> Result<()> {
-    let primary = context.stack("primary").await?;
+    let primary = context.stack(environment::RegionRole::Primary).await?;
     let Some(bucket) = primary
         .describe()
         .await?

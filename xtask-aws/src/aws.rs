@@ -2,31 +2,7 @@
 //! a local emulator. Credentials are never printed.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-
-/// Where the AWS calls go.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct Target {
-    /// Send every AWS call to this endpoint (a local emulator such as moto) instead of AWS.
-    /// The standard AWS_ENDPOINT_URL variable works too.
-    #[arg(long, value_name = "URL", global = true)]
-    pub endpoint_url: Option<String>,
-}
-
-impl Target {
-    /// Whether calls go to an emulator (explicitly or through AWS_ENDPOINT_URL).
-    pub fn is_emulator(&self) -> bool {
-        self.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some()
-    }
-
-    /// How long to wait between polls: emulators answer at once.
-    pub fn poll_interval(&self) -> std::time::Duration {
-        if self.is_emulator() {
-            std::time::Duration::from_millis(200)
-        } else {
-            std::time::Duration::from_secs(5)
-        }
-    }
-}
+pub use xtask::online::Target;
 
 /// The SDK configuration for `region`.
 pub async fn sdk_config(region: &str, target: &Target) -> SdkConfig {

@@ -1,0 +1,29 @@
+//! `xtask-aws`: the AWS half of `cargo xtask`. It parses the same command line as `cargo xtask`
+//! and runs the commands that call AWS; `cargo xtask` builds and starts it on first use. Run
+//! directly, it serves the offline commands too, so any `cargo xtask` line works here.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use xtask::{Cli, Command, exit};
+use xtask_aws::runbook::Runbook;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = std::io::stdout();
+    let result = match &cli.command {
+        Command::Diff(args) => xtask_aws::diff::run(args, &mut out),
+        Command::Deploy(args) => xtask_aws::deploy::run(args, &mut out).map(|_| exit::SUCCESS),
+        Command::Destroy(args) => xtask_aws::destroy::run(args, &mut out).map(|_| exit::SUCCESS),
+        Command::Failover(args) => xtask_aws::runbook::run(Runbook::Failover, args, &mut out),
+        Command::Failback(args) => xtask_aws::runbook::run(Runbook::Failback, args, &mut out),
+        offline => xtask::run_offline(offline, &mut out),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit::FAILURE)
+        }
+    }
+}
