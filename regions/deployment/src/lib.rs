@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 
+pub mod diagram;
 pub mod rto;
 
 use cfn::Template;
