@@ -147,10 +147,14 @@ impl Database {
     pub fn grant_connect(&self, user: &str) -> Vec<Statement> {
         vec![Statement::allow(
             ["rds-db:connect"],
-            [Expr::sub(format!(
-                "arn:${{AWS::Partition}}:rds-db:${{AWS::Region}}:${{AWS::AccountId}}:dbuser:${{{}.DBClusterResourceId}}/{user}",
-                self.cluster.id()
-            ))],
+            [cfn::arn::Arn::new(
+                "rds-db",
+                format!(
+                    "dbuser:${{{}.DBClusterResourceId}}/{user}",
+                    self.cluster.id()
+                ),
+            )
+            .expr()],
         )]
     }
 }

@@ -20,6 +20,7 @@
 //! # Ok::<(), cfn::Error>(())
 //! ```
 
+use cfn::arn::Arn;
 use cfn::aws::{backup, iam};
 use cfn::iam::assume_role_by;
 use cfn::naming::{self, Namer};
@@ -85,11 +86,12 @@ impl BackupProps {
 
 /// The ARN of the vault `namer` names in its region (for the other region's copy actions).
 pub fn vault_arn(namer: &Namer) -> Expr {
-    Expr::sub(format!(
-        "arn:${{AWS::Partition}}:backup:{}:${{AWS::AccountId}}:backup-vault:{}",
-        namer.region(),
-        namer.name(&naming::BACKUP_VAULT, None)
-    ))
+    Arn::new(
+        "backup",
+        format!("backup-vault:{}", namer.name(&naming::BACKUP_VAULT, None)),
+    )
+    .in_region(namer.region())
+    .expr()
 }
 
 fn id(s: &str) -> Result<LogicalId, Error> {
@@ -111,7 +113,12 @@ pub fn build(props: &BackupProps) -> Result<(Fragment, Handle<backup::BackupVaul
         );
     }
     let vault = f.add(id("BackupVault")?, vault)?;
-    let managed = |name: &str| Expr::sub(format!("arn:${{AWS::Partition}}:iam::aws:policy/{name}"));
+    let managed = |name: &str| {
+        Arn::new("iam", format!("policy/{name}"))
+            .without_region()
+            .in_account("aws")
+            .expr()
+    };
     let role = f.add(
         id("BackupRole")?,
         iam::Role::new()

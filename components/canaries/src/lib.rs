@@ -157,23 +157,34 @@ pub fn topic_and_bucket(props: &MonitoringProps) -> Result<(Fragment, Monitoring
             .role_name(n.name(&naming::CANARY_ROLE, None))
             .description("Runs the Synthetics canaries")
             .assume_role_policy_document(assume_role_by("lambda.amazonaws.com"))
-            .policies(vec![iam::role::Policy::new()
-                .policy_name("run-canaries")
-                .policy_document(policy([
-                    Statement::allow(["s3:PutObject"], [Expr::sub("${CanaryArtifacts.Arn}/*")]),
-                    Statement::allow(["s3:GetBucketLocation"], [artifacts.attr_arn()]),
-                    Statement::allow(["kms:GenerateDataKey", "kms:Decrypt"], [props.key_arn.clone()]),
-                    Statement::allow(
-                        ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                        [Expr::sub(
-                            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/cwsyn-*",
-                        )],
-                    ),
-                    // Metrics and traces accept no resource-level permissions.
-                    Statement::allow(["cloudwatch:PutMetricData"], [Expr::from("*")])
-                        .condition("StringEquals", "cloudwatch:namespace", "CloudWatchSynthetics"),
-                    Statement::allow(["xray:PutTraceSegments"], [Expr::from("*")]),
-                ]))]),
+            .policies(vec![
+                iam::role::Policy::new()
+                    .policy_name("run-canaries")
+                    .policy_document(policy([
+                        Statement::allow(["s3:PutObject"], [Expr::sub("${CanaryArtifacts.Arn}/*")]),
+                        Statement::allow(["s3:GetBucketLocation"], [artifacts.attr_arn()]),
+                        Statement::allow(
+                            ["kms:GenerateDataKey", "kms:Decrypt"],
+                            [props.key_arn.clone()],
+                        ),
+                        Statement::allow(
+                            [
+                                "logs:CreateLogGroup",
+                                "logs:CreateLogStream",
+                                "logs:PutLogEvents",
+                            ],
+                            [cfn::arn::Arn::new("logs", "log-group:/aws/lambda/cwsyn-*").expr()],
+                        ),
+                        // Metrics and traces accept no resource-level permissions.
+                        Statement::allow(["cloudwatch:PutMetricData"], [Expr::from("*")])
+                            .condition(
+                                "StringEquals",
+                                "cloudwatch:namespace",
+                                "CloudWatchSynthetics",
+                            ),
+                        Statement::allow(["xray:PutTraceSegments"], [Expr::from("*")]),
+                    ])),
+            ]),
     )?;
     f.output(
         id("AlertTopicArn")?,
@@ -242,7 +253,7 @@ pub fn canary(
         &naming::CANARY_ALARM,
         Some(&format!("{}-success", rule.stem)),
     );
-    for (suffix, metric, threshold, operator, missing) in [
+    for (kind, metric, threshold, operator, missing) in [
         (
             "success",
             "SuccessPercent",
@@ -260,10 +271,10 @@ pub fn canary(
     ] {
         let alarm_name = n.name(
             &naming::CANARY_ALARM,
-            Some(&format!("{}-{suffix}", rule.stem)),
+            Some(&format!("{}-{kind}", rule.stem)),
         );
         f.add(
-            id(&format!("{logical}{}Alarm", capitalise(suffix)))?,
+            id(&format!("{logical}{}Alarm", capitalise(kind)))?,
             cloudwatch::Alarm::new()
                 .alarm_name(alarm_name.as_str())
                 .alarm_description(format!("Canary {name}: {metric} {operator} {threshold}"))

@@ -136,7 +136,7 @@ pub fn state_machine_observability() -> Statement {
 
 /// `arn:<partition>:iam::<account>:root`.
 pub fn account_root() -> Expr {
-    Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+    crate::arn::Arn::new("iam", "root").without_region().expr()
 }
 
 /// A policy document of `statements`.

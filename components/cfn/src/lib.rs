@@ -16,6 +16,7 @@
 //! # Ok::<(), cfn::Error>(())
 //! ```
 
+pub mod arn;
 mod expr;
 mod fragment;
 pub mod iam;

@@ -258,6 +258,86 @@ fn example(rule: &NameRule, suffix: &str) -> String {
     }
 }
 
+/// The DNS zone of an environment: `<suffix>.<parent_domain>`.
+pub fn zone_name(suffix: &Suffix, parent_domain: &str) -> String {
+    format!("{suffix}.{parent_domain}")
+}
+
+/// The SSM parameter paths of one environment: `/<app>/<suffix>/{shared,region}/…`. The shared
+/// tree is replicated to the secondary region; the region tree is each region's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParameterPaths {
+    prefix: String,
+}
+
+impl ParameterPaths {
+    /// The key of the region serving traffic, below `shared/`.
+    pub const ACTIVE_REGION: &'static str = "active-region";
+
+    /// The paths of `app` in the environment `suffix`.
+    pub fn new(app: &str, suffix: &Suffix) -> Self {
+        ParameterPaths {
+            prefix: format!("/{app}/{suffix}"),
+        }
+    }
+
+    /// `/<app>/<suffix>`: every parameter of the environment is below it.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// `shared/<key>`, relative to the prefix.
+    pub fn shared_key(key: &str) -> String {
+        format!("shared/{key}")
+    }
+
+    /// `region/<key>`, relative to the prefix.
+    pub fn region_key(key: &str) -> String {
+        format!("region/{key}")
+    }
+
+    /// `flags/<flag>`, relative to `shared/`.
+    pub fn flag_key(flag: &str) -> String {
+        format!("flags/{flag}")
+    }
+
+    /// The full path of `relative` (`shared/active-region`).
+    pub fn path(&self, relative: &str) -> String {
+        format!("{}/{relative}", self.prefix)
+    }
+
+    /// The full path of the shared parameter `key`.
+    pub fn shared(&self, key: &str) -> String {
+        self.path(&Self::shared_key(key))
+    }
+
+    /// `/<app>/<suffix>/shared/`: what replication and its rule match.
+    pub fn shared_tree(&self) -> String {
+        self.shared("")
+    }
+
+    /// The full path of the active-region parameter.
+    pub fn active_region(&self) -> String {
+        self.shared(Self::ACTIVE_REGION)
+    }
+
+    /// The full path of the feature flag `flag`.
+    pub fn flag(&self, flag: &str) -> String {
+        self.shared(&Self::flag_key(flag))
+    }
+
+    /// The ARN of the parameter (or pattern: `shared/*`) `relative` to the prefix, in the
+    /// stack's region.
+    pub fn arn(&self, relative: &str) -> crate::arn::Arn {
+        crate::arn::Arn::new("ssm", format!("parameter{}", self.path(relative)))
+    }
+
+    /// The ARN of the prefix itself (`GetParametersByPath` on the whole environment).
+    pub fn prefix_arn(&self) -> crate::arn::Arn {
+        crate::arn::Arn::new("ssm", format!("parameter{}", self.prefix))
+    }
+}
+
 /// Makes every physical name of one environment in one region.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Namer {

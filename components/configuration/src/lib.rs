@@ -25,6 +25,7 @@
 //! # Ok::<(), cfn::Error>(())
 //! ```
 
+use cfn::arn::Arn;
 use cfn::aws::{events, iam, logs, ssm, stepfunctions};
 use cfn::iam::{Statement, assume_role_by, policy};
 use cfn::naming::{self, Namer, Suffix};
@@ -33,7 +34,9 @@ use serde_json::{Value, json};
 
 /// The parameter prefix of an environment: `/<app>/<suffix>`.
 pub fn prefix(app: &str, suffix: &Suffix) -> String {
-    format!("/{app}/{suffix}")
+    naming::ParameterPaths::new(app, suffix)
+        .prefix()
+        .to_string()
 }
 
 /// One parameter.
@@ -225,7 +228,7 @@ pub fn source_definition(app: &str) -> Value {
             },
             "Read": {
                 "Type": "Task",
-                "Resource": "arn:aws:states:::aws-sdk:ssm:getParameter",
+                "Resource": cfn::arn::states_sdk("ssm:getParameter"),
                 "Parameters": {"Name.$": "$.detail.name"},
                 "ResultSelector": {"name.$": "$.Parameter.Name", "value.$": "$.Parameter.Value"},
                 "ResultPath": "$.parameter",
@@ -235,7 +238,7 @@ pub fn source_definition(app: &str) -> Value {
             },
             "SendPut": {
                 "Type": "Task",
-                "Resource": "arn:aws:states:::events:putEvents",
+                "Resource": cfn::arn::states_integration("events:putEvents"),
                 "Parameters": {"Entries": [{
                     "Source": source,
                     "DetailType": DETAIL_TYPE,
@@ -246,7 +249,7 @@ pub fn source_definition(app: &str) -> Value {
             },
             "SendDelete": {
                 "Type": "Task",
-                "Resource": "arn:aws:states:::events:putEvents",
+                "Resource": cfn::arn::states_integration("events:putEvents"),
                 "Parameters": {"Entries": [{
                     "Source": source,
                     "DetailType": DETAIL_TYPE,
@@ -276,14 +279,14 @@ pub fn target_definition() -> Value {
             },
             "Put": {
                 "Type": "Task",
-                "Resource": "arn:aws:states:::aws-sdk:ssm:putParameter",
+                "Resource": cfn::arn::states_sdk("ssm:putParameter"),
                 "Parameters": {"Name.$": "$.detail.name", "Value.$": "$.detail.value", "Type": "String", "Overwrite": true},
                 "Retry": retry(),
                 "End": true
             },
             "Delete": {
                 "Type": "Task",
-                "Resource": "arn:aws:states:::aws-sdk:ssm:deleteParameter",
+                "Resource": cfn::arn::states_sdk("ssm:deleteParameter"),
                 "Parameters": {"Name.$": "$.detail.name"},
                 "Retry": retry(),
                 "Catch": [{"ErrorEquals": ["Ssm.ParameterNotFoundException"], "Next": "AlreadyGone"}],
@@ -309,11 +312,9 @@ pub struct ReplicationProps {
     pub log_retention_days: u32,
 }
 
-/// The ARN pattern of the shared parameters in `region` (or this stack's region).
-fn shared_parameters_arn(prefix: &str, region: &str) -> Expr {
-    Expr::sub(format!(
-        "arn:${{AWS::Partition}}:ssm:{region}:${{AWS::AccountId}}:parameter{prefix}/shared/*"
-    ))
+/// The ARN pattern of the shared parameters in this stack's region.
+fn shared_parameters_arn(prefix: &str) -> Expr {
+    Arn::new("ssm", format!("parameter{prefix}/shared/*")).expr()
 }
 
 fn id(s: &str) -> Result<LogicalId, Error> {
@@ -429,9 +430,7 @@ fn json_expr(v: &Value) -> Expr {
 /// events to the secondary region's default bus.
 pub fn source_side(props: &ReplicationProps, secondary_region: &str) -> Result<Fragment, Error> {
     let mut f = Fragment::new();
-    let bus_here = Expr::sub(
-        "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default",
-    );
+    let bus_here = Arn::new("events", "event-bus/default").expr();
     let machine = state_machine(
         &mut f,
         props,
@@ -439,10 +438,7 @@ pub fn source_side(props: &ReplicationProps, secondary_region: &str) -> Result<F
         "source",
         &source_definition(&props.app),
         vec![
-            Statement::allow(
-                ["ssm:GetParameter"],
-                [shared_parameters_arn(&props.prefix, "${AWS::Region}")],
-            ),
+            Statement::allow(["ssm:GetParameter"], [shared_parameters_arn(&props.prefix)]),
             Statement::allow(["events:PutEvents"], [bus_here]),
         ],
     )?;
@@ -458,9 +454,9 @@ pub fn source_side(props: &ReplicationProps, secondary_region: &str) -> Result<F
         }),
         &machine,
     )?;
-    let bus_there = Expr::sub(format!(
-        "arn:${{AWS::Partition}}:events:{secondary_region}:${{AWS::AccountId}}:event-bus/default"
-    ));
+    let bus_there = Arn::new("events", "event-bus/default")
+        .in_region(secondary_region)
+        .expr();
     let forward_role = f.add(
         id("ConfigForwardRole")?,
         iam::Role::new()
@@ -509,7 +505,7 @@ pub fn target_side(props: &ReplicationProps) -> Result<Fragment, Error> {
         &target_definition(),
         vec![Statement::allow(
             ["ssm:DeleteParameter", "ssm:PutParameter"],
-            [shared_parameters_arn(&props.prefix, "${AWS::Region}")],
+            [shared_parameters_arn(&props.prefix)],
         )],
     )?;
     rule_starting(

@@ -355,6 +355,11 @@ impl Environment {
         cfn::naming::Namer::new(self.suffix.clone(), self.region(role).name.clone())
     }
 
+    /// The environment's SSM parameter paths (`/<app>/<suffix>/…`).
+    pub fn parameter_paths(&self) -> cfn::naming::ParameterPaths {
+        cfn::naming::ParameterPaths::new(&self.config.app, &self.suffix)
+    }
+
     /// The tags every taggable resource of the `role` stack carries.
     pub fn tags(&self, role: RegionRole) -> cfn::Tags {
         cfn::Tags::new()

@@ -23,6 +23,7 @@
 //! # Ok::<(), cfn::Error>(())
 //! ```
 
+use cfn::arn::Arn;
 use cfn::aws::{events, iam, logs};
 use cfn::iam::{Statement, assume_role_by, policy};
 use cfn::naming::{self, Namer};
@@ -73,11 +74,12 @@ impl Bus {
 
 /// The ARN of the bus `namer` names in its region.
 pub fn bus_arn(namer: &Namer) -> Expr {
-    Expr::sub(format!(
-        "arn:${{AWS::Partition}}:events:{}:${{AWS::AccountId}}:event-bus/{}",
-        namer.region(),
-        namer.name(&naming::EVENT_BUS, None)
-    ))
+    Arn::new(
+        "events",
+        format!("event-bus/{}", namer.name(&naming::EVENT_BUS, None)),
+    )
+    .in_region(namer.region())
+    .expr()
 }
 
 /// Builds the bus, its archive, and the rule that logs application events.
@@ -204,7 +206,10 @@ pub fn endpoint(props: &EndpointProps) -> Result<Fragment, Error> {
                     events::endpoint::FailoverConfig::new()
                         .primary(
                             events::endpoint::Primary::new().health_check(Expr::sub_with(
-                                "arn:${AWS::Partition}:route53:::healthcheck/${Check}",
+                                Arn::new("route53", "healthcheck/${Check}")
+                                    .without_region()
+                                    .without_account()
+                                    .to_sub(),
                                 [("Check", props.health_check_id.clone())],
                             )),
                         )

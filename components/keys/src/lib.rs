@@ -131,9 +131,7 @@ pub fn build(props: &KeysProps) -> Result<(Fragment, RegionKey), Error> {
                 .condition(
                     "ArnLike",
                     "kms:EncryptionContext:aws:logs:arn",
-                    Expr::sub(
-                        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*",
-                    ),
+                    cfn::arn::Arn::new("logs", "log-group:*").expr(),
                 ),
         );
     }
@@ -166,6 +164,7 @@ pub fn build(props: &KeysProps) -> Result<(Fragment, RegionKey), Error> {
         LogicalId::new("RegionKey")?,
         kms::Key::new()
             .description(format!(
+                // not a name: the key's description
                 "Customer-managed key for every data store and log group of {} in this region",
                 props.namer.suffix()
             ))

@@ -99,7 +99,7 @@ impl PollState {
         PollState::Decide,
     ];
 
-    const fn suffix(self) -> &'static str {
+    const fn ending(self) -> &'static str {
         match self {
             PollState::Start => "Start",
             PollState::Wait => "Wait",
@@ -112,7 +112,7 @@ impl PollState {
 
     /// The name of this state in the loop `name`.
     pub fn of(self, name: &str) -> String {
-        format!("{name}{}", self.suffix())
+        format!("{name}{}", self.ending())
     }
 
     /// The loop and the part a state name is, when it is one (`PromotionWait` →
@@ -120,7 +120,7 @@ impl PollState {
     pub fn parse(state: &str) -> Option<(&str, PollState)> {
         PollState::ALL.into_iter().find_map(|p| {
             state
-                .strip_suffix(p.suffix())
+                .strip_suffix(p.ending())
                 .filter(|name| !name.is_empty())
                 .map(|name| (name, p))
         })

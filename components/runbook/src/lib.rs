@@ -24,6 +24,7 @@
 
 use std::collections::BTreeMap;
 
+use cfn::arn::Arn;
 use cfn::aws::{dynamodb, events, iam, logs, stepfunctions};
 use cfn::iam::{Statement, assume_role_by, policy};
 use cfn::naming::{self, Namer};
@@ -77,8 +78,12 @@ impl Inputs {
         Inputs {
             lock_table: "runbook-lock-qa".into(),
             global_cluster: "aurora-global-qa-us-east-1".into(),
-            recovery_cluster_arn: "arn:aws:rds:us-east-2:111122223333:cluster:aurora-qa".into(),
-            primary_cluster_arn: "arn:aws:rds:us-east-1:111122223333:cluster:aurora-qa".into(),
+            recovery_cluster_arn: Arn::new("rds", "cluster:aurora-qa")
+                .in_region("us-east-2")
+                .to_sub(),
+            primary_cluster_arn: Arn::new("rds", "cluster:aurora-qa")
+                .in_region("us-east-1")
+                .to_sub(),
             outage_alarms: [
                 "alarm-canary-oi-success-qa".into(),
                 "alarm-replication-lag-qa".into(),
@@ -90,7 +95,9 @@ impl Inputs {
             regions: ("us-east-1".into(), "us-east-2".into()),
             ecs: ("trading-qa".into(), "trading-app-qa".into()),
             counts: (2, 1),
-            topic_arn: "arn:aws:sns:us-east-2:111122223333:trading-alerts-qa".into(),
+            topic_arn: Arn::new("sns", "trading-alerts-qa")
+                .in_region("us-east-2")
+                .to_sub(),
             bus: "trading-events-qa".into(),
             source: "trading.runbook".into(),
         }
@@ -136,7 +143,7 @@ fn task(
 }
 
 fn sdk(service_action: &str) -> String {
-    format!("arn:aws:states:::aws-sdk:{service_action}")
+    cfn::arn::states_sdk(service_action)
 }
 
 /// Puts the traffic switch metric: 1 sends traffic to us-east-2, 0 back to us-east-1.
@@ -205,7 +212,7 @@ fn notify(i: &Inputs, subject: &str, detail_type: &str) -> Value {
         "Branches": [
             {"StartAt": "Publish", "States": {
                 "Publish": {
-                    "Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                    "Type": "Task", "Resource": cfn::arn::states_integration("sns:publish"),
                     "Parameters": {"TopicArn": i.topic_arn, "Subject": subject, "Message.$": "States.JsonToString($)"},
                     "Retry": retry(), "Catch": caught("PublishUnsent"), "End": true
                 },
@@ -213,7 +220,7 @@ fn notify(i: &Inputs, subject: &str, detail_type: &str) -> Value {
             }},
             {"StartAt": "Event", "States": {
                 "Event": {
-                    "Type": "Task", "Resource": "arn:aws:states:::events:putEvents",
+                    "Type": "Task", "Resource": cfn::arn::states_integration("events:putEvents"),
                     "Parameters": {"Entries": [{"Source": i.source, "DetailType": detail_type, "EventBusName": i.bus, "Detail.$": "States.JsonToString($)"}]},
                     "Retry": retry(), "Catch": caught("EventUnsent"), "End": true
                 },
@@ -315,7 +322,7 @@ fn poll(
 /// left behind is the smaller harm than a runbook stuck before its end).
 fn release_lock(i: &Inputs, next: &str) -> Value {
     task(
-        "arn:aws:states:::dynamodb:deleteItem",
+        &cfn::arn::states_integration("dynamodb:deleteItem"),
         json!({"TableName": i.lock_table, "Key": {"lock": {"S": "runbook"}}}),
         Value::Null,
         next,
@@ -333,7 +340,7 @@ fn acquire_lock(
     next: &str,
 ) -> Value {
     json!({
-        "Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+        "Type": "Task", "Resource": cfn::arn::states_integration("dynamodb:putItem"),
         "Parameters": {
             "TableName": i.lock_table,
             "Item": {"lock": {"S": "runbook"}, "owner": {"S.$": "$$.Execution.Id"}, "operation": {"S": operation}},
@@ -390,7 +397,7 @@ fn preflight(i: &Inputs, s: &mut serde_json::Map<String, Value>, alarms: &[&str]
         ),
         (
             "PreflightLock",
-            "arn:aws:states:::dynamodb:getItem".to_string(),
+            cfn::arn::states_integration("dynamodb:getItem"),
             json!({"TableName": i.lock_table, "Key": {"lock": {"S": "runbook"}}, "ConsistentRead": true}),
             Value::Null,
             "$.preflight.lock",
@@ -780,9 +787,55 @@ pub struct RunbookProps {
     pub log_retention_days: u32,
     /// The composite alarm that starts failover. Required.
     pub trigger_alarm: String,
-    /// What the state machines may do, beyond logging (built by the region crate from handles).
-    /// Required.
-    pub statements: Vec<Statement>,
+}
+
+/// What the state machines may do besides using their lock table and logging: exactly the
+/// calls the definitions make, on the resources `i` names in the recovery region, and the
+/// region's key (`key_arn`) for the topic and the bus.
+pub fn grants(i: &Inputs, key_arn: &Expr) -> Vec<Statement> {
+    let here = i.regions.1.as_str();
+    let in_here =
+        |service: &str, resource: String| Arn::new(service, resource).in_region(here).expr();
+    let alarms = [&i.outage_alarms[0], &i.outage_alarms[1], &i.switch_alarm]
+        .map(|a| in_here("cloudwatch", format!("alarm:{a}")));
+    vec![
+        Statement::allow(["cloudwatch:DescribeAlarms"], alarms),
+        // PutMetricData has no resource-level permissions; the namespace condition limits it.
+        Statement::allow(["cloudwatch:PutMetricData"], [Expr::from("*")]).condition(
+            "StringEquals",
+            "cloudwatch:namespace",
+            i.switch_metric.0.as_str(),
+        ),
+        Statement::allow(
+            [
+                "rds:DescribeGlobalClusters",
+                "rds:FailoverGlobalCluster",
+                "rds:SwitchoverGlobalCluster",
+            ],
+            [
+                Arn::new("rds", format!("global-cluster:{}", i.global_cluster))
+                    .without_region()
+                    .expr(),
+                Expr::sub(i.recovery_cluster_arn.clone()),
+                Expr::sub(i.primary_cluster_arn.clone()),
+            ],
+        ),
+        Statement::allow(
+            ["ssm:PutParameter"],
+            [&i.active_region_parameter, &i.failover_flag_parameter]
+                .map(|name| in_here("ssm", format!("parameter{name}"))),
+        ),
+        Statement::allow(
+            ["ecs:DescribeServices", "ecs:UpdateService"],
+            [in_here("ecs", format!("service/{}/{}", i.ecs.0, i.ecs.1))],
+        ),
+        Statement::allow(["sns:Publish"], [Expr::sub(i.topic_arn.clone())]),
+        Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"], [key_arn.clone()]),
+        Statement::allow(
+            ["events:PutEvents"],
+            [in_here("events", format!("event-bus/{}", i.bus))],
+        ),
+    ]
 }
 
 /// The runbooks' resources: the lock table, both state machines, and the trigger.
@@ -833,7 +886,7 @@ pub fn build(props: &RunbookProps) -> Result<(Fragment, Runbooks), Error> {
             .kms_key_id(props.key_arn.clone())
             .retention_in_days(props.log_retention_days),
     )?;
-    let mut statements = props.statements.clone();
+    let mut statements = grants(&props.inputs, &props.key_arn);
     statements.push(Statement::allow(
         [
             "dynamodb:DeleteItem",
@@ -946,9 +999,8 @@ pub fn api_calls(definition: &Value) -> Vec<String> {
     fn walk(states: &Value, calls: &mut Vec<String>) {
         for state in states.as_object().into_iter().flat_map(|m| m.values()) {
             if let Some(resource) = state["Resource"].as_str() {
-                let call = resource
-                    .trim_start_matches("arn:aws:states:::aws-sdk:")
-                    .trim_start_matches("arn:aws:states:::")
+                let call = cfn::arn::states_api(resource)
+                    .unwrap_or(resource)
                     .to_string();
                 calls.push(call);
             }

@@ -30,6 +30,7 @@
 //! # Ok::<(), cfn::Error>(())
 //! ```
 
+use cfn::arn::Arn;
 use cfn::aws::{applicationautoscaling, ec2, ecs, elasticloadbalancingv2 as elb, iam, logs, s3};
 use cfn::iam::{Statement, assume_role_by, policy};
 use cfn::naming::{self, Namer};
@@ -268,10 +269,12 @@ pub fn build(props: &ServiceProps, network: &Network) -> Result<(Fragment, Servi
             vec![
                 Statement::allow(["s3:PutObject"], [logs_objects])
                     .sid("ElbWritesAccessLogs")
-                    .aws_principal(Expr::sub(format!(
-                        "arn:${{AWS::Partition}}:iam::{}:root",
-                        elb_account(n.region())
-                    ))),
+                    .aws_principal(
+                        Arn::new("iam", "root")
+                            .without_region()
+                            .in_account(elb_account(n.region()))
+                            .expr(),
+                    ),
             ],
         ),
     )?;
@@ -414,9 +417,7 @@ pub fn build(props: &ServiceProps, network: &Network) -> Result<(Fragment, Servi
                 "ecr:BatchGetImage",
                 "ecr:GetDownloadUrlForLayer",
             ],
-            [Expr::sub(
-                "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*",
-            )],
+            [Arn::new("ecr", "repository/*").expr()],
         ),
         Statement::allow(["ecr:GetAuthorizationToken"], [Expr::from("*")]),
         Statement::allow(

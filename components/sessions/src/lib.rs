@@ -93,6 +93,16 @@ impl SessionsTable {
     }
 }
 
+/// The ARN of the sessions table `namer` names, in the namer's stack's region: in the region
+/// that holds a replica made by the other region's global table, this is how it is named.
+pub fn replica_arn(namer: &Namer) -> Expr {
+    cfn::arn::Arn::new(
+        "dynamodb",
+        format!("table/{}", namer.name(&naming::SESSIONS_TABLE, None)),
+    )
+    .expr()
+}
+
 /// Statements that let a principal read and write the table `table_arn` encrypted with
 /// `key_arn` (also for the replica in a region whose stack does not define the table).
 pub fn table_grants(table_arn: Expr, key_arn: Expr) -> Vec<Statement> {

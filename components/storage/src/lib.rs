@@ -94,12 +94,17 @@ fn id(s: &str) -> Result<LogicalId, Error> {
     LogicalId::new(s)
 }
 
+/// The ARN of a bucket, or of objects in it (`bucket/*`): S3 ARNs have no region or account.
+fn s3_arn(resource: String) -> Expr {
+    cfn::arn::Arn::new("s3", resource)
+        .without_region()
+        .without_account()
+        .expr()
+}
+
 /// The ARN of a bucket named by `rule` in the namer's region.
 fn bucket_arn(namer: &Namer, rule: &NameRule) -> Expr {
-    Expr::sub(format!(
-        "arn:${{AWS::Partition}}:s3:::{}",
-        namer.name(rule, None)
-    ))
+    s3_arn(namer.name(rule, None))
 }
 
 /// A versioned bucket with public access blocked, encrypted with the key `key_arn` (SSE-KMS with
@@ -271,21 +276,13 @@ fn replication_role(
         .iter()
         .map(|rule| {
             let arn = bucket_arn(&props.namer, rule);
-            let objects = Expr::sub(format!(
-                "arn:${{AWS::Partition}}:s3:::{}/*",
-                props.namer.name(rule, None)
-            ));
+            let objects = s3_arn(format!("{}/*", props.namer.name(rule, None)));
             (arn, objects)
         })
         .collect();
     let destinations: Vec<Expr> = [&naming::DATA_BUCKET, &naming::CONFIG_BUCKET]
         .iter()
-        .map(|rule| {
-            Expr::sub(format!(
-                "arn:${{AWS::Partition}}:s3:::{}/*",
-                r.destination.name(rule, None)
-            ))
-        })
+        .map(|rule| s3_arn(format!("{}/*", r.destination.name(rule, None))))
         .collect();
     let statements = vec![
         Statement::allow(

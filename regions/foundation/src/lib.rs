@@ -1,8 +1,13 @@
-//! What both region stacks build alike: the region's customer-managed key and its network,
-//! configured from the environment, and the finishing of a template (description, standard
-//! tags, reference checks). The region crates enable the parts they use through features.
+//! What both region stacks build alike, and the builder they are assembled with.
+//!
+//! [`Region`] is a stack being assembled: it starts with the region's key and network, holds
+//! the handles of every component added, maps the environment onto each component's props the
+//! same way for both regions, and wires later components to earlier ones (grants, backup
+//! selections, parameters). A region crate calls one method per component with only its
+//! region-specific choices, so it reads as a bill of materials. Each method exists when this
+//! crate's feature of the same name is on; the region crates turn those on with their own.
 
-use cfn::{Error, Fragment, Template};
+use cfn::{Error, Expr, Fragment, Template};
 use environment::{Environment, RegionRole};
 
 /// The handles of the foundation, for the components built on it.
@@ -15,8 +20,315 @@ pub struct Foundation {
     pub network: network::Network,
 }
 
-/// Which components of a region stack use its key: the region crate says which it builds
-/// (its Cargo features), and this one mapping says what each needs of the key.
+/// A region stack being assembled; see the crate's documentation.
+pub struct Region<'e> {
+    /// The environment.
+    pub env: &'e Environment,
+    /// Which region this stack serves.
+    pub role: RegionRole,
+    /// The template body so far; region-specific resources are merged here.
+    pub body: Fragment,
+    /// The region's key and network.
+    pub base: Foundation,
+    /// Which components use the key, recorded as they are added.
+    users: KeyUsers,
+    /// What the application may do: each data component's grant, in the order they are added.
+    grants: Vec<cfn::iam::Statement>,
+    /// What the daily backup plan selects.
+    daily_backups: Vec<Expr>,
+    /// The Aurora cluster's ARN and writer endpoint.
+    database_arn: Option<Expr>,
+    db_host: Option<Expr>,
+    /// What the SSM parameters publish of the components.
+    parameters: ConfigurationInputs,
+    /// The data and configuration buckets.
+    #[cfg(feature = "storage")]
+    pub buckets: Option<storage::Buckets>,
+    /// The ARN of the sessions table in this region: the table, or the replica the primary's
+    /// global table makes here.
+    #[cfg(feature = "sessions")]
+    pub sessions: Option<Expr>,
+    /// The Aurora cluster.
+    #[cfg(feature = "aurora")]
+    pub database: Option<aurora::Database>,
+    /// The application event bus.
+    #[cfg(feature = "events")]
+    pub bus: Option<events::Bus>,
+}
+
+/// The region's alert topic and canary plumbing, for its canaries and alarms.
+#[cfg(feature = "canaries")]
+pub struct Watch {
+    /// The props every canary and alarm of the region is made with.
+    pub props: canaries::MonitoringProps,
+    /// The topic, the artifacts bucket and the canaries' role.
+    pub monitoring: canaries::Monitoring,
+}
+
+impl<'e> Region<'e> {
+    /// Starts the stack of the region serving `role` with its key and network.
+    #[cfg(feature = "network")]
+    pub fn new(env: &'e Environment, role: RegionRole) -> Result<Self, Error> {
+        // The key's policy depends on the components added, known in `finish`, where the key
+        // is made; its handle (the same logical id either way) is needed now.
+        let (_, key) = key(env, role, KeyUsers::default())?;
+        let (f, network) = network(env, role, &key)?;
+        let mut body = Fragment::new();
+        body.merge(f)?;
+        Ok(Region {
+            env,
+            role,
+            body,
+            base: Foundation { key, network },
+            users: KeyUsers::default(),
+            grants: vec![parameters_read(env)],
+            daily_backups: Vec::new(),
+            database_arn: None,
+            db_host: None,
+            parameters: ConfigurationInputs::default(),
+            #[cfg(feature = "storage")]
+            buckets: None,
+            #[cfg(feature = "sessions")]
+            sessions: None,
+            #[cfg(feature = "aurora")]
+            database: None,
+            #[cfg(feature = "events")]
+            bus: None,
+        })
+    }
+
+    /// The namer of this region.
+    pub fn namer(&self) -> cfn::naming::Namer {
+        self.env.namer(self.role)
+    }
+
+    /// The namer of the other region.
+    pub fn other_namer(&self) -> cfn::naming::Namer {
+        self.env.namer(self.other())
+    }
+
+    /// The other region's role.
+    pub fn other(&self) -> RegionRole {
+        match self.role {
+            RegionRole::Primary => RegionRole::Secondary,
+            RegionRole::Secondary => RegionRole::Primary,
+        }
+    }
+
+    /// Merges a region-specific fragment.
+    pub fn merge(&mut self, fragment: Fragment) -> Result<(), Error> {
+        self.body.merge(fragment)
+    }
+
+    /// The data and configuration buckets, replicated to the other region when `replication`
+    /// says so.
+    #[cfg(feature = "storage")]
+    pub fn storage(
+        &mut self,
+        replication: Option<storage::ReplicationProps>,
+    ) -> Result<&storage::Buckets, Error> {
+        let (f, buckets) = storage::build(&storage::StorageProps {
+            noncurrent_version_days: self.env.config.storage.noncurrent_version_days,
+            replication,
+            ..storage::StorageProps::new(self.namer(), &self.base.key)
+        })?;
+        self.body.merge(f)?;
+        self.users.storage = true;
+        self.grants.extend(buckets.grant_data_read_write());
+        self.daily_backups.push(buckets.config.attr_arn());
+        self.parameters.buckets = Some((buckets.data.reference(), buckets.config.reference()));
+        Ok(self.buckets.insert(buckets))
+    }
+
+    /// The sessions table (a global table), with a replica in the other region when
+    /// `replica` says so.
+    #[cfg(feature = "sessions")]
+    pub fn sessions_table(&mut self, replica: Option<sessions::ReplicaProps>) -> Result<(), Error> {
+        let (f, table) = sessions::build(&sessions::SessionsProps {
+            ttl_attribute: self.env.config.sessions.ttl_attribute.clone(),
+            replica,
+            ..sessions::SessionsProps::new(
+                self.namer(),
+                self.base.key.arn(),
+                self.env.tags(self.role),
+            )
+        })?;
+        self.body.merge(f)?;
+        self.add_sessions(table.arn());
+        Ok(())
+    }
+
+    /// The replica of the sessions table that the other region's global table makes here,
+    /// with this region's key: nothing to create, but grants and backups to give.
+    #[cfg(feature = "sessions")]
+    pub fn sessions_replica(&mut self) {
+        self.add_sessions(sessions::replica_arn(&self.namer()));
+    }
+
+    #[cfg(feature = "sessions")]
+    fn add_sessions(&mut self, arn: Expr) {
+        self.users.sessions = true;
+        self.grants
+            .extend(sessions::table_grants(arn.clone(), self.base.key.arn()));
+        self.daily_backups.push(arn.clone());
+        self.parameters.sessions = true;
+        self.sessions = Some(arn);
+    }
+
+    /// The Aurora cluster of this region, in the part `role` gives it.
+    #[cfg(feature = "aurora")]
+    pub fn aurora(&mut self, role: aurora::Role) -> Result<&aurora::Database, Error> {
+        let a = &self.env.config.aurora;
+        let (f, database) = aurora::build(&aurora::AuroraProps {
+            engine_version: a.engine_version.clone(),
+            min_capacity: a.min_capacity_acu,
+            max_capacity: a.max_capacity_acu,
+            secondary_instances: a.secondary_instances,
+            backup_retention_days: a.backup_retention_days,
+            performance_insights_retention_days: a.performance_insights_retention_days,
+            ..aurora::AuroraProps::new(self.namer(), role, &self.base.key, &self.base.network)
+        })?;
+        self.body.merge(f)?;
+        self.users.aurora = true;
+        self.grants.extend(database.grant_connect("app"));
+        self.database_arn = Some(database.cluster.attr_db_cluster_arn());
+        self.db_host = Some(database.writer_endpoint());
+        self.parameters.database = Some((database.writer_endpoint(), database.reader_endpoint()));
+        Ok(self.database.insert(database))
+    }
+
+    /// The application event bus, its archive and its log rule.
+    #[cfg(feature = "events")]
+    pub fn events(&mut self) -> Result<&events::Bus, Error> {
+        let (f, bus) = events::bus(&events::BusProps {
+            namer: self.namer(),
+            app: self.env.config.app.clone(),
+            key_arn: self.base.key.arn(),
+            archive_retention_days: self.env.config.events.archive_retention_days,
+            log_retention_days: self.env.config.network.flow_log_retention_days,
+        })?;
+        self.body.merge(f)?;
+        self.users.events = true;
+        self.grants.extend(bus.grant_put_events());
+        self.parameters.event_bus = Some(bus.name());
+        Ok(self.bus.insert(bus))
+    }
+
+    /// The backup vault and plans: what was added so far daily (the sessions table, the
+    /// configuration bucket), the Aurora cluster continuously `with_database` (the primary's,
+    /// which writes), copies to `copy_to`.
+    #[cfg(feature = "backup")]
+    pub fn backup(
+        &mut self,
+        with_database: bool,
+        copy_to: Option<backup::CopyTo>,
+    ) -> Result<(), Error> {
+        let b = &self.env.config.backup;
+        let aurora_clusters = match &self.database_arn {
+            Some(arn) if with_database => vec![arn.clone()],
+            _ => Vec::new(),
+        };
+        let (f, _) = backup::build(&backup::BackupProps {
+            vault_lock: b.vault_lock.then_some(backup::VaultLock {
+                min_days: b.lock_min_retention_days,
+                max_days: b.lock_max_retention_days,
+            }),
+            schedule: b.schedule.clone(),
+            daily_retention_days: b.daily_retention_days,
+            continuous_retention_days: b.continuous_retention_days,
+            aurora_clusters,
+            daily_resources: self.daily_backups.clone(),
+            copy_to,
+            ..backup::BackupProps::new(self.namer(), self.base.key.arn())
+        })?;
+        self.body.merge(f)?;
+        self.users.backup = true;
+        Ok(())
+    }
+
+    /// The region's SSM parameters (the same entries in both regions, with this region's
+    /// values); returns the props of its side of their replication, which the region adds
+    /// (the source in the primary, the target in the secondary).
+    #[cfg(feature = "configuration")]
+    pub fn configuration(&mut self) -> Result<configuration::ReplicationProps, Error> {
+        let (f, replication) =
+            configuration(self.env, self.role, &self.base, self.parameters.clone())?;
+        self.body.merge(f)?;
+        Ok(replication)
+    }
+
+    /// The application service behind its HTTPS load balancer (`certificate_arn`), allowed to
+    /// use every data component of the region.
+    #[cfg(feature = "service")]
+    pub fn service(&mut self, certificate_arn: Expr) -> Result<service::Service, Error> {
+        service(
+            self.env,
+            self.role,
+            &self.base,
+            ServiceInputs {
+                db_host: self.db_host.clone(),
+                certificate_arn,
+                task_statements: self.grants.clone(),
+            },
+            &mut self.body,
+        )
+    }
+
+    /// The region's alert topic, the canaries' artifacts bucket and role.
+    #[cfg(feature = "canaries")]
+    pub fn watch(&mut self) -> Result<Watch, Error> {
+        let m = &self.env.config.monitoring;
+        let props = canaries::MonitoringProps {
+            emails: m.emails.clone(),
+            runtime: m.runtime.clone(),
+            schedule: m.schedule.clone(),
+            expected_body: m.expected_body.clone(),
+            success_threshold_percent: m.success_threshold_percent,
+            duration_threshold_ms: m.duration_threshold_ms,
+            ..canaries::MonitoringProps::new(self.namer(), self.base.key.arn())
+        };
+        let (f, monitoring) = canaries::topic_and_bucket(&props)?;
+        self.body.merge(f)?;
+        Ok(Watch { props, monitoring })
+    }
+
+    /// A canary named by `rule` that checks the health path of the region `label` serves
+    /// (`primary`, `secondary`) from here; returns its success alarm's name.
+    #[cfg(feature = "canaries")]
+    pub fn canary(
+        &mut self,
+        watch: &Watch,
+        logical: &str,
+        rule: &cfn::naming::NameRule,
+        label: &str,
+    ) -> Result<String, Error> {
+        let url = Expr::from(format!(
+            "https://{}{}",
+            dns::regional_name(label, &zone_name(self.env)),
+            self.env.config.service.health_path
+        ));
+        canaries::canary(
+            &mut self.body,
+            &watch.props,
+            &watch.monitoring,
+            logical,
+            rule,
+            url,
+        )
+    }
+
+    /// The finished template: the key (its policy for the components added), description,
+    /// standard tags on every taggable resource, and a check that every reference resolves.
+    #[cfg(feature = "keys")]
+    pub fn finish(mut self) -> Result<Template, Error> {
+        let (f, _) = key(self.env, self.role, self.users)?;
+        self.body.merge(f)?;
+        finish(self.env, self.role, self.body)
+    }
+}
+
+/// Which components of a region stack use its key, recorded by [`Region`] as they are added;
+/// this one mapping says what each needs of the key.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct KeyUsers {
     /// Buckets (through S3).
@@ -57,73 +369,60 @@ impl KeyUsers {
     }
 }
 
-/// Builds the key and the network of the region serving `role` into `body`; `users` says which
-/// of the stack's components use the key.
-#[allow(unused_variables)]
-pub fn build(
+/// The key of the region serving `role`, whose policy lets `users` use it.
+#[cfg(feature = "keys")]
+fn key(
     env: &Environment,
     role: RegionRole,
     users: KeyUsers,
-    body: &mut Fragment,
-) -> Result<Foundation, Error> {
-    let namer = env.namer(role);
+) -> Result<(Fragment, keys::RegionKey), Error> {
+    keys::build(&keys::KeysProps {
+        namer: env.namer(role),
+        pending_window_days: env.config.keys.pending_window_days,
+        via_services: users.via_services(),
+        cloudwatch_logs: cfg!(feature = "network"),
+        service_principals: users.service_principals(),
+    })
+}
 
-    #[cfg(feature = "keys")]
-    let key = {
-        let (f, key) = keys::build(&keys::KeysProps {
-            namer: namer.clone(),
-            pending_window_days: env.config.keys.pending_window_days,
-            via_services: users.via_services(),
-            cloudwatch_logs: cfg!(feature = "network"),
-            service_principals: users.service_principals(),
-        })?;
-        body.merge(f)?;
-        key
-    };
-
-    #[cfg(feature = "network")]
-    let network = {
-        let (f, net) = network::build(&network::NetworkProps {
-            nat: match env.config.network.nat_gateways {
-                environment::NatGateways::PerAz => network::NatPolicy::PerAz,
-                environment::NatGateways::Single => network::NatPolicy::Single,
-            },
-            flow_log_retention_days: env.config.network.flow_log_retention_days,
-            ..network::NetworkProps::new(
-                namer.clone(),
-                env.vpc_cidr(role),
-                env.availability_zones(role),
-                &key,
-            )
-        })?;
-        body.merge(f)?;
-        net
-    };
-
-    Ok(Foundation {
-        #[cfg(feature = "keys")]
-        key,
-        #[cfg(feature = "network")]
-        network,
+/// The network of the region serving `role`.
+#[cfg(feature = "network")]
+fn network(
+    env: &Environment,
+    role: RegionRole,
+    key: &keys::RegionKey,
+) -> Result<(Fragment, network::Network), Error> {
+    network::build(&network::NetworkProps {
+        nat: match env.config.network.nat_gateways {
+            environment::NatGateways::PerAz => network::NatPolicy::PerAz,
+            environment::NatGateways::Single => network::NatPolicy::Single,
+        },
+        flow_log_retention_days: env.config.network.flow_log_retention_days,
+        ..network::NetworkProps::new(
+            env.namer(role),
+            env.vpc_cidr(role),
+            env.availability_zones(role),
+            key,
+        )
     })
 }
 
 /// What the service of either region needs from its stack.
 #[cfg(feature = "service")]
-pub struct ServiceInputs {
+struct ServiceInputs {
     /// The database host the application writes to (this region's cluster endpoint).
-    pub db_host: Option<cfn::Expr>,
+    db_host: Option<cfn::Expr>,
     /// The HTTPS listener's certificate.
-    pub certificate_arn: cfn::Expr,
+    certificate_arn: cfn::Expr,
     /// What the task role may do (grants from the data tier).
-    pub task_statements: Vec<cfn::iam::Statement>,
+    task_statements: Vec<cfn::iam::Statement>,
 }
 
 /// Builds the application service of the region serving `role` into `body`. Both regions go
 /// through here, so their task definitions are made from the same inputs; only region-specific
 /// references (roles, log group, endpoints) differ.
 #[cfg(feature = "service")]
-pub fn service(
+fn service(
     env: &Environment,
     role: RegionRole,
     base: &Foundation,
@@ -131,18 +430,18 @@ pub fn service(
     body: &mut Fragment,
 ) -> Result<service::Service, Error> {
     use cfn::Expr;
+    use cfn::arn::Arn;
     use cfn::iam::Statement;
+    use cfn::naming::ParameterPaths;
     let s = &env.config.service;
-    let prefix = format!("/{}/{}", env.config.app, env.suffix);
+    let paths = env.parameter_paths();
+    let prefix = paths.prefix().to_string();
     let secret_name = env.namer(role).name(&cfn::naming::DB_SECRET, None);
-    let secret = |field: &str| {
-        Expr::sub(format!(
-            "arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{secret_name}:{field}::"
-        ))
-    };
-    let active_region = Expr::sub(format!(
-        "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{prefix}/shared/active-region"
-    ));
+    let secret =
+        |field: &str| Arn::new("secretsmanager", format!("secret:{secret_name}:{field}::")).expr();
+    let active_region = paths
+        .arn(&ParameterPaths::shared_key(ParameterPaths::ACTIVE_REGION))
+        .expr();
     let mut environment = vec![
         (
             "APP_ENVIRONMENT".to_string(),
@@ -185,9 +484,7 @@ pub fn service(
     let execution_statements = vec![
         Statement::allow(
             ["secretsmanager:GetSecretValue"],
-            [Expr::sub(format!(
-                "arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{secret_name}-*"
-            ))],
+            [Arn::new("secretsmanager", format!("secret:{secret_name}-*")).expr()],
         ),
         Statement::allow(["ssm:GetParameters"], [active_region]),
         Statement::allow(["kms:Decrypt"], [base.key.arn()]),
@@ -216,8 +513,7 @@ pub fn service(
 
 /// What the region's parameters take from other components' handles; `None` where the region
 /// crate does not build that component.
-#[cfg(feature = "configuration")]
-#[derive(Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ConfigurationInputs {
     /// The region's Aurora (writer, reader) endpoints.
     pub database: Option<(cfn::Expr, cfn::Expr)>,
@@ -233,7 +529,7 @@ pub struct ConfigurationInputs {
 /// and the props of its side of their replication, which the region crate builds (source in
 /// the primary, target in the secondary).
 #[cfg(feature = "configuration")]
-pub fn configuration(
+fn configuration(
     env: &Environment,
     role: RegionRole,
     base: &Foundation,
@@ -273,14 +569,15 @@ pub fn configuration(
 
 /// The zone of the environment: `<suffix>.<parent_domain>`.
 pub fn zone_name(env: &Environment) -> String {
-    format!("{}.{}", env.suffix, env.config.dns.parent_domain)
+    cfn::naming::zone_name(&env.suffix, &env.config.dns.parent_domain)
 }
 
 /// Makes the template of the `role` stack from `body`: description, the standard tags on every
 /// taggable resource, and a check that every reference resolves.
-pub fn finish(env: &Environment, role: RegionRole, body: Fragment) -> Result<Template, Error> {
+fn finish(env: &Environment, role: RegionRole, body: Fragment) -> Result<Template, Error> {
     let mut template = Template::new(
         format!(
+            // not a name: the template's description
             "Trading DR {} region ({}), environment {}: generated by cargo xtask synth",
             role.as_str(),
             env.region(role).name,
@@ -291,4 +588,17 @@ pub fn finish(env: &Environment, role: RegionRole, body: Fragment) -> Result<Tem
     template.apply_tags(&env.tags(role));
     template.validate()?;
     Ok(template)
+}
+
+/// Lets the application read its configuration parameters (`/<app>/<suffix>/…`).
+fn parameters_read(env: &Environment) -> cfn::iam::Statement {
+    let paths = env.parameter_paths();
+    cfn::iam::Statement::allow(
+        [
+            "ssm:GetParameter",
+            "ssm:GetParameters",
+            "ssm:GetParametersByPath",
+        ],
+        [paths.prefix_arn().expr(), paths.arn("*").expr()],
+    )
 }
