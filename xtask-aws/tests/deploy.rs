@@ -382,15 +382,23 @@ fn configuration_changes_in_the_primary_replicate_to_the_secondary() {
     let took = moto.wait_for_parameter("us-east-2", flag, Some("false"));
     println!("update replicated in {:.1} s", took.as_secs_f64());
 
-    // Create: a new shared parameter appears in the secondary.
-    let created = "/trading/e2e/shared/flags/maintenance";
-    assert_eq!(moto.ssm("us-east-2", "get", created, None), None);
-    moto.ssm("us-east-1", "put", created, Some("on"));
-    moto.wait_for_parameter("us-east-2", created, Some("on"));
-
-    // Delete: it goes from the secondary too.
-    moto.ssm("us-east-1", "delete", created, None);
-    moto.wait_for_parameter("us-east-2", created, None);
+    // Parameters are created and deleted by the stacks, never by replication (see
+    // `a_new_shared_parameter_is_created_by_the_stack_never_by_replication`): one made by
+    // hand in the primary alone stays there, and deleting a copy's original leaves the copy.
+    let by_hand = "/trading/e2e/shared/flags/by-hand";
+    moto.ssm("us-east-1", "put", by_hand, Some("on"));
+    let applied = moto.runbook("e2e", "wait-applied", &[by_hand]);
+    assert_eq!(
+        applied["path"].as_array().unwrap().last().unwrap(),
+        "LeftToTheStack"
+    );
+    assert_eq!(moto.ssm("us-east-2", "get", by_hand, None), None);
+    moto.ssm("us-east-1", "delete", flag, None);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(
+        moto.ssm("us-east-2", "get", flag, None).as_deref(),
+        Some("false")
+    );
 
     // Regional parameters are not replicated: the secondary keeps its own.
     let regional = "/trading/e2e/region/buckets/data";
@@ -405,5 +413,49 @@ fn configuration_changes_in_the_primary_replicate_to_the_secondary() {
         moto.ssm("us-east-2", "get", regional, None),
         secondary_value
     );
+    moto.assert_no_server_errors();
+}
+
+/// Issue: deploying a new shared parameter failed in phase 2 with `ParameterAlreadyExists`:
+/// phase 1 created it in the primary, its change replicated to the secondary and created it
+/// there, and then the secondary stack's own create collided. The stacks own the parameters
+/// they declare; replication only carries values to those that exist.
+#[test]
+fn a_new_shared_parameter_is_created_by_the_stack_never_by_replication() {
+    let moto = Moto::start();
+    moto.xtask("deploy", "e2e", &["--yes"]).expect_code(0);
+    let flag = "/trading/e2e/shared/flags/maintenance";
+
+    // A new flag; the secondary's phase is held back, so replication surely runs first.
+    std::fs::write(
+        moto.env_dir().join("e2e.toml"),
+        "[flags]\nmaintenance = \"off\"\n",
+    )
+    .unwrap();
+    moto.reject_change_set(Some(("trading-dr-secondary-e2e", "held back by the test")));
+    moto.xtask("deploy", "e2e", &["--yes"]).expect_code(1);
+    assert_eq!(
+        moto.ssm("us-east-1", "get", flag, None).as_deref(),
+        Some("off")
+    );
+    let applied = moto.runbook("e2e", "wait-applied", &[flag]);
+    assert_eq!(applied["status"], "SUCCEEDED", "{applied}");
+    assert_eq!(
+        applied["path"],
+        serde_json::json!(["Operation", "Exists", "LeftToTheStack"]),
+        "a parameter the secondary stack has not created yet is left to it"
+    );
+    assert_eq!(moto.ssm("us-east-2", "get", flag, None), None);
+
+    // The secondary's phase now creates it, in one try.
+    moto.reject_change_set(None);
+    moto.xtask("deploy", "e2e", &["--yes"]).expect_code(0);
+    assert_eq!(
+        moto.ssm("us-east-2", "get", flag, None).as_deref(),
+        Some("off")
+    );
+    // And changes to it replicate as before.
+    moto.ssm("us-east-1", "put", flag, Some("on"));
+    moto.wait_for_parameter("us-east-2", flag, Some("on"));
     moto.assert_no_server_errors();
 }

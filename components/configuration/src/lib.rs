@@ -266,16 +266,35 @@ pub fn source_definition(app: &str) -> Value {
     })
 }
 
-/// The secondary's state machine: write or delete the parameter here.
+/// The secondary's state machine: carry a new value to this region's copy of a shared
+/// parameter.
+///
+/// Who owns what: the stacks create and delete parameters (each region's stack, the ones its
+/// configuration declares); replication only carries new values to parameters that already
+/// exist here. A change that arrives before the secondary stack has created its copy (a new
+/// flag: phase 1 created it in the primary, phase 2 has not run yet) is left to the stack,
+/// which creates it with the same configured value; deletes are left to the stacks too.
+/// Replication creating the parameter first would make the stack's create fail
+/// (`ParameterAlreadyExists`), whatever the timing, since the deployed secondary may not yet
+/// know the new name. A shared parameter made by hand in the primary alone stays there.
 pub fn target_definition() -> Value {
     json!({
-        "Comment": "Applies a configuration change replicated from the primary region",
+        "Comment": "Carries a shared configuration value replicated from the primary region to this region's copy",
         "StartAt": "Operation",
         "States": {
             "Operation": {
                 "Type": "Choice",
-                "Choices": [{"Variable": "$.detail.operation", "StringEquals": "Delete", "Next": "Delete"}],
-                "Default": "Put"
+                "Choices": [{"Variable": "$.detail.operation", "StringEquals": "Delete", "Next": "LeftToTheStack"}],
+                "Default": "Exists"
+            },
+            "Exists": {
+                "Type": "Task",
+                "Resource": cfn::arn::states_sdk("ssm:getParameter"),
+                "Parameters": {"Name.$": "$.detail.name"},
+                "ResultPath": null,
+                "Retry": retry(),
+                "Catch": [{"ErrorEquals": ["Ssm.ParameterNotFoundException"], "Next": "LeftToTheStack"}],
+                "Next": "Put"
             },
             "Put": {
                 "Type": "Task",
@@ -284,15 +303,10 @@ pub fn target_definition() -> Value {
                 "Retry": retry(),
                 "End": true
             },
-            "Delete": {
-                "Type": "Task",
-                "Resource": cfn::arn::states_sdk("ssm:deleteParameter"),
-                "Parameters": {"Name.$": "$.detail.name"},
-                "Retry": retry(),
-                "Catch": [{"ErrorEquals": ["Ssm.ParameterNotFoundException"], "Next": "AlreadyGone"}],
-                "End": true
-            },
-            "AlreadyGone": {"Type": "Succeed"}
+            "LeftToTheStack": {
+                "Type": "Succeed",
+                "Comment": "Created or deleted by the stacks, never by replication"
+            }
         }
     })
 }
@@ -504,7 +518,7 @@ pub fn target_side(props: &ReplicationProps) -> Result<Fragment, Error> {
         "target",
         &target_definition(),
         vec![Statement::allow(
-            ["ssm:DeleteParameter", "ssm:PutParameter"],
+            ["ssm:GetParameter", "ssm:PutParameter"],
             [shared_parameters_arn(&props.prefix)],
         )],
     )?;

@@ -552,15 +552,15 @@ fn configuration(
         data_bucket: inputs.buckets.as_ref().map(|b| b.0.clone()),
         config_bucket: inputs.buckets.as_ref().map(|b| b.1.clone()),
     };
-    let prefix = configuration::prefix(&env.config.app, &env.suffix);
+    let paths = env.parameter_paths();
     let fragment = configuration::parameters(&configuration::ParametersProps {
-        prefix: prefix.clone(),
+        prefix: paths.prefix().to_string(),
         entries: standard.entries(),
     })?;
     let replication = configuration::ReplicationProps {
         namer,
         app: env.config.app.clone(),
-        prefix,
+        prefix: paths.prefix().to_string(),
         key_arn: base.key.arn(),
         log_retention_days: env.config.network.flow_log_retention_days,
     };

@@ -137,6 +137,15 @@
     any value read below an array index in a list ([1]) and fails on a filter matching nothing.
     Both are answered as Step Functions answers.
 
+23. Error names of AWS SDK integrations. Step Functions names a failed SDK call
+    `ServiceName.ErrorNameException`, both PascalCase, "Exception" added when the service's
+    error code lacks it (`Ssm.ParameterNotFoundException`, `S3.BucketAlreadyExistsException`;
+    "Learning to use AWS service SDK integrations", Step Functions developer guide). moto 5.2
+    keeps the service's name in lower case unless it knows it (it knows two), and so names it
+    `ssm.ParameterNotFoundException`, which no Catch written for AWS matches: the
+    configuration replication's "the parameter does not exist yet here" path then retried and
+    failed instead of leaving the parameter to the stack. The name is made as AWS makes it.
+
 Usage: python moto_server.py -H 127.0.0.1 -p PORT
 """
 
@@ -1213,6 +1222,34 @@ def _put_metric_data_and_evaluate(self, namespace, metric_data):
 
 
 cloudwatch_models.CloudWatchBackend.put_metric_data = _put_metric_data_and_evaluate
+
+# --- 23. Error names of AWS SDK integrations ------------------------------------------------------
+
+from botocore.exceptions import ClientError
+
+# The PascalCase service names Step Functions uses where capitalising the first letter is not it.
+_SDK_SERVICE_NAMES = {"dynamodb": "DynamoDb", "cloudwatch": "CloudWatch", "acmpca": "AcmPca"}
+_from_error = aws_sdk_task.StateTaskServiceAwsSdk._from_error
+
+
+def _sdk_error_name(service, code):
+    service = _SDK_SERVICE_NAMES.get(service.lower(), service[:1].upper() + service[1:])
+    return f"{service}.{code if code.endswith('Exception') else code + 'Exception'}"
+
+
+def _from_error_named_as_aws(self, env, ex):
+    if not isinstance(ex, ClientError):
+        return _from_error(self, env, ex)
+    event = _from_error(self, env, ex)
+    # In `arn:aws:states:::aws-sdk:ssm:getParameter` moto's api_name is the service, `ssm`.
+    name = _sdk_error_name(self.resource.api_name, ex.response["Error"]["Code"])
+    event.error_name = aws_sdk_task.ErrorName(error_name=name)
+    details = event.event_details["taskFailedEventDetails"]
+    details["error"] = name
+    return event
+
+
+aws_sdk_task.StateTaskServiceAwsSdk._from_error = _from_error_named_as_aws
 
 if __name__ == "__main__":
     main(sys.argv[1:])

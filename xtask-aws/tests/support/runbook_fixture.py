@@ -8,6 +8,8 @@ Usage: python runbook_fixture.py ENDPOINT SUFFIX COMMAND [ARGS]
   wait-execution KEY N    wait (≤ 60 s) until the state machine of output KEY has N executions,
                           all ended; print them, each with the states it entered
   state                   the recovery region's state, and the global database's
+  wait-applied NAME       wait (≤ 60 s) until the configuration replication machine has run,
+                          and ended, for a change of parameter NAME; print that execution
 
 Names come from the secondary stack (outputs and resources), never from the test.
 """
@@ -165,6 +167,26 @@ elif command == "wait-execution":
     result = wait(ended, 60, f"{count} ended execution(s) of {key}")
 elif command == "state":
     result = state()
+elif command == "wait-applied":
+    name = args[0]
+    sfn = client("stepfunctions")
+    machine = physical("ConfigReplicationTarget")
+
+    def applied():
+        for e in sfn.list_executions(stateMachineArn=machine)["executions"]:
+            described = sfn.describe_execution(executionArn=e["executionArn"])
+            detail = json.loads(described.get("input", "{}")).get("detail", {})
+            if detail.get("name") == name and e["status"] != "RUNNING":
+                history = sfn.get_execution_history(executionArn=e["executionArn"], maxResults=1000)
+                path = [
+                    ev["stateEnteredEventDetails"]["name"]
+                    for ev in history["events"]
+                    if ev["type"].endswith("StateEntered")
+                ]
+                return {"status": e["status"], "path": path}
+        return None
+
+    result = wait(applied, 60, f"a replicated change of {name}")
 else:
     sys.exit(f"unknown command {command}")
 
