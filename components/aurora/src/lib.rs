@@ -170,6 +170,7 @@ fn family(version: &str) -> String {
 
 /// Builds this region's part of the global database.
 pub fn build(props: &AuroraProps) -> Result<(Fragment, Database), Error> {
+    cfn::Problems::from(props.problems()).into_result("aurora")?;
     let n = &props.namer;
     let mut f = Fragment::new();
 
@@ -351,6 +352,149 @@ pub fn build(props: &AuroraProps) -> Result<(Fragment, Database), Error> {
             secret,
         },
     ))
+}
+
+/// The rules of Aurora's props, each a check of one value that returns what is wrong (the bad
+/// value and what is allowed) or nothing. [`AuroraProps::problems`] and the configuration's
+/// validation both use them.
+pub mod rules {
+    /// Aurora PostgreSQL 14 from 14.3 on (Serverless v2 and global databases need it).
+    pub fn engine_version(v: &str) -> Option<String> {
+        let minor = v.strip_prefix("14.").and_then(|m| m.parse::<u32>().ok());
+        minor.is_none_or(|m| m < 3).then(|| {
+            format!(
+                "{v:?} is not allowed: use an Aurora PostgreSQL 14 version from 14.3 on (Serverless v2 and global databases need it), e.g. \"14.18\""
+            )
+        })
+    }
+
+    fn half_steps(v: f64) -> bool {
+        (v * 2.0).fract() == 0.0
+    }
+
+    /// Serverless v2 capacity: 0.5 to 256 ACUs in steps of 0.5.
+    pub fn min_capacity(min: f64) -> Option<String> {
+        (!(0.5..=256.0).contains(&min) || !half_steps(min)).then(|| {
+            format!(
+                "{min} is not allowed: Serverless v2 capacity is 0.5 to 256 ACUs in steps of 0.5"
+            )
+        })
+    }
+
+    /// The maximum: from the minimum to 256 ACUs in steps of 0.5.
+    pub fn max_capacity(min: f64, max: f64) -> Option<String> {
+        (!(min..=256.0).contains(&max) || !half_steps(max)).then(|| {
+            format!("{max} is not allowed: use {min} (the minimum) to 256 ACUs in steps of 0.5")
+        })
+    }
+
+    /// Readers in the primary cluster: 1 to 15.
+    pub fn primary_readers(n: u32) -> Option<String> {
+        (!(1..=15).contains(&n)).then(|| format!("{n} is not allowed: use 1 to 15 readers"))
+    }
+
+    /// Instances in the secondary cluster: 1 to 16.
+    pub fn secondary_instances(n: u32) -> Option<String> {
+        (!(1..=16).contains(&n)).then(|| {
+            format!(
+                "{n} is not allowed: use 1 to 16 (a secondary cluster without an instance cannot take over)"
+            )
+        })
+    }
+
+    /// The managed RPO: 0 (off), or 20 to 604,800 seconds.
+    pub fn managed_rpo_seconds(s: u32) -> Option<String> {
+        (s != 0 && !(20..=604_800).contains(&s)).then(|| {
+            format!("{s} is not allowed: 0 turns the managed RPO off, else 20 to 604800 seconds")
+        })
+    }
+
+    /// Continuous backups: 1 to 35 days.
+    pub fn backup_retention_days(d: u32) -> Option<String> {
+        (!(1..=35).contains(&d)).then(|| format!("{d} is not allowed: Aurora keeps 1 to 35 days"))
+    }
+
+    /// Performance Insights: 7, a multiple of 31 up to 713, or 731 days.
+    pub fn performance_insights_retention_days(pi: u32) -> Option<String> {
+        (!(pi == 7 || pi == 731 || (pi.is_multiple_of(31) && (31..=713).contains(&pi))))
+            .then(|| format!("{pi} is not allowed: use 7, a multiple of 31 up to 713, or 731"))
+    }
+
+    fn identifier(s: &str) -> bool {
+        (1..=63).contains(&s.len())
+            && s.starts_with(|c: char| c.is_ascii_alphabetic())
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    }
+
+    /// The database's name: 1 to 63 letters, digits and underscores, starting with a letter.
+    pub fn database_name(name: &str) -> Option<String> {
+        (!identifier(name)).then(|| {
+            format!(
+                "{name:?} is not allowed: 1 to 63 letters, digits and underscores, starting with a letter"
+            )
+        })
+    }
+
+    /// Names PostgreSQL or RDS keep for themselves.
+    pub const RESERVED_USERNAMES: [&str; 5] = ["admin", "postgres", "rdsadmin", "root", "master"];
+
+    /// The master user: an identifier that PostgreSQL and RDS do not reserve.
+    pub fn master_username(name: &str) -> Option<String> {
+        (!identifier(name) || RESERVED_USERNAMES.contains(&name)).then(|| {
+            format!(
+                "{name:?} is not allowed: 1 to 63 letters, digits and underscores, starting with a letter, and not one of {}",
+                RESERVED_USERNAMES.join(", ")
+            )
+        })
+    }
+}
+
+impl AuroraProps {
+    /// Every rule these props break (none when they are valid).
+    pub fn problems(&self) -> Vec<cfn::Problem> {
+        let mut p = cfn::Problems::new();
+        p.check(
+            "engine_version",
+            rules::engine_version(&self.engine_version),
+        )
+        .check("min_capacity", rules::min_capacity(self.min_capacity))
+        .check(
+            "max_capacity",
+            rules::max_capacity(self.min_capacity, self.max_capacity),
+        )
+        .check(
+            "secondary_instances",
+            rules::secondary_instances(self.secondary_instances),
+        )
+        .check(
+            "backup_retention_days",
+            rules::backup_retention_days(self.backup_retention_days),
+        )
+        .check(
+            "performance_insights_retention_days",
+            rules::performance_insights_retention_days(self.performance_insights_retention_days),
+        );
+        if let Role::Primary {
+            managed_rpo_seconds,
+            readers,
+            database_name,
+            master_username,
+            ..
+        } = &self.role
+        {
+            p.check(
+                "role.managed_rpo_seconds",
+                rules::managed_rpo_seconds(managed_rpo_seconds.unwrap_or(0)),
+            )
+            .check("role.readers", rules::primary_readers(*readers))
+            .check("role.database_name", rules::database_name(database_name))
+            .check(
+                "role.master_username",
+                rules::master_username(master_username),
+            );
+        }
+        p.into_vec()
+    }
 }
 
 #[cfg(test)]

@@ -100,6 +100,7 @@ fn id(s: &str) -> Result<LogicalId, Error> {
 
 /// Builds the vault, the role and the plans that have resources.
 pub fn build(props: &BackupProps) -> Result<(Fragment, Handle<backup::BackupVault>), Error> {
+    cfn::Problems::from(props.problems()).into_result("backup")?;
     let n = &props.namer;
     let mut f = Fragment::new();
     let mut vault = backup::BackupVault::new()
@@ -224,6 +225,75 @@ pub fn build(props: &BackupProps) -> Result<(Fragment, Handle<backup::BackupVaul
     Ok((f, vault))
 }
 
+/// The rules of the backup props; [`BackupProps::problems`] and the configuration's validation
+/// both use them.
+pub mod rules {
+    /// An AWS cron expression with six fields.
+    pub fn schedule(s: &str) -> Option<String> {
+        let inner = s.strip_prefix("cron(").and_then(|s| s.strip_suffix(')'));
+        inner
+            .is_none_or(|fields| fields.split_whitespace().count() != 6)
+            .then(|| {
+                format!(
+                    "{s:?} is not allowed: use an AWS cron expression with six fields, e.g. \"cron(0 5 ? * * *)\""
+                )
+            })
+    }
+
+    /// Daily recovery points: 1 to 36,500 days.
+    pub fn daily_retention_days(d: u32) -> Option<String> {
+        (!(1..=36_500).contains(&d)).then(|| format!("{d} is not allowed: use 1 to 36500 days"))
+    }
+
+    /// Continuous backups: 1 to 35 days.
+    pub fn continuous_retention_days(d: u32) -> Option<String> {
+        (!(1..=35).contains(&d))
+            .then(|| format!("{d} is not allowed: continuous backups keep 1 to 35 days"))
+    }
+
+    /// The vault lock's minimum: 1 to its maximum.
+    pub fn lock_min_retention_days(min: u32, max: u32) -> Option<String> {
+        (min == 0 || min > max)
+            .then(|| format!("{min} is not allowed: use 1 to lock_max_retention_days ({max})"))
+    }
+
+    /// Under a vault lock, recovery points are kept at least the lock's minimum.
+    pub fn daily_retention_under_lock(daily: u32, lock_min: u32) -> Option<String> {
+        (daily < lock_min).then(|| {
+            format!(
+                "{daily} is not allowed with vault lock: recovery points must be kept at least lock_min_retention_days ({lock_min})"
+            )
+        })
+    }
+}
+
+impl BackupProps {
+    /// Every rule these props break (none when they are valid).
+    pub fn problems(&self) -> Vec<cfn::Problem> {
+        let mut p = cfn::Problems::new();
+        p.check("schedule", rules::schedule(&self.schedule))
+            .check(
+                "daily_retention_days",
+                rules::daily_retention_days(self.daily_retention_days),
+            )
+            .check(
+                "continuous_retention_days",
+                rules::continuous_retention_days(self.continuous_retention_days),
+            );
+        if let Some(lock) = self.vault_lock {
+            p.check(
+                "vault_lock.min_days",
+                rules::lock_min_retention_days(lock.min_days, lock.max_days),
+            )
+            .check(
+                "daily_retention_days",
+                rules::daily_retention_under_lock(self.daily_retention_days, lock.min_days),
+            );
+        }
+        p.into_vec()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +301,34 @@ mod tests {
     use cfn::naming::Suffix;
     use cfn::testing::{assert_has_resource_properties, assert_resource_count};
     use serde_json::json;
+
+    #[test]
+    fn props_name_every_broken_rule_and_build_refuses_them() {
+        let mut bad = props();
+        bad.schedule = "daily".into();
+        bad.continuous_retention_days = 36;
+        bad.vault_lock = Some(VaultLock {
+            min_days: 40,
+            max_days: 30,
+        });
+        let found: Vec<String> = bad.problems().iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            found,
+            [
+                "schedule: \"daily\" is not allowed: use an AWS cron expression with six fields, e.g. \"cron(0 5 ? * * *)\"",
+                "continuous_retention_days: 36 is not allowed: continuous backups keep 1 to 35 days",
+                "vault_lock.min_days: 40 is not allowed: use 1 to lock_max_retention_days (30)",
+                "daily_retention_days: 35 is not allowed with vault lock: recovery points must be kept at least lock_min_retention_days (40)",
+            ]
+        );
+        let refused = build(&bad).unwrap_err().to_string();
+        assert!(
+            refused.starts_with("backup props: schedule: ")
+                && refused.contains("; vault_lock.min_days: 40"),
+            "{refused}"
+        );
+        assert_eq!(props().problems(), Vec::new());
+    }
 
     fn props() -> BackupProps {
         BackupProps {

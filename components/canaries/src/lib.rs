@@ -107,6 +107,7 @@ pub struct Monitoring {
 
 /// Builds the topic (with subscriptions), the canaries' artifacts bucket and their role.
 pub fn topic_and_bucket(props: &MonitoringProps) -> Result<(Fragment, Monitoring), Error> {
+    cfn::Problems::from(props.problems()).into_result("canaries")?;
     let n = &props.namer;
     let mut f = Fragment::new();
     let topic = f.add(
@@ -361,6 +362,77 @@ pub fn primary_failure_alarm(
         Expr::from(composite.as_str()),
     )?;
     Ok(composite)
+}
+
+/// The rules of the monitoring props; [`MonitoringProps::problems`] and the configuration's
+/// validation both use them.
+pub mod rules {
+    /// A Node.js Synthetics runtime that can still create canaries (9.0 or later).
+    pub fn runtime(r: &str) -> Option<String> {
+        let major = r
+            .strip_prefix("syn-nodejs-puppeteer-")
+            .and_then(|v| v.split_once('.'))
+            .and_then(|(major, minor)| minor.parse::<u32>().ok().and(major.parse::<u32>().ok()));
+        major.is_none_or(|v| v < 9).then(|| {
+            format!(
+                "{r:?} is not allowed: use a supported Node.js runtime, syn-nodejs-puppeteer-9.0 or later (7.0 and older are deprecated and cannot create canaries)"
+            )
+        })
+    }
+
+    /// `rate(N minute[s])` with N from 1 to 60.
+    pub fn schedule(s: &str) -> Option<String> {
+        let minutes = s
+            .strip_prefix("rate(")
+            .and_then(|s| s.strip_suffix(')'))
+            .and_then(|s| s.split_once(' '))
+            .filter(|(_, unit)| *unit == "minute" || *unit == "minutes")
+            .and_then(|(n, _)| n.parse::<u32>().ok());
+        minutes.is_none_or(|n| n == 0 || n > 60).then(|| {
+            format!(
+                "{s:?} is not allowed: use rate(N minute) or rate(N minutes) with N from 1 to 60"
+            )
+        })
+    }
+
+    /// An e-mail address.
+    pub fn email(e: &str) -> Option<String> {
+        let ok = e
+            .split_once('@')
+            .is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'));
+        (!ok).then(|| format!("{e:?} is not an e-mail address"))
+    }
+
+    /// A success threshold from 1 to 100 percent.
+    pub fn success_threshold_percent(p: u32) -> Option<String> {
+        (!(1..=100).contains(&p)).then(|| format!("{p} is not allowed: use 1 to 100"))
+    }
+
+    /// A time threshold above 0 ms.
+    pub fn threshold_ms(ms: u32) -> Option<String> {
+        (ms == 0).then(|| "0 is not allowed: use 1 ms or more".into())
+    }
+}
+
+impl MonitoringProps {
+    /// Every rule these props break (none when they are valid).
+    pub fn problems(&self) -> Vec<cfn::Problem> {
+        let mut p = cfn::Problems::new();
+        p.check("runtime", rules::runtime(&self.runtime))
+            .check("schedule", rules::schedule(&self.schedule))
+            .check(
+                "success_threshold_percent",
+                rules::success_threshold_percent(self.success_threshold_percent),
+            )
+            .check(
+                "duration_threshold_ms",
+                rules::threshold_ms(self.duration_threshold_ms),
+            );
+        for (i, e) in self.emails.iter().enumerate() {
+            p.check(&format!("emails[{i}]"), rules::email(e));
+        }
+        p.into_vec()
+    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ mod fragment;
 pub mod iam;
 pub mod naming;
 pub mod net;
+pub mod rules;
 pub mod states;
 mod template;
 pub mod testing;
@@ -95,6 +96,14 @@ pub enum Error {
         /// The missing property names, comma separated.
         missing: String,
     },
+    /// A component's props break its rules; every problem is listed.
+    #[error("{component} props: {}", problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid {
+        /// The component.
+        component: &'static str,
+        /// Every problem found.
+        problems: Vec<Problem>,
+    },
     /// A reference names a logical id that the template does not define.
     #[error(
         "{from} refers to {target:?}, which is not a parameter, resource or condition of the template"
@@ -105,6 +114,70 @@ pub enum Error {
         /// The missing id.
         target: String,
     },
+}
+
+/// One broken rule of a component's props: the field, and a message with the bad value and
+/// the fix ("0 is not allowed: use 1 to 10"), as CDK's validation says it. Each component
+/// exposes its rules (`<component>::rules`), its props return every problem at once
+/// (`problems()`), and `build` refuses props that have any; the environment crate runs the same
+/// rules over configuration and names the file and key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The props field (or configuration key) at fault.
+    pub field: String,
+    /// What is wrong, with the bad value and what is allowed.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Every problem a set of rules found; empty when the props are valid.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Problems(Vec<Problem>);
+
+impl Problems {
+    /// No problem yet.
+    pub fn new() -> Self {
+        Problems(Vec::new())
+    }
+
+    /// Records `field`'s problem, if a rule found one.
+    pub fn check(&mut self, field: &str, found: Option<String>) -> &mut Self {
+        if let Some(message) = found {
+            self.0.push(Problem {
+                field: field.to_string(),
+                message,
+            });
+        }
+        self
+    }
+
+    /// The problems found.
+    pub fn into_vec(self) -> Vec<Problem> {
+        self.0
+    }
+
+    /// `Ok` when there is none, else the error naming `component` and every problem.
+    pub fn into_result(self, component: &'static str) -> Result<(), Error> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid {
+                component,
+                problems: self.0,
+            })
+        }
+    }
+}
+
+impl From<Vec<Problem>> for Problems {
+    fn from(problems: Vec<Problem>) -> Self {
+        Problems(problems)
+    }
 }
 
 /// A validated CloudFormation logical id.

@@ -533,6 +533,31 @@ pub fn target_side(props: &ReplicationProps) -> Result<Fragment, Error> {
     Ok(f)
 }
 
+/// The rules of the configuration's parameters; the configuration's validation uses them.
+pub mod rules {
+    /// A flag name: 1 to 63 lowercase letters, digits and hyphens, not one the runbooks own.
+    pub fn flag_name(flag: &str) -> Option<String> {
+        let ok = (1..=63).contains(&flag.len())
+            && flag
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+        if !ok {
+            return Some(format!(
+                "{flag:?} is not allowed as a flag name: 1 to 63 lowercase letters, digits and hyphens"
+            ));
+        }
+        (flag == cfn::naming::FAILOVER_FLAG)
+            .then(|| format!("{flag:?} is reserved: the failover and failback runbooks set it"))
+    }
+
+    /// A flag value: 1 to 4096 characters (a Standard parameter).
+    pub fn flag_value(value: &str) -> Option<String> {
+        (value.is_empty() || value.len() > 4096).then(|| {
+            "is not allowed: a flag value has 1 to 4096 characters (a Standard parameter)".into()
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,6 +52,7 @@ pub struct ZoneProps {
 
 /// Builds the public hosted zone; outputs its id and name servers (for delegation).
 pub fn zone(props: &ZoneProps) -> Result<(Fragment, Handle<route53::HostedZone>), Error> {
+    cfn::Problems::from(props.problems()).into_result("dns zone")?;
     let mut f = Fragment::new();
     let zone = f.add(
         id("HostedZone")?,
@@ -217,6 +218,7 @@ pub struct SecondaryTarget {
 
 /// Builds the health checks, the data-plane switch and the failover records of `app.<zone>`.
 pub fn failover(props: &FailoverProps) -> Result<Fragment, Error> {
+    cfn::Problems::from(props.problems()).into_result("dns failover")?;
     let n = &props.namer;
     let s = &props.secondary;
     let mut f = Fragment::new();
@@ -360,6 +362,79 @@ pub fn switch_alarm(namer: &Namer) -> Result<(Fragment, String), Error> {
         Expr::from(name.as_str()),
     )?;
     Ok((f, name))
+}
+
+/// The rules of the DNS props; [`ZoneProps::problems`], [`FailoverProps::problems`] and the
+/// configuration's validation use them.
+pub mod rules {
+    /// A lowercase domain of at least two labels (the environment's zone is below it).
+    pub fn parent_domain(d: &str) -> Option<String> {
+        let label_ok = |l: &str| {
+            (1..=63).contains(&l.len())
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        let labels: Vec<&str> = d.split('.').collect();
+        (labels.len() < 2 || !labels.iter().all(|l| label_ok(l)) || d.len() > 200).then(|| {
+            format!(
+                "{d:?} is not allowed: a lowercase domain of at least two labels, e.g. \"trading-dr.example.com\""
+            )
+        })
+    }
+
+    /// A Route 53 hosted zone id.
+    pub fn zone_id(zone: &str) -> Option<String> {
+        let ok = zone.starts_with('Z')
+            && (2..=32).contains(&zone.len())
+            && zone
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        (!ok).then(|| {
+            format!(
+                "{zone:?} is not allowed: a Route 53 hosted zone id such as \"Z0123456789ABCDEFGHIJ\""
+            )
+        })
+    }
+
+    /// Route 53 checks every 10 or 30 seconds.
+    pub fn health_check_interval_seconds(s: u32) -> Option<String> {
+        (![10, 30].contains(&s))
+            .then(|| format!("{s} is not allowed: Route 53 checks every 10 or 30 seconds"))
+    }
+
+    /// Failures before a check is unhealthy: 1 to 10.
+    pub fn health_check_failure_threshold(n: u32) -> Option<String> {
+        (!(1..=10).contains(&n)).then(|| format!("{n} is not allowed: use 1 to 10"))
+    }
+}
+
+impl ZoneProps {
+    /// Every rule these props break (none when they are valid).
+    pub fn problems(&self) -> Vec<cfn::Problem> {
+        let mut p = cfn::Problems::new();
+        if let Some(zone) = &self.parent_zone_id {
+            p.check("parent_zone_id", rules::zone_id(zone));
+        }
+        p.into_vec()
+    }
+}
+
+impl FailoverProps {
+    /// Every rule these props break (none when they are valid).
+    pub fn problems(&self) -> Vec<cfn::Problem> {
+        let mut p = cfn::Problems::new();
+        p.check(
+            "checking.interval_seconds",
+            rules::health_check_interval_seconds(self.checking.interval_seconds),
+        )
+        .check(
+            "checking.failure_threshold",
+            rules::health_check_failure_threshold(self.checking.failure_threshold),
+        );
+        p.into_vec()
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 use std::collections::BTreeSet;
 
 use cfn::naming::{MAX_REGION_LEN, Suffix};
-use cfn::net::Cidr;
 use serde_path_to_error::Segment;
 use toml::{Table, Value};
 
@@ -14,12 +13,6 @@ const REGIONS: &[(&str, &str)] = &[
     ("us-east-1", "abcdef"),
     ("us-east-2", "abc"),
     ("us-west-2", "abcd"),
-];
-
-/// The retention values CloudWatch Logs accepts, in days.
-const RETENTION_DAYS: &[u32] = &[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
 ];
 
 /// A key path inside a TOML document.
@@ -372,25 +365,8 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
                 }
             }
         }
-        match region.vpc_cidr.parse::<Cidr>() {
-            Err(e) => err(
-                &format!("{key}.vpc_cidr"),
-                format!("{:?} is not allowed: {e}", region.vpc_cidr),
-            ),
-            Ok(cidr) if !(16..=20).contains(&cidr.prefix()) => err(
-                &format!("{key}.vpc_cidr"),
-                format!(
-                    "{:?} is not allowed: the prefix must be /16 to /20 (AWS allows /16 at most; nine subnets of prefix + 4 must fit)",
-                    region.vpc_cidr
-                ),
-            ),
-            Ok(cidr) if !cidr.is_private() => err(
-                &format!("{key}.vpc_cidr"),
-                format!(
-                    "{:?} is not allowed: use a private RFC 1918 range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)",
-                    region.vpc_cidr
-                ),
-            ),
+        match network::rules::vpc_cidr(&region.vpc_cidr) {
+            Err(message) => err(&format!("{key}.vpc_cidr"), message),
             Ok(cidr) => cidrs.push((key, cidr)),
         }
     }
@@ -412,462 +388,172 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
         );
     }
 
-    if !RETENTION_DAYS.contains(&c.network.flow_log_retention_days) {
-        err(
-            "network.flow_log_retention_days",
-            format!(
-                "{} is not allowed: CloudWatch Logs accepts {}",
-                c.network.flow_log_retention_days,
-                RETENTION_DAYS
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        );
-    }
-    if !(1..=3650).contains(&c.storage.noncurrent_version_days) {
-        err(
-            "storage.noncurrent_version_days",
-            format!(
-                "{} is not allowed: use 1 to 3650 days",
-                c.storage.noncurrent_version_days
-            ),
-        );
-    }
-    let attribute_ok = (1..=255).contains(&c.sessions.ttl_attribute.len())
-        && c.sessions
-            .ttl_attribute
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || "_-.".contains(ch));
-    if !attribute_ok {
-        err(
-            "sessions.ttl_attribute",
-            format!(
-                "{:?} is not allowed: an attribute name of 1 to 255 letters, digits, _ - or .",
-                c.sessions.ttl_attribute
-            ),
-        );
-    }
+    // Each component's own rules (see `<component>::rules`), named by file and key here.
+    let mut check = |key: &str, found: Option<String>| {
+        if let Some(message) = found {
+            err(key, message);
+        }
+    };
+    check(
+        "network.flow_log_retention_days",
+        cfn::rules::log_retention_days(c.network.flow_log_retention_days),
+    );
+    check(
+        "storage.noncurrent_version_days",
+        storage::rules::noncurrent_version_days(c.storage.noncurrent_version_days),
+    );
+    check(
+        "sessions.ttl_attribute",
+        sessions::rules::ttl_attribute(&c.sessions.ttl_attribute),
+    );
     for (flag, value) in &c.flags {
-        let name_ok = (1..=63).contains(&flag.len())
-            && flag
-                .chars()
-                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
-        if !name_ok {
-            err(
-                &format!("flags.{flag}"),
-                format!(
-                    "{flag:?} is not allowed as a flag name: 1 to 63 lowercase letters, digits and hyphens"
-                ),
-            );
-        }
-        if flag == cfn::naming::FAILOVER_FLAG {
-            err(
-                &format!("flags.{flag}"),
-                format!("{flag:?} is reserved: the failover and failback runbooks set it"),
-            );
-        }
-        if value.is_empty() || value.len() > 4096 {
-            err(
-                &format!("flags.{flag}"),
-                "is not allowed: a flag value has 1 to 4096 characters (a Standard parameter)"
-                    .into(),
-            );
-        }
+        let key = format!("flags.{flag}");
+        check(&key, configuration::rules::flag_name(flag));
+        check(&key, configuration::rules::flag_value(value));
     }
-    aurora(&c.aurora, &mut err);
-    dns(&c.dns, &mut err);
-    monitoring(&c.monitoring, &mut err);
-    if c.events.archive_retention_days == 0 {
-        err(
-            "events.archive_retention_days",
-            "0 is not allowed: 0 would keep events forever; use 1 or more days".into(),
-        );
-    }
-    service(&c.service, &mut err);
-    backup(&c.backup, &mut err);
-    if !(7..=30).contains(&c.keys.pending_window_days) {
-        err(
-            "keys.pending_window_days",
-            format!(
-                "{} is not allowed: KMS accepts 7 to 30 days",
-                c.keys.pending_window_days
-            ),
-        );
-    }
-}
-
-fn aurora(a: &crate::Aurora, err: &mut dyn FnMut(&str, String)) {
-    let minor = a
-        .engine_version
-        .strip_prefix("14.")
-        .and_then(|m| m.parse::<u32>().ok());
-    if minor.is_none_or(|m| m < 3) {
-        err(
-            "aurora.engine_version",
-            format!(
-                "{:?} is not allowed: use an Aurora PostgreSQL 14 version from 14.3 on (Serverless v2 and global databases need it), e.g. \"14.18\"",
-                a.engine_version
-            ),
-        );
-    }
-    let half_steps = |v: f64| (v * 2.0).fract() == 0.0;
-    if !(0.5..=256.0).contains(&a.min_capacity_acu) || !half_steps(a.min_capacity_acu) {
-        err(
-            "aurora.min_capacity_acu",
-            format!(
-                "{} is not allowed: Serverless v2 capacity is 0.5 to 256 ACUs in steps of 0.5",
-                a.min_capacity_acu
-            ),
-        );
-    }
-    if !(a.min_capacity_acu..=256.0).contains(&a.max_capacity_acu)
-        || !half_steps(a.max_capacity_acu)
+    let a = &c.aurora;
     {
-        err(
+        use aurora::rules as r;
+        check(
+            "aurora.engine_version",
+            r::engine_version(&a.engine_version),
+        );
+        check(
+            "aurora.min_capacity_acu",
+            r::min_capacity(a.min_capacity_acu),
+        );
+        check(
             "aurora.max_capacity_acu",
-            format!(
-                "{} is not allowed: use {} (the minimum) to 256 ACUs in steps of 0.5",
-                a.max_capacity_acu, a.min_capacity_acu
-            ),
+            r::max_capacity(a.min_capacity_acu, a.max_capacity_acu),
         );
-    }
-    if !(1..=15).contains(&a.primary_readers) {
-        err(
+        check(
             "aurora.primary_readers",
-            format!("{} is not allowed: use 1 to 15 readers", a.primary_readers),
+            r::primary_readers(a.primary_readers),
         );
-    }
-    if !(1..=16).contains(&a.secondary_instances) {
-        err(
+        check(
             "aurora.secondary_instances",
-            format!(
-                "{} is not allowed: use 1 to 16 (a secondary cluster without an instance cannot take over)",
-                a.secondary_instances
-            ),
+            r::secondary_instances(a.secondary_instances),
         );
-    }
-    if a.managed_rpo_seconds != 0 && !(20..=604_800).contains(&a.managed_rpo_seconds) {
-        err(
+        check(
             "aurora.managed_rpo_seconds",
-            format!(
-                "{} is not allowed: 0 turns the managed RPO off, else 20 to 604800 seconds",
-                a.managed_rpo_seconds
-            ),
+            r::managed_rpo_seconds(a.managed_rpo_seconds),
         );
-    }
-    if !(1..=35).contains(&a.backup_retention_days) {
-        err(
+        check(
             "aurora.backup_retention_days",
-            format!(
-                "{} is not allowed: Aurora keeps 1 to 35 days",
-                a.backup_retention_days
-            ),
+            r::backup_retention_days(a.backup_retention_days),
         );
-    }
-    let pi = a.performance_insights_retention_days;
-    if !(pi == 7 || pi == 731 || (pi.is_multiple_of(31) && (31..=713).contains(&pi))) {
-        err(
+        check(
             "aurora.performance_insights_retention_days",
-            format!("{pi} is not allowed: use 7, a multiple of 31 up to 713, or 731"),
+            r::performance_insights_retention_days(a.performance_insights_retention_days),
         );
-    }
-    let ident = |s: &str, max: usize| {
-        (1..=max).contains(&s.len())
-            && s.starts_with(|c: char| c.is_ascii_alphabetic())
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    };
-    if !ident(&a.database_name, 63) {
-        err(
-            "aurora.database_name",
-            format!(
-                "{:?} is not allowed: 1 to 63 letters, digits and underscores, starting with a letter",
-                a.database_name
-            ),
-        );
-    }
-    let reserved = ["admin", "postgres", "rdsadmin", "root", "master"];
-    if !ident(&a.master_username, 63) || reserved.contains(&a.master_username.as_str()) {
-        err(
+        check("aurora.database_name", r::database_name(&a.database_name));
+        check(
             "aurora.master_username",
-            format!(
-                "{:?} is not allowed: 1 to 63 letters, digits and underscores, starting with a letter, and not one of {}",
-                a.master_username,
-                reserved.join(", ")
-            ),
+            r::master_username(&a.master_username),
         );
     }
-}
-
-fn backup(b: &crate::Backup, err: &mut dyn FnMut(&str, String)) {
-    let inner = b
-        .schedule
-        .strip_prefix("cron(")
-        .and_then(|s| s.strip_suffix(')'));
-    if inner.is_none_or(|fields| fields.split_whitespace().count() != 6) {
-        err(
-            "backup.schedule",
-            format!(
-                "{:?} is not allowed: use an AWS cron expression with six fields, e.g. \"cron(0 5 ? * * *)\"",
-                b.schedule
-            ),
-        );
-    }
-    if !(1..=36_500).contains(&b.daily_retention_days) {
-        err(
-            "backup.daily_retention_days",
-            format!(
-                "{} is not allowed: use 1 to 36500 days",
-                b.daily_retention_days
-            ),
-        );
-    }
-    if !(1..=35).contains(&b.continuous_retention_days) {
-        err(
-            "backup.continuous_retention_days",
-            format!(
-                "{} is not allowed: continuous backups keep 1 to 35 days",
-                b.continuous_retention_days
-            ),
-        );
-    }
-    if b.lock_min_retention_days == 0 || b.lock_min_retention_days > b.lock_max_retention_days {
-        err(
-            "backup.lock_min_retention_days",
-            format!(
-                "{} is not allowed: use 1 to lock_max_retention_days ({})",
-                b.lock_min_retention_days, b.lock_max_retention_days
-            ),
-        );
-    }
-    if b.vault_lock && b.daily_retention_days < b.lock_min_retention_days {
-        err(
-            "backup.daily_retention_days",
-            format!(
-                "{} is not allowed with vault lock: recovery points must be kept at least lock_min_retention_days ({})",
-                b.daily_retention_days, b.lock_min_retention_days
-            ),
-        );
-    }
-}
-
-fn dns(d: &crate::Dns, err: &mut dyn FnMut(&str, String)) {
-    let label_ok = |l: &str| {
-        (1..=63).contains(&l.len())
-            && l.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-    };
-    let labels: Vec<&str> = d.parent_domain.split('.').collect();
-    if labels.len() < 2 || !labels.iter().all(|l| label_ok(l)) || d.parent_domain.len() > 200 {
-        err(
-            "dns.parent_domain",
-            format!(
-                "{:?} is not allowed: a lowercase domain of at least two labels, e.g. \"trading-dr.example.com\"",
-                d.parent_domain
-            ),
-        );
-    }
+    let d = &c.dns;
+    check(
+        "dns.parent_domain",
+        dns::rules::parent_domain(&d.parent_domain),
+    );
     if let Some(zone) = &d.parent_zone_id {
-        let ok = zone.starts_with('Z')
-            && (2..=32).contains(&zone.len())
-            && zone
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-        if !ok {
-            err(
-                "dns.parent_zone_id",
-                format!(
-                    "{zone:?} is not allowed: a Route 53 hosted zone id such as \"Z0123456789ABCDEFGHIJ\""
-                ),
-            );
+        check("dns.parent_zone_id", dns::rules::zone_id(zone));
+    }
+    check(
+        "dns.health_check_interval_seconds",
+        dns::rules::health_check_interval_seconds(d.health_check_interval_seconds),
+    );
+    check(
+        "dns.health_check_failure_threshold",
+        dns::rules::health_check_failure_threshold(d.health_check_failure_threshold),
+    );
+    let m = &c.monitoring;
+    {
+        use canaries::rules as r;
+        check("monitoring.runtime", r::runtime(&m.runtime));
+        check("monitoring.schedule", r::schedule(&m.schedule));
+        for (i, email) in m.emails.iter().enumerate() {
+            check(&format!("monitoring.emails[{i}]"), r::email(email));
         }
-    }
-    if ![10, 30].contains(&d.health_check_interval_seconds) {
-        err(
-            "dns.health_check_interval_seconds",
-            format!(
-                "{} is not allowed: Route 53 checks every 10 or 30 seconds",
-                d.health_check_interval_seconds
-            ),
-        );
-    }
-    if !(1..=10).contains(&d.health_check_failure_threshold) {
-        err(
-            "dns.health_check_failure_threshold",
-            format!(
-                "{} is not allowed: use 1 to 10",
-                d.health_check_failure_threshold
-            ),
-        );
-    }
-}
-
-/// Memory sizes (MiB) Fargate allows for each CPU size.
-fn fargate_memory(cpu: u32) -> Option<Vec<u32>> {
-    let range = |from: u32, to: u32, step: u32| (from..=to).step_by(step as usize).collect();
-    match cpu {
-        256 => Some(vec![512, 1024, 2048]),
-        512 => Some(range(1024, 4096, 1024)),
-        1024 => Some(range(2048, 8192, 1024)),
-        2048 => Some(range(4096, 16384, 1024)),
-        4096 => Some(range(8192, 30720, 1024)),
-        8192 => Some(range(16384, 61440, 4096)),
-        16384 => Some(range(32768, 122880, 8192)),
-        _ => None,
-    }
-}
-
-/// TLS policies of Application Load Balancers that allow TLS 1.2 and newer only.
-const TLS_POLICIES: &[&str] = &[
-    "ELBSecurityPolicy-TLS13-1-2-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-    "ELBSecurityPolicy-TLS13-1-3-2021-06",
-    "ELBSecurityPolicy-TLS-1-2-2017-01",
-    "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
-    "ELBSecurityPolicy-FS-1-2-Res-2020-10",
-];
-
-fn service(s: &crate::Service, err: &mut dyn FnMut(&str, String)) {
-    match fargate_memory(s.cpu) {
-        None => err(
-            "service.cpu",
-            format!(
-                "{} is not allowed: Fargate tasks have 256, 512, 1024, 2048, 4096, 8192 or 16384 CPU units",
-                s.cpu
-            ),
-        ),
-        Some(sizes) if !sizes.contains(&s.memory) => err(
-            "service.memory",
-            format!(
-                "{} is not allowed with {} CPU units: Fargate allows {}",
-                s.memory,
-                s.cpu,
-                sizes
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ),
-        Some(_) => {}
-    }
-    if s.image.trim().is_empty() {
-        err(
-            "service.image",
-            "an image is needed, e.g. \"<account>.dkr.ecr.<region>.amazonaws.com/trading:1.0\""
-                .into(),
-        );
-    }
-    if s.port == 0 {
-        err("service.port", "0 is not allowed: use 1 to 65535".into());
-    }
-    if !s.health_path.starts_with('/') {
-        err(
-            "service.health_path",
-            format!("{:?} is not allowed: a path starting with /", s.health_path),
-        );
-    }
-    if s.primary_desired_count == 0 {
-        err(
-            "service.primary_desired_count",
-            "0 is not allowed: the primary serves traffic".into(),
-        );
-    }
-    if s.secondary_desired_count == 0 {
-        err(
-            "service.secondary_desired_count",
-            "0 is not allowed: a warm standby keeps at least 1 task".into(),
-        );
-    }
-    if s.max_count < s.primary_desired_count.max(s.secondary_desired_count) {
-        err(
-            "service.max_count",
-            format!(
-                "{} is not allowed: at least the larger desired count ({})",
-                s.max_count,
-                s.primary_desired_count.max(s.secondary_desired_count)
-            ),
-        );
-    }
-    if !(10..=90).contains(&s.cpu_target_percent) {
-        err(
-            "service.cpu_target_percent",
-            format!("{} is not allowed: use 10 to 90", s.cpu_target_percent),
-        );
-    }
-    if s.requests_per_target == 0 {
-        err("service.requests_per_target", "0 is not allowed".into());
-    }
-    if !TLS_POLICIES.contains(&s.tls_policy.as_str()) {
-        err(
-            "service.tls_policy",
-            format!(
-                "{:?} is not allowed: TLS 1.2+ policies are {}",
-                s.tls_policy,
-                TLS_POLICIES.join(", ")
-            ),
-        );
-    }
-}
-
-fn monitoring(m: &crate::Monitoring, err: &mut dyn FnMut(&str, String)) {
-    let major = m
-        .runtime
-        .strip_prefix("syn-nodejs-puppeteer-")
-        .and_then(|v| v.split_once('.'))
-        .and_then(|(major, minor)| minor.parse::<u32>().ok().and(major.parse::<u32>().ok()));
-    if major.is_none_or(|v| v < 9) {
-        err(
-            "monitoring.runtime",
-            format!(
-                "{:?} is not allowed: use a supported Node.js runtime, syn-nodejs-puppeteer-9.0 or later (7.0 and older are deprecated and cannot create canaries)",
-                m.runtime
-            ),
-        );
-    }
-    let minutes = m
-        .schedule
-        .strip_prefix("rate(")
-        .and_then(|s| s.strip_suffix(')'))
-        .and_then(|s| s.split_once(' '))
-        .filter(|(_, unit)| *unit == "minute" || *unit == "minutes")
-        .and_then(|(n, _)| n.parse::<u32>().ok());
-    if minutes.is_none_or(|n| n == 0 || n > 60) {
-        err(
-            "monitoring.schedule",
-            format!(
-                "{:?} is not allowed: use rate(N minute) or rate(N minutes) with N from 1 to 60",
-                m.schedule
-            ),
-        );
-    }
-    for (i, email) in m.emails.iter().enumerate() {
-        let ok = email
-            .split_once('@')
-            .is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'));
-        if !ok {
-            err(
-                &format!("monitoring.emails[{i}]"),
-                format!("{email:?} is not an e-mail address"),
-            );
-        }
-    }
-    if !(1..=100).contains(&m.success_threshold_percent) {
-        err(
+        check(
             "monitoring.success_threshold_percent",
-            format!(
-                "{} is not allowed: use 1 to 100",
-                m.success_threshold_percent
+            r::success_threshold_percent(m.success_threshold_percent),
+        );
+        check(
+            "monitoring.duration_threshold_ms",
+            r::threshold_ms(m.duration_threshold_ms),
+        );
+        check(
+            "monitoring.replication_lag_threshold_ms",
+            r::threshold_ms(m.replication_lag_threshold_ms),
+        );
+    }
+    check(
+        "events.archive_retention_days",
+        events::rules::archive_retention_days(c.events.archive_retention_days),
+    );
+    let sv = &c.service;
+    {
+        use service::rules as r;
+        check("service.cpu", r::cpu(sv.cpu));
+        check("service.memory", r::memory(sv.cpu, sv.memory));
+        check("service.image", r::image(&sv.image));
+        check("service.port", r::port(sv.port));
+        check("service.health_path", r::health_path(&sv.health_path));
+        check(
+            "service.primary_desired_count",
+            r::desired_count(sv.primary_desired_count, "the primary serves traffic"),
+        );
+        check(
+            "service.secondary_desired_count",
+            r::desired_count(
+                sv.secondary_desired_count,
+                "a warm standby keeps at least 1 task",
             ),
         );
-    }
-    if m.duration_threshold_ms == 0 || m.replication_lag_threshold_ms == 0 {
-        err(
-            "monitoring",
-            "duration_threshold_ms and replication_lag_threshold_ms must be above 0".into(),
+        check(
+            "service.max_count",
+            r::max_count(
+                sv.max_count,
+                sv.primary_desired_count.max(sv.secondary_desired_count),
+            ),
         );
+        check(
+            "service.cpu_target_percent",
+            r::cpu_target_percent(sv.cpu_target_percent),
+        );
+        check(
+            "service.requests_per_target",
+            r::requests_per_target(sv.requests_per_target),
+        );
+        check("service.tls_policy", r::tls_policy(&sv.tls_policy));
     }
+    let b = &c.backup;
+    {
+        use backup::rules as r;
+        check("backup.schedule", r::schedule(&b.schedule));
+        check(
+            "backup.daily_retention_days",
+            r::daily_retention_days(b.daily_retention_days),
+        );
+        check(
+            "backup.continuous_retention_days",
+            r::continuous_retention_days(b.continuous_retention_days),
+        );
+        check(
+            "backup.lock_min_retention_days",
+            r::lock_min_retention_days(b.lock_min_retention_days, b.lock_max_retention_days),
+        );
+        if b.vault_lock {
+            check(
+                "backup.daily_retention_days",
+                r::daily_retention_under_lock(b.daily_retention_days, b.lock_min_retention_days),
+            );
+        }
+    }
+    check(
+        "keys.pending_window_days",
+        keys::rules::pending_window_days(c.keys.pending_window_days),
+    );
 }

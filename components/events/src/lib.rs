@@ -84,6 +84,7 @@ pub fn bus_arn(namer: &Namer) -> Expr {
 
 /// Builds the bus, its archive, and the rule that logs application events.
 pub fn bus(props: &BusProps) -> Result<(Fragment, Bus), Error> {
+    cfn::Problems::from(props.problems()).into_result("events")?;
     let n = &props.namer;
     let mut f = Fragment::new();
     let bus = f.add(
@@ -227,6 +228,31 @@ pub fn endpoint(props: &EndpointProps) -> Result<Fragment, Error> {
         endpoint.attr_endpoint_url(),
     )?;
     Ok(f)
+}
+
+/// The rules of the bus props; [`BusProps::problems`] and the configuration's validation both
+/// use them.
+pub mod rules {
+    /// The archive keeps events 1 day or more (0 would keep them forever).
+    pub fn archive_retention_days(d: u32) -> Option<String> {
+        (d == 0).then(|| "0 is not allowed: 0 would keep events forever; use 1 or more days".into())
+    }
+}
+
+impl BusProps {
+    /// Every rule these props break (none when they are valid).
+    pub fn problems(&self) -> Vec<cfn::Problem> {
+        let mut p = cfn::Problems::new();
+        p.check(
+            "archive_retention_days",
+            rules::archive_retention_days(self.archive_retention_days),
+        )
+        .check(
+            "log_retention_days",
+            cfn::rules::log_retention_days(self.log_retention_days),
+        );
+        p.into_vec()
+    }
 }
 
 #[cfg(test)]

@@ -94,6 +94,7 @@ impl RegionKey {
 
 /// Builds the key and its alias.
 pub fn build(props: &KeysProps) -> Result<(Fragment, RegionKey), Error> {
+    cfn::Problems::from(props.problems()).into_result("keys")?;
     let mut statements = vec![
         Statement::allow(ADMIN_ACTIONS.iter().copied(), [Expr::from("*")])
             .sid("AccountAdministersTheKey")
@@ -186,6 +187,27 @@ pub fn build(props: &KeysProps) -> Result<(Fragment, RegionKey), Error> {
         key.attr_arn(),
     )?;
     Ok((f, RegionKey { key }))
+}
+
+/// The rules of the key props; [`KeysProps::problems`] and the configuration's validation both
+/// use them.
+pub mod rules {
+    /// KMS waits 7 to 30 days before deleting a key.
+    pub fn pending_window_days(d: u32) -> Option<String> {
+        (!(7..=30).contains(&d)).then(|| format!("{d} is not allowed: KMS accepts 7 to 30 days"))
+    }
+}
+
+impl KeysProps {
+    /// Every rule these props break (none when they are valid).
+    pub fn problems(&self) -> Vec<cfn::Problem> {
+        let mut p = cfn::Problems::new();
+        p.check(
+            "pending_window_days",
+            rules::pending_window_days(self.pending_window_days),
+        );
+        p.into_vec()
+    }
 }
 
 #[cfg(test)]

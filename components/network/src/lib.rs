@@ -152,6 +152,7 @@ fn zone_key(az: &str) -> String {
 
 /// Builds the network.
 pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
+    cfn::Problems::from(props.problems()).into_result("network")?;
     let n = &props.namer;
     let mut f = Fragment::new();
     let vpc = f.add(
@@ -450,6 +451,38 @@ pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
             app_security_group: app_sg,
         },
     ))
+}
+
+/// The rules of the network props; [`NetworkProps::problems`] and the configuration's
+/// validation both use them.
+pub mod rules {
+    use cfn::net::Cidr;
+
+    /// A private (RFC 1918) block of prefix /16 to /20, where nine subnets of prefix + 4 fit.
+    pub fn vpc_cidr(block: &str) -> Result<Cidr, String> {
+        match block.parse::<Cidr>() {
+            Err(e) => Err(format!("{block:?} is not allowed: {e}")),
+            Ok(cidr) if !(16..=20).contains(&cidr.prefix()) => Err(format!(
+                "{block:?} is not allowed: the prefix must be /16 to /20 (AWS allows /16 at most; nine subnets of prefix + 4 must fit)"
+            )),
+            Ok(cidr) if !cidr.is_private() => Err(format!(
+                "{block:?} is not allowed: use a private RFC 1918 range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)"
+            )),
+            Ok(cidr) => Ok(cidr),
+        }
+    }
+}
+
+impl NetworkProps {
+    /// Every rule these props break (none when they are valid).
+    pub fn problems(&self) -> Vec<cfn::Problem> {
+        let mut p = cfn::Problems::new();
+        p.check(
+            "flow_log_retention_days",
+            cfn::rules::log_retention_days(self.flow_log_retention_days),
+        );
+        p.into_vec()
+    }
 }
 
 #[cfg(test)]

@@ -231,6 +231,7 @@ pub fn task_definition(
 
 /// Builds the region's service.
 pub fn build(props: &ServiceProps, network: &Network) -> Result<(Fragment, Service), Error> {
+    cfn::Problems::from(props.problems()).into_result("service")?;
     let n = &props.namer;
     let c = &props.container;
     let mut f = Fragment::new();
@@ -586,6 +587,140 @@ pub fn build(props: &ServiceProps, network: &Network) -> Result<(Fragment, Servi
             service,
         },
     ))
+}
+
+/// The rules of the service props; [`ServiceProps::problems`] and the configuration's
+/// validation both use them.
+pub mod rules {
+    /// Memory sizes (MiB) Fargate allows for each CPU size.
+    pub fn fargate_memory(cpu: u32) -> Option<Vec<u32>> {
+        let range = |from: u32, to: u32, step: u32| (from..=to).step_by(step as usize).collect();
+        match cpu {
+            256 => Some(vec![512, 1024, 2048]),
+            512 => Some(range(1024, 4096, 1024)),
+            1024 => Some(range(2048, 8192, 1024)),
+            2048 => Some(range(4096, 16384, 1024)),
+            4096 => Some(range(8192, 30720, 1024)),
+            8192 => Some(range(16384, 61440, 4096)),
+            16384 => Some(range(32768, 122880, 8192)),
+            _ => None,
+        }
+    }
+
+    /// A CPU size Fargate has.
+    pub fn cpu(cpu: u32) -> Option<String> {
+        fargate_memory(cpu).is_none().then(|| {
+            format!(
+                "{cpu} is not allowed: Fargate tasks have 256, 512, 1024, 2048, 4096, 8192 or 16384 CPU units"
+            )
+        })
+    }
+
+    /// A memory size Fargate allows with `cpu` (nothing to say when the CPU itself is wrong).
+    pub fn memory(cpu: u32, memory: u32) -> Option<String> {
+        let sizes = fargate_memory(cpu)?;
+        (!sizes.contains(&memory)).then(|| {
+            format!(
+                "{memory} is not allowed with {cpu} CPU units: Fargate allows {}",
+                sizes
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+    }
+
+    /// An image is named.
+    pub fn image(image: &str) -> Option<String> {
+        image.trim().is_empty().then(|| {
+            "an image is needed, e.g. \"<account>.dkr.ecr.<region>.amazonaws.com/trading:1.0\""
+                .into()
+        })
+    }
+
+    /// A port from 1 to 65535.
+    pub fn port(port: u16) -> Option<String> {
+        (port == 0).then(|| "0 is not allowed: use 1 to 65535".into())
+    }
+
+    /// A path starting with `/`.
+    pub fn health_path(path: &str) -> Option<String> {
+        (!path.starts_with('/')).then(|| format!("{path:?} is not allowed: a path starting with /"))
+    }
+
+    /// At least one task; `why` says why this region needs one.
+    pub fn desired_count(n: u32, why: &str) -> Option<String> {
+        (n == 0).then(|| format!("0 is not allowed: {why}"))
+    }
+
+    /// The ceiling holds the largest desired count.
+    pub fn max_count(max: u32, largest_desired: u32) -> Option<String> {
+        (max < largest_desired).then(|| {
+            format!("{max} is not allowed: at least the larger desired count ({largest_desired})")
+        })
+    }
+
+    /// Target CPU: 10 to 90 percent.
+    pub fn cpu_target_percent(p: u32) -> Option<String> {
+        (!(10..=90).contains(&p)).then(|| format!("{p} is not allowed: use 10 to 90"))
+    }
+
+    /// Requests per task per minute: above 0.
+    pub fn requests_per_target(n: u32) -> Option<String> {
+        (n == 0).then(|| "0 is not allowed".into())
+    }
+
+    /// TLS policies of Application Load Balancers that allow TLS 1.2 and newer only.
+    pub const TLS_POLICIES: &[&str] = &[
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+        "ELBSecurityPolicy-TLS13-1-3-2021-06",
+        "ELBSecurityPolicy-TLS-1-2-2017-01",
+        "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
+        "ELBSecurityPolicy-FS-1-2-Res-2020-10",
+    ];
+
+    /// One of [`TLS_POLICIES`].
+    pub fn tls_policy(policy: &str) -> Option<String> {
+        (!TLS_POLICIES.contains(&policy)).then(|| {
+            format!(
+                "{policy:?} is not allowed: TLS 1.2+ policies are {}",
+                TLS_POLICIES.join(", ")
+            )
+        })
+    }
+}
+
+impl ServiceProps {
+    /// Every rule these props break (none when they are valid).
+    pub fn problems(&self) -> Vec<cfn::Problem> {
+        let c = &self.container;
+        let mut p = cfn::Problems::new();
+        p.check("container.cpu", rules::cpu(c.cpu))
+            .check("container.memory", rules::memory(c.cpu, c.memory))
+            .check("container.image", rules::image(&c.image))
+            .check("container.port", rules::port(c.port))
+            .check("container.health_path", rules::health_path(&c.health_path))
+            .check(
+                "desired_count",
+                rules::desired_count(self.desired_count, "a service runs at least 1 task"),
+            )
+            .check(
+                "max_count",
+                rules::max_count(self.max_count, self.desired_count.max(self.min_count)),
+            )
+            .check(
+                "cpu_target_percent",
+                rules::cpu_target_percent(self.cpu_target_percent),
+            )
+            .check(
+                "requests_per_target",
+                rules::requests_per_target(self.requests_per_target),
+            )
+            .check("tls_policy", rules::tls_policy(&self.tls_policy));
+        p.into_vec()
+    }
 }
 
 #[cfg(test)]

@@ -154,6 +154,7 @@ fn replica(
 
 /// Builds the global table.
 pub fn build(props: &SessionsProps) -> Result<(Fragment, SessionsTable), Error> {
+    cfn::Problems::from(props.problems()).into_result("sessions")?;
     let name = props.namer.name(&naming::SESSIONS_TABLE, None);
     let here = replica(
         Expr::pseudo(Pseudo::Region),
@@ -221,6 +222,29 @@ pub fn build(props: &SessionsProps) -> Result<(Fragment, SessionsTable), Error> 
             key_arn: props.key_arn.clone(),
         },
     ))
+}
+
+/// The rules of the sessions props; [`SessionsProps::problems`] and the configuration's
+/// validation both use them.
+pub mod rules {
+    /// A DynamoDB attribute name of 1 to 255 letters, digits, `_`, `-` or `.`.
+    pub fn ttl_attribute(a: &str) -> Option<String> {
+        let ok = (1..=255).contains(&a.len())
+            && a.chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "_-.".contains(ch));
+        (!ok).then(|| {
+            format!("{a:?} is not allowed: an attribute name of 1 to 255 letters, digits, _ - or .")
+        })
+    }
+}
+
+impl SessionsProps {
+    /// Every rule these props break (none when they are valid).
+    pub fn problems(&self) -> Vec<cfn::Problem> {
+        let mut p = cfn::Problems::new();
+        p.check("ttl_attribute", rules::ttl_attribute(&self.ttl_attribute));
+        p.into_vec()
+    }
 }
 
 #[cfg(test)]

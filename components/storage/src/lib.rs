@@ -162,6 +162,7 @@ pub fn bucket_policy(bucket: &Handle<s3::Bucket>, statements: Vec<Statement>) ->
 
 /// Builds the buckets, their TLS-only policies and, with replication, the replication role.
 pub fn build(props: &StorageProps) -> Result<(Fragment, Buckets), Error> {
+    cfn::Problems::from(props.problems()).into_result("storage")?;
     let mut f = Fragment::new();
     let role = match &props.replication {
         Some(r) => Some(replication_role(&mut f, props, r)?),
@@ -331,6 +332,27 @@ fn replication_role(
                     .policy_document(policy(statements)),
             ]),
     )
+}
+
+/// The rules of the storage props; [`StorageProps::problems`] and the configuration's
+/// validation both use them.
+pub mod rules {
+    /// Old object versions are kept 1 to 3650 days.
+    pub fn noncurrent_version_days(d: u32) -> Option<String> {
+        (!(1..=3650).contains(&d)).then(|| format!("{d} is not allowed: use 1 to 3650 days"))
+    }
+}
+
+impl StorageProps {
+    /// Every rule these props break (none when they are valid).
+    pub fn problems(&self) -> Vec<cfn::Problem> {
+        let mut p = cfn::Problems::new();
+        p.check(
+            "noncurrent_version_days",
+            rules::noncurrent_version_days(self.noncurrent_version_days),
+        );
+        p.into_vec()
+    }
 }
 
 #[cfg(test)]
