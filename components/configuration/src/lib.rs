@@ -29,6 +29,7 @@ use cfn::arn::Arn;
 use cfn::aws::{events, iam, logs, ssm, stepfunctions};
 use cfn::iam::{Statement, assume_role_by, policy};
 use cfn::naming::{self, Namer, Suffix};
+use cfn::states::{Catch, Retry, Then};
 use cfn::{Error, Expr, Fragment, Handle, LogicalId};
 use serde_json::{Value, json};
 
@@ -206,12 +207,21 @@ fn source(app: &str) -> String {
 /// The detail type of replicated changes.
 pub const DETAIL_TYPE: &str = "Configuration Change";
 
-/// Retries with back-off for transient failures; a missing parameter is not retried.
-fn retry() -> Value {
-    json!([
-        {"ErrorEquals": ["Ssm.ParameterNotFoundException"], "MaxAttempts": 0},
-        {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 6, "BackoffRate": 2.0, "JitterStrategy": "FULL"}
-    ])
+/// A missing parameter.
+const NOT_FOUND: &str = "Ssm.ParameterNotFoundException";
+
+/// `state` with retries with back-off for transient failures (a missing parameter is not
+/// retried), `catch`, and what follows.
+fn guarded(state: Value, catch: &[Catch], then: Then) -> Value {
+    let retry = [
+        Retry::never([NOT_FOUND]),
+        Retry::on(["States.ALL"])
+            .every(2)
+            .attempts(6)
+            .backoff(2.0)
+            .full_jitter(),
+    ];
+    cfn::states::guarded(state, &retry, catch, then)
 }
 
 /// The primary's state machine: read the changed parameter, send it to the secondary.
@@ -226,38 +236,31 @@ pub fn source_definition(app: &str) -> Value {
                 "Choices": [{"Variable": "$.detail.operation", "StringEquals": "Delete", "Next": "SendDelete"}],
                 "Default": "Read"
             },
-            "Read": {
+            "Read": guarded(json!({
                 "Type": "Task",
                 "Resource": cfn::arn::states_sdk("ssm:getParameter"),
                 "Parameters": {"Name.$": "$.detail.name"},
                 "ResultSelector": {"name.$": "$.Parameter.Name", "value.$": "$.Parameter.Value"},
-                "ResultPath": "$.parameter",
-                "Retry": retry(),
-                "Catch": [{"ErrorEquals": ["Ssm.ParameterNotFoundException"], "Next": "DeletedMeanwhile"}],
-                "Next": "SendPut"
-            },
-            "SendPut": {
+                "ResultPath": "$.parameter"
+            }), &[Catch::on([NOT_FOUND], "DeletedMeanwhile")], Then::Next("SendPut")),
+            "SendPut": guarded(json!({
                 "Type": "Task",
                 "Resource": cfn::arn::states_integration("events:putEvents"),
                 "Parameters": {"Entries": [{
                     "Source": source,
                     "DetailType": DETAIL_TYPE,
                     "Detail": {"operation": "Put", "name.$": "$.parameter.name", "value.$": "$.parameter.value"}
-                }]},
-                "Retry": retry(),
-                "End": true
-            },
-            "SendDelete": {
+                }]}
+            }), &[], Then::End),
+            "SendDelete": guarded(json!({
                 "Type": "Task",
                 "Resource": cfn::arn::states_integration("events:putEvents"),
                 "Parameters": {"Entries": [{
                     "Source": source,
                     "DetailType": DETAIL_TYPE,
                     "Detail": {"operation": "Delete", "name.$": "$.detail.name"}
-                }]},
-                "Retry": retry(),
-                "End": true
-            },
+                }]}
+            }), &[], Then::End),
             "DeletedMeanwhile": {
                 "Type": "Succeed",
                 "Comment": "The parameter was deleted before it could be read; its Delete event follows"
@@ -287,22 +290,17 @@ pub fn target_definition() -> Value {
                 "Choices": [{"Variable": "$.detail.operation", "StringEquals": "Delete", "Next": "LeftToTheStack"}],
                 "Default": "Exists"
             },
-            "Exists": {
+            "Exists": guarded(json!({
                 "Type": "Task",
                 "Resource": cfn::arn::states_sdk("ssm:getParameter"),
                 "Parameters": {"Name.$": "$.detail.name"},
-                "ResultPath": null,
-                "Retry": retry(),
-                "Catch": [{"ErrorEquals": ["Ssm.ParameterNotFoundException"], "Next": "LeftToTheStack"}],
-                "Next": "Put"
-            },
-            "Put": {
+                "ResultPath": null
+            }), &[Catch::on([NOT_FOUND], "LeftToTheStack")], Then::Next("Put")),
+            "Put": guarded(json!({
                 "Type": "Task",
                 "Resource": cfn::arn::states_sdk("ssm:putParameter"),
-                "Parameters": {"Name.$": "$.detail.name", "Value.$": "$.detail.value", "Type": "String", "Overwrite": true},
-                "Retry": retry(),
-                "End": true
-            },
+                "Parameters": {"Name.$": "$.detail.name", "Value.$": "$.detail.value", "Type": "String", "Overwrite": true}
+            }), &[], Then::End),
             "LeftToTheStack": {
                 "Type": "Succeed",
                 "Comment": "Created or deleted by the stacks, never by replication"

@@ -28,6 +28,7 @@ use cfn::arn::Arn;
 use cfn::aws::{dynamodb, events, iam, logs, stepfunctions};
 use cfn::iam::{Statement, assume_role_by, policy};
 use cfn::naming::{self, Namer};
+use cfn::states::{Catch, Retry, Then};
 use cfn::{Error, Expr, Fragment, Handle, LogicalId};
 use serde_json::{Value, json};
 
@@ -111,20 +112,22 @@ const WRITERS: &str =
     "$.GlobalClusters[0].GlobalClusterMembers[?(@.IsWriter == true)].DbClusterArn";
 
 /// Retry with back-off for throttling and transient errors.
-fn retry() -> Value {
-    json!([{
-        "ErrorEquals": ["States.TaskFailed", "States.Timeout"],
-        "IntervalSeconds": 2, "MaxAttempts": 5, "BackoffRate": 2.0, "JitterStrategy": "FULL"
-    }])
+fn retry() -> Retry {
+    Retry::on(["States.TaskFailed", "States.Timeout"])
+        .every(2)
+        .attempts(5)
+        .backoff(2.0)
+        .full_jitter()
 }
 
 /// `state` going to `next`, with retry and a catch to `on_error`.
-fn guarded(mut state: Value, next: &str, on_error: &str) -> Value {
-    state["Retry"] = retry();
-    state["Catch"] =
-        json!([{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": on_error}]);
-    state["Next"] = json!(next);
-    state
+fn guarded(state: Value, next: &str, on_error: &str) -> Value {
+    cfn::states::guarded(
+        state,
+        &[retry()],
+        &[Catch::on(["States.ALL"], on_error).keep_error_at("$.error")],
+        Then::Next(next),
+    )
 }
 
 /// A task state calling `resource` with `parameters`, with retry and a catch to `on_error`.
@@ -206,24 +209,30 @@ fn writers(i: &Inputs, result_path: &str) -> Value {
 /// Notifies by SNS and by an event, in parallel. Notification is best effort: a failure is
 /// caught inside its branch and never changes the runbook's course.
 fn notify(i: &Inputs, subject: &str, detail_type: &str) -> Value {
-    let caught = |unsent: &str| json!([{"ErrorEquals": ["States.ALL"], "ResultPath": "$.notifyError", "Next": unsent}]);
+    // Best effort: the error is kept aside and the branch ends well.
+    let best_effort = |state: Value, unsent: &str| {
+        cfn::states::guarded(
+            state,
+            &[retry()],
+            &[Catch::on(["States.ALL"], unsent).keep_error_at("$.notifyError")],
+            Then::End,
+        )
+    };
     json!({
         "Type": "Parallel",
         "Branches": [
             {"StartAt": "Publish", "States": {
-                "Publish": {
+                "Publish": best_effort(json!({
                     "Type": "Task", "Resource": cfn::arn::states_integration("sns:publish"),
-                    "Parameters": {"TopicArn": i.topic_arn, "Subject": subject, "Message.$": "States.JsonToString($)"},
-                    "Retry": retry(), "Catch": caught("PublishUnsent"), "End": true
-                },
+                    "Parameters": {"TopicArn": i.topic_arn, "Subject": subject, "Message.$": "States.JsonToString($)"}
+                }), "PublishUnsent"),
                 "PublishUnsent": {"Type": "Succeed"}
             }},
             {"StartAt": "Event", "States": {
-                "Event": {
+                "Event": best_effort(json!({
                     "Type": "Task", "Resource": cfn::arn::states_integration("events:putEvents"),
-                    "Parameters": {"Entries": [{"Source": i.source, "DetailType": detail_type, "EventBusName": i.bus, "Detail.$": "States.JsonToString($)"}]},
-                    "Retry": retry(), "Catch": caught("EventUnsent"), "End": true
-                },
+                    "Parameters": {"Entries": [{"Source": i.source, "DetailType": detail_type, "EventBusName": i.bus, "Detail.$": "States.JsonToString($)"}]}
+                }), "EventUnsent"),
                 "EventUnsent": {"Type": "Succeed"}
             }}
         ],
@@ -348,7 +357,7 @@ fn acquire_lock(
             "ExpressionAttributeNames": {"#l": "lock"}
         },
         "ResultPath": null,
-        "Retry": [{"ErrorEquals": retry_errors, "IntervalSeconds": 1, "MaxAttempts": 5, "BackoffRate": 2.0}],
+        "Retry": [Retry::on(retry_errors.iter().copied()).every(1).attempts(5).backoff(2.0).to_json()],
         "Catch": catch,
         "Next": next
     })
