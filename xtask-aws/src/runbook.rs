@@ -17,6 +17,7 @@ use crate::phases::confirm;
 use crate::stack::Stack;
 pub use runbook::contract::Runbook;
 use runbook::contract::{PollState, state};
+use runbook::preflight::Preflight;
 pub use xtask::online::RunbookArgs as Args;
 
 /// Runs `failover` or `failback`; the exit code is 0 when the execution succeeded, 1 when it
@@ -295,159 +296,42 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
 }
 
-/// The region named in an ARN (`arn:partition:service:region:…`).
-fn arn_region(arn: &str) -> &str {
-    arn.split(':').nth(3).unwrap_or("")
-}
-
 /// Prints the dry run's report and what the runbook would do with it.
 fn report(
     runbook: Runbook,
-    preflight: &Value,
+    output: &Value,
     force: bool,
-    (primary, recovery): (&str, &str),
+    regions: (&str, &str),
     out: &mut dyn Write,
 ) -> Result<()> {
+    let p = Preflight::from_output(output);
     writeln!(
         out,
         "preconditions (read in the recovery region; nothing changed):"
     )?;
-    let names = preflight["alarms"]["names"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let states = preflight["alarms"]["states"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let mut alarm_state = std::collections::BTreeMap::new();
-    for (name, state) in names.iter().zip(&states) {
-        let (name, state) = (name.as_str().unwrap_or("?"), state.as_str().unwrap_or("?"));
+    for (name, state) in &p.alarms {
         writeln!(out, "  alarm {name:<34} {state}")?;
-        alarm_state.insert(name.to_string(), state.to_string());
     }
-    let status = preflight["database"]["status"]
-        .as_str()
-        .unwrap_or("unknown");
-    let writer = preflight["database"]["writers"][0].as_str().unwrap_or("");
-    let writer_region = arn_region(writer);
     writeln!(
         out,
-        "  global database: {status}, writer {}",
-        if writer.is_empty() { "none" } else { writer }
+        "  global database: {}, writer {}",
+        p.status,
+        p.writer.as_deref().unwrap_or("none")
     )?;
-    let lock = &preflight["lock"]["Item"];
-    let holder = lock["owner"]["S"].as_str();
-    match holder {
-        Some(owner) => writeln!(
-            out,
-            "  lock: held by {owner} ({})",
-            lock["operation"]["S"].as_str().unwrap_or("?")
-        )?,
+    match &p.lock {
+        Some((owner, operation)) => writeln!(out, "  lock: held by {owner} ({operation})")?,
         None => writeln!(out, "  lock: free")?,
     }
     writeln!(
         out,
         "  service: {} running of {} desired",
-        preflight["service"]["running"], preflight["service"]["desired"]
+        p.service.0, p.service.1
     )?;
-    // The signals the runbook decides on, in its order: outside-in canary, then (failover)
-    // replication lag.
-    let signals: Vec<&str> = preflight["expect"]["signals"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    let state_of = |name: &str| {
-        alarm_state
-            .get(name)
-            .map(String::as_str)
-            .unwrap_or("missing")
-    };
-    let all_alarm = !signals.is_empty() && signals.iter().all(|n| state_of(n) == "ALARM");
-    let primary_ok = signals.first().is_some_and(|n| state_of(n) == "OK");
-    let verdict = match runbook {
-        _ if holder.is_some() => "would stop at once: another execution holds the lock".to_string(),
-        _ if writer.is_empty() => "would fail: the global database has no writer".to_string(),
-        _ if status != "available" => {
-            format!("would fail: the global database is {status}, not available")
-        }
-        Runbook::Failover if writer_region == recovery => {
-            "would fail: RDS refuses to promote a cluster that already writes".to_string()
-        }
-        Runbook::Failover if all_alarm => {
-            "would proceed: both outage signals say ALARM".to_string()
-        }
-        Runbook::Failover if force => {
-            "would proceed (--force), although the outage signals do not both say ALARM".to_string()
-        }
-        Runbook::Failover => {
-            "would change nothing: the two outage signals do not both say ALARM (--force fails over anyway)".to_string()
-        }
-        Runbook::Failback if writer_region == primary => {
-            "would stop: the primary region's cluster already writes (RDS refuses the switchover)".to_string()
-        }
-        Runbook::Failback if primary_ok => {
-            "would proceed: the primary answers (outside-in canary OK)".to_string()
-        }
-        Runbook::Failback => {
-            "would stop: the outside-in canary does not say the primary is healthy (OK)".to_string()
-        }
-    };
-    writeln!(out, "verdict: {} {verdict}", runbook.name())?;
+    writeln!(
+        out,
+        "verdict: {} {}",
+        runbook.name(),
+        p.verdict(runbook, force, regions)
+    )?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn preflight(outside_in: &str, lag: &str, writer: &str, lock: Value) -> Value {
-        json!({
-            "expect": {"signals": ["oi", "lag"], "switch": "switch"},
-            "alarms": {"names": ["lag", "oi", "switch"], "states": [lag, outside_in, "OK"]},
-            "database": {"status": "available", "writers": [writer]},
-            "lock": lock,
-            "service": {"running": 1, "desired": 1}
-        })
-    }
-
-    fn verdict(runbook: Runbook, p: &Value, force: bool) -> String {
-        let mut out = Vec::new();
-        report(runbook, p, force, ("us-east-1", "us-east-2"), &mut out).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        text.lines().last().unwrap().to_string()
-    }
-
-    const EAST1: &str = "arn:aws:rds:us-east-1:1:cluster:a";
-    const EAST2: &str = "arn:aws:rds:us-east-2:1:cluster:a";
-
-    #[test]
-    fn the_verdict_follows_the_runbooks_decisions() {
-        let free = json!({});
-        let held = json!({"Item": {"owner": {"S": "exec"}, "operation": {"S": "failover"}}});
-        let v = |rb, oi, lag, w, lock: &Value, force| {
-            verdict(rb, &preflight(oi, lag, w, lock.clone()), force)
-        };
-        assert!(
-            v(Runbook::Failover, "ALARM", "ALARM", EAST1, &free, false)
-                .contains("would proceed: both")
-        );
-        assert!(
-            v(Runbook::Failover, "ALARM", "OK", EAST1, &free, false)
-                .contains("would change nothing")
-        );
-        assert!(v(Runbook::Failover, "ALARM", "OK", EAST1, &free, true).contains("--force"));
-        assert!(
-            v(Runbook::Failover, "ALARM", "ALARM", EAST2, &free, false).contains("already writes")
-        );
-        assert!(v(Runbook::Failover, "ALARM", "ALARM", EAST1, &held, false).contains("lock"));
-        assert!(
-            v(Runbook::Failback, "OK", "OK", EAST2, &free, false)
-                .contains("would proceed: the primary")
-        );
-        assert!(v(Runbook::Failback, "ALARM", "OK", EAST2, &free, false).contains("does not say"));
-        assert!(v(Runbook::Failback, "OK", "OK", EAST1, &free, false).contains("already writes"));
-    }
 }

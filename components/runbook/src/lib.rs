@@ -33,6 +33,7 @@ use cfn::{Error, Expr, Fragment, Handle, LogicalId};
 use serde_json::{Value, json};
 
 pub mod contract;
+pub mod preflight;
 
 pub use contract::Runbook;
 use contract::{PollState, poll, state};
