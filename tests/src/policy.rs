@@ -108,6 +108,11 @@ pub const RULES: &[Rule] = &[
         check: alarms_have_actions,
     },
     Rule {
+        name: "events-scoped-to-environment",
+        description: "every event rule matches only its environment's events: on the environment's own bus, or with the environment in its pattern",
+        check: events_scoped_to_environment,
+    },
+    Rule {
         name: "tagged",
         description: "every taggable resource carries app, environment, region-role and cost-centre",
         check: tagged,
@@ -650,6 +655,48 @@ pub fn tagged(r: &ResourceView) -> Verdict {
     }
 }
 
+/// Every string inside a JSON value.
+fn strings_in(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|i| strings_in(i, out)),
+        Value::Object(map) => map.values().for_each(|i| strings_in(i, out)),
+        _ => {}
+    }
+}
+
+/// An event rule sees every event on its bus that its pattern matches. On the account's default
+/// bus (where AWS services and our replication put events) it must name the environment in its
+/// pattern (a parameter path, an alarm or resource name carrying the suffix), or it reacts to
+/// every environment's events, as the configuration rules once did. A rule on a bus of its own
+/// (a `Ref` to a bus of this template, or a bus name carrying the suffix) is scoped by the bus.
+pub fn events_scoped_to_environment(r: &ResourceView) -> Verdict {
+    if r.type_name() != "AWS::Events::Rule" {
+        return Verdict::NotApplicable;
+    }
+    let bus = &r.props()["EventBusName"];
+    let own_bus = bus.get("Ref").is_some_and(|id| {
+        id.as_str()
+            .is_some_and(|id| r.template["Resources"][id]["Type"] == "AWS::Events::EventBus")
+    }) || bus
+        .as_str()
+        .is_some_and(|b| b != "default" && contains_suffix(b, r.suffix));
+    if own_bus {
+        return Verdict::Compliant;
+    }
+    let mut texts = Vec::new();
+    strings_in(&r.props()["EventPattern"], &mut texts);
+    if texts.iter().any(|t| contains_suffix(t, r.suffix)) {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(format!(
+            "its pattern on the {} bus names no environment: it matches every environment's events (add the environment, e.g. the parameter prefix /<app>/{}/, to the pattern)",
+            bus.as_str().unwrap_or("default"),
+            r.suffix
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -941,5 +988,42 @@ mod tests {
         let table = |tags: Value| json!({"R": {"Type": "AWS::DynamoDB::GlobalTable", "Properties": {"Replicas": [{"Region": "a", "Tags": tags}]}}});
         assert_eq!(verdict(tagged, table(all.clone())), Verdict::Compliant);
         assert!(nc(verdict(tagged, table(json!([])))));
+    }
+
+    #[test]
+    fn events_scoped_to_environment_rule() {
+        let rule = |bus: Value, pattern: Value| {
+            json!({
+                "R": {"Type": "AWS::Events::Rule", "Properties": {"EventBusName": bus, "EventPattern": pattern}},
+                "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "trading-events-qa"}}
+            })
+        };
+        let any_env =
+            json!({"source": ["trading.configuration"], "detail-type": ["Configuration Change"]});
+        let this_env = json!({"source": ["trading.configuration"], "detail": {"name": [{"prefix": "/trading/qa/shared/"}]}});
+        assert!(nc(verdict(
+            events_scoped_to_environment,
+            rule(json!("default"), any_env.clone())
+        )));
+        assert_eq!(
+            verdict(
+                events_scoped_to_environment,
+                rule(json!("default"), this_env)
+            ),
+            Verdict::Compliant
+        );
+        assert_eq!(
+            verdict(
+                events_scoped_to_environment,
+                rule(json!({"Ref": "Bus"}), any_env.clone())
+            ),
+            Verdict::Compliant
+        );
+        // Another environment's prefix is not this one's.
+        let other = json!({"detail": {"name": [{"prefix": "/trading/qa2/shared/"}]}});
+        assert!(nc(verdict(
+            events_scoped_to_environment,
+            rule(json!("default"), other)
+        )));
     }
 }

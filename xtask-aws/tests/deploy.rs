@@ -459,3 +459,42 @@ fn a_new_shared_parameter_is_created_by_the_stack_never_by_replication() {
     moto.wait_for_parameter("us-east-2", flag, Some("on"));
     moto.assert_no_server_errors();
 }
+
+/// Two environments in one account: a change in one reaches its own secondary only, and none
+/// of the other's replication runs; destroying one leaves the other as deployed.
+#[test]
+fn environments_side_by_side_do_not_touch_each_other() {
+    let moto = Moto::start();
+    moto.xtask("deploy", "e2e", &["--yes"]).expect_code(0);
+    moto.xtask("deploy", "e2f", &["--yes"]).expect_code(0);
+    let flag = |suffix: &str| format!("/trading/{suffix}/shared/flags/trading-enabled");
+    // Whatever each environment's own deploy started has ended.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    // The other environment's replication machines (names from cfn::naming).
+    let runs = |region: &str, name: &str| moto.runbook("e2f", "executions", &[region, name]);
+    let machines = [
+        ("us-east-1", "config-replicator-source-e2f"),
+        ("us-east-2", "config-replicator-target-e2f"),
+    ];
+    let before: Vec<_> = machines.iter().map(|(r, n)| runs(r, n)).collect();
+
+    moto.ssm("us-east-1", "put", &flag("e2e"), Some("false"));
+    moto.wait_for_parameter("us-east-2", &flag("e2e"), Some("false"));
+    let applied = moto.runbook("e2e", "wait-applied", &[&flag("e2e")]);
+    assert_eq!(applied["status"], "SUCCEEDED", "{applied}");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(
+        moto.ssm("us-east-2", "get", &flag("e2f"), None).as_deref(),
+        Some("true"),
+        "the other environment's secondary is unchanged"
+    );
+    let after: Vec<_> = machines.iter().map(|(r, n)| runs(r, n)).collect();
+    assert_eq!(
+        before, after,
+        "none of the other environment's state machines ran"
+    );
+
+    moto.xtask("destroy", "e2e", &["--yes"]).expect_code(0);
+    moto.xtask("diff", "e2f", &[]).expect_code(0);
+    moto.assert_no_server_errors();
+}

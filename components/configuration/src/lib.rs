@@ -491,10 +491,7 @@ pub fn source_side(props: &ReplicationProps, secondary_region: &str) -> Result<F
             .description("Sends configuration changes to the secondary region's default bus")
             .event_bus_name("default")
             .state("ENABLED")
-            .event_pattern(json_expr(&json!({
-                "source": [source(&props.app)],
-                "detail-type": [DETAIL_TYPE]
-            })))
+            .event_pattern(json_expr(&replicated_changes(props)))
             .targets(vec![
                 events::rule::Target::new()
                     .id("secondary")
@@ -503,6 +500,17 @@ pub fn source_side(props: &ReplicationProps, secondary_region: &str) -> Result<F
             ]),
     )?;
     Ok(f)
+}
+
+/// The pattern of this environment's replicated changes: every environment of the account puts
+/// them on the same default buses, so the environment's parameter prefix is matched too (else
+/// each environment's rules would forward and apply every other one's changes).
+fn replicated_changes(props: &ReplicationProps) -> Value {
+    json!({
+        "source": [source(&props.app)],
+        "detail-type": [DETAIL_TYPE],
+        "detail": {"name": [{"prefix": format!("{}/shared/", props.prefix)}]}
+    })
 }
 
 /// The secondary's side: a rule on the default bus starts the state machine that applies each
@@ -525,7 +533,7 @@ pub fn target_side(props: &ReplicationProps) -> Result<Fragment, Error> {
         props,
         "ConfigApplyRule",
         "apply",
-        json!({"source": [source(&props.app)], "detail-type": [DETAIL_TYPE]}),
+        replicated_changes(props),
         &machine,
     )?;
     Ok(f)

@@ -10,6 +10,7 @@ Usage: python runbook_fixture.py ENDPOINT SUFFIX COMMAND [ARGS]
   state                   the recovery region's state, and the global database's
   wait-applied NAME       wait (≤ 60 s) until the configuration replication machine has run,
                           and ended, for a change of parameter NAME; print that execution
+  executions REGION NAME  the executions (name, status) of the state machine named NAME
 
 Names come from the secondary stack (outputs and resources), never from the test.
 """
@@ -167,6 +168,13 @@ elif command == "wait-execution":
     result = wait(ended, 60, f"{count} ended execution(s) of {key}")
 elif command == "state":
     result = state()
+elif command == "executions":
+    region, name = args
+    sfn = client("stepfunctions", region)
+    machines = sfn.list_state_machines()["stateMachines"]
+    arn = next(m["stateMachineArn"] for m in machines if m["name"] == name)
+    listed = sfn.list_executions(stateMachineArn=arn)["executions"]
+    result = [{"name": e["name"], "status": e["status"]} for e in listed]
 elif command == "wait-applied":
     name = args[0]
     sfn = client("stepfunctions")
