@@ -460,13 +460,15 @@ fn a_new_shared_parameter_is_created_by_the_stack_never_by_replication() {
     moto.assert_no_server_errors();
 }
 
-/// Two environments in one account: a change in one reaches its own secondary only, and none
-/// of the other's replication runs; destroying one leaves the other as deployed.
+/// Environments in one account: fresh ones deploy one after another, each in one try; a change
+/// in one reaches its own secondary only, and none of another's replication runs; destroying
+/// one leaves the others as deployed.
 #[test]
 fn environments_side_by_side_do_not_touch_each_other() {
     let moto = Moto::start();
-    moto.xtask("deploy", "e2e", &["--yes"]).expect_code(0);
-    moto.xtask("deploy", "e2f", &["--yes"]).expect_code(0);
+    for suffix in ["e2e", "e2f", "e2g"] {
+        moto.xtask("deploy", suffix, &["--yes"]).expect_code(0);
+    }
     let flag = |suffix: &str| format!("/trading/{suffix}/shared/flags/trading-enabled");
     // Whatever each environment's own deploy started has ended.
     std::thread::sleep(std::time::Duration::from_secs(3));
