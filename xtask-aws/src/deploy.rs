@@ -25,6 +25,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
 
 async fn deploy(context: &Context, args: &Args, out: &mut dyn Write) -> Result<()> {
     let started = Instant::now();
+    context.refuse_if_busy("changed").await?;
     let phases = &context.synthesis.manifest.phases;
     for (index, phase) in phases.iter().enumerate() {
         let phase_started = Instant::now();

@@ -42,6 +42,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
 
 async fn destroy(context: &Context, out: &mut dyn Write) -> Result<()> {
     let started = Instant::now();
+    context.refuse_if_busy("deleted").await?;
     let mut kept = Kept::default();
     let steps = &context.synthesis.manifest.destroy;
     for (i, step) in steps.iter().enumerate() {

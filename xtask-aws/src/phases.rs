@@ -112,6 +112,27 @@ impl Context {
         )))
     }
 
+    /// Refuses, before anything changes, when a stack of the deployment is in the middle of an
+    /// operation: another deploy or destroy of the same environment is running (or one was
+    /// cut off and CloudFormation is still finishing it). `what` is the refused command.
+    pub async fn refuse_if_busy(&self, what: &str) -> Result<()> {
+        for role in RegionRole::ALL {
+            let stack = self.stack(role).await?;
+            if let Some(d) = stack.describe().await?
+                && d.busy()
+            {
+                bail!(
+                    "stack {} in {} is {}: another deploy or destroy of {} is running. Nothing was {what}; wait until it ends (the CloudFormation console shows it), then run this again",
+                    stack.name,
+                    stack.region,
+                    d.status,
+                    self.env.suffix
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Resolves the parameters of `phase` from the deployed stacks.
     pub async fn resolve(&self, phase: &Phase) -> Result<Resolution> {
         let mut values = BTreeMap::new();

@@ -500,3 +500,50 @@ fn environments_side_by_side_do_not_touch_each_other() {
     moto.xtask("diff", "e2f", &[]).expect_code(0);
     moto.assert_no_server_errors();
 }
+
+/// A deploy (or destroy) while another one of the same environment runs is refused before it
+/// changes anything: not only at the busy stack, which would leave the primary half-updated by
+/// the second deploy while the first still works on the secondary.
+#[test]
+fn a_deploy_while_another_runs_is_refused_before_anything_changes() {
+    let moto = Moto::start();
+    moto.xtask("deploy", "e2e", &["--yes"]).expect_code(0);
+    let flag = "/trading/e2e/shared/flags/trading-enabled";
+    std::fs::write(
+        moto.env_dir().join("e2e.toml"),
+        "[flags]\ntrading-enabled = \"false\"\n",
+    )
+    .unwrap();
+
+    // Another deploy is working on the secondary stack.
+    moto.faults(
+        serde_json::json!({"stack_busy": {"trading-dr-secondary-e2e": "UPDATE_IN_PROGRESS"}}),
+    );
+    let refused = moto.xtask("deploy", "e2e", &["--yes"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains(
+            "stack trading-dr-secondary-e2e in us-east-2 is UPDATE_IN_PROGRESS: another deploy or destroy of e2e is running. Nothing was changed"
+        ),
+        "{}",
+        refused.stderr
+    );
+    assert!(!refused.stdout.contains("phase 1/3"), "{}", refused.stdout);
+    assert_eq!(
+        moto.ssm("us-east-1", "get", flag, None).as_deref(),
+        Some("true"),
+        "the primary was not touched"
+    );
+    moto.xtask("destroy", "e2e", &["--yes"])
+        .expect_code(1)
+        .expect_stderr("Nothing was deleted");
+
+    // Once it has ended, the deploy goes through.
+    moto.faults(serde_json::json!({}));
+    moto.xtask("deploy", "e2e", &["--yes"]).expect_code(0);
+    assert_eq!(
+        moto.ssm("us-east-1", "get", flag, None).as_deref(),
+        Some("false")
+    );
+    moto.assert_no_server_errors();
+}

@@ -88,7 +88,10 @@
 16. Fault injection. On every CreateChangeSet the JSON file named by TRADING_DR_FAULTS is read
    (when it exists); {"reject_change_set": {"<stack name>": "<message>"}} makes CreateChangeSet
    for that stack fail with a ValidationError carrying the message, as CloudFormation does for a
-   template it rejects.
+   template it rejects. {"stack_busy": {"<stack name>": "<status>"}} makes DescribeStacks show
+   that stack in that status (UPDATE_IN_PROGRESS: another deploy is running) and, as
+   CloudFormation refuses to change a stack in the middle of an operation, CreateChangeSet for
+   it fail with "… is in UPDATE_IN_PROGRESS state and can not be updated".
 
 17. The global database's failover and switchover. moto 5.2 has no FailoverGlobalCluster or
     SwitchoverGlobalCluster (it answers HTTP 500), and DescribeGlobalClusters ignores its
@@ -761,10 +764,38 @@ def _create_change_set_with_faults(self, stack_name, *args, **kwargs):
     message = _faults().get("reject_change_set", {}).get(stack_name)
     if message:
         raise ValidationError(stack_name, message=message)
+    busy = _faults().get("stack_busy", {}).get(stack_name)
+    if busy:
+        raise ValidationError(
+            stack_name, message=f"Stack:{stack_name} is in {busy} state and can not be updated."
+        )
     return _create_change_set(self, stack_name, *args, **kwargs)
 
 
 models.CloudFormationBackend.create_change_set = _create_change_set_with_faults
+
+
+class _BusyStack:
+    """A stack as DescribeStacks shows it while another operation runs on it."""
+
+    def __init__(self, stack, status):
+        self._stack = stack
+        self.status = status
+
+    def __getattr__(self, name):
+        return getattr(self._stack, name)
+
+
+_describe_stacks = models.CloudFormationBackend.describe_stacks
+
+
+def _describe_stacks_with_busy(self, *args, **kwargs):
+    stacks = _describe_stacks(self, *args, **kwargs)
+    busy = _faults().get("stack_busy", {})
+    return [_BusyStack(s, busy[s.name]) if s.name in busy else s for s in stacks]
+
+
+models.CloudFormationBackend.describe_stacks = _describe_stacks_with_busy
 
 # --- 19. The emulator's clock ------------------------------------------------------------------
 
