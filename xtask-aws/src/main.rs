@@ -19,11 +19,5 @@ fn main() -> ExitCode {
         Command::Failback(args) => xtask_aws::runbook::run(Runbook::Failback, args, &mut out),
         offline => xtask::run_offline(offline, &mut out),
     };
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(exit::FAILURE)
-        }
-    }
+    xtask::exit_code(result)
 }

@@ -84,6 +84,17 @@ impl Command {
     }
 }
 
+/// The process's exit code for a command's result; an error is printed first.
+pub fn exit_code(result: anyhow::Result<u8>) -> std::process::ExitCode {
+    match result {
+        Ok(code) => std::process::ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(exit::FAILURE)
+        }
+    }
+}
+
 /// Runs an offline command; its exit code. An AWS command is refused: it runs in `xtask-aws`.
 pub fn run_offline(command: &Command, out: &mut dyn std::io::Write) -> anyhow::Result<u8> {
     match command {

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use xtask::{Cli, exit};
+use xtask::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -16,11 +16,5 @@ fn main() -> ExitCode {
     } else {
         xtask::run_offline(&cli.command, &mut std::io::stdout())
     };
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(exit::FAILURE)
-        }
-    }
+    xtask::exit_code(result)
 }

@@ -13,11 +13,10 @@
 //! parameters, and the credentials live in Secrets Manager with a replica in the secondary.
 //!
 //! ```
-//! use cfn::Expr;
-//! use cfn::naming::{Namer, Suffix};
+//! use cfn::naming::{ParameterPaths, Suffix};
 //!
 //! let props = configuration::ParametersProps {
-//!     prefix: configuration::prefix("trading", &Suffix::parse("qa").unwrap()),
+//!     paths: ParameterPaths::new("trading", &Suffix::parse("qa").unwrap()),
 //!     entries: vec![configuration::Entry::shared("active-region", "us-east-1", "The region serving traffic")],
 //! };
 //! let fragment = configuration::parameters(&props)?;
@@ -28,17 +27,10 @@
 use cfn::arn::Arn;
 use cfn::aws::{events, iam, logs, ssm, stepfunctions};
 use cfn::iam::{Statement, assume_role_by, policy};
-use cfn::naming::{self, Namer, Suffix};
+use cfn::naming::{self, Namer, ParameterPaths};
 use cfn::states::{Catch, Retry, Then};
 use cfn::{Error, Expr, Fragment, Handle, LogicalId};
 use serde_json::{Value, json};
-
-/// The parameter prefix of an environment: `/<app>/<suffix>`.
-pub fn prefix(app: &str, suffix: &Suffix) -> String {
-    naming::ParameterPaths::new(app, suffix)
-        .prefix()
-        .to_string()
-}
 
 /// One parameter.
 #[derive(Clone, Debug)]
@@ -55,7 +47,7 @@ impl Entry {
     /// A parameter under `shared/`, replicated to the secondary.
     pub fn shared(key: &str, value: impl Into<Expr>, description: &str) -> Self {
         Entry {
-            key: format!("shared/{key}"),
+            key: ParameterPaths::shared_key(key),
             value: value.into(),
             description: description.to_string(),
         }
@@ -64,7 +56,7 @@ impl Entry {
     /// A parameter under `region/`, this region's own.
     pub fn regional(key: &str, value: impl Into<Expr>, description: &str) -> Self {
         Entry {
-            key: format!("region/{key}"),
+            key: ParameterPaths::region_key(key),
             value: value.into(),
             description: description.to_string(),
         }
@@ -104,13 +96,13 @@ impl Standard {
             "The region serving traffic; the failover runbook changes it",
         )];
         entries.push(Entry::shared(
-            &format!("flags/{}", cfn::naming::FAILOVER_FLAG),
+            &ParameterPaths::flag_key(cfn::naming::FAILOVER_FLAG),
             "false",
             "\"true\" while the recovery region serves after a failover; the runbooks set it",
         ));
         for (flag, value) in &self.flags {
             entries.push(Entry::shared(
-                &format!("flags/{flag}"),
+                &ParameterPaths::flag_key(flag),
                 value.as_str(),
                 "Feature flag, replicated from the primary",
             ));
@@ -164,8 +156,8 @@ impl Standard {
 /// Properties of the region's parameters.
 #[derive(Clone, Debug)]
 pub struct ParametersProps {
-    /// `/<app>/<suffix>`. Required.
-    pub prefix: String,
+    /// The environment's paths, `/<app>/<suffix>/…`. Required.
+    pub paths: ParameterPaths,
     /// The parameters. Required.
     pub entries: Vec<Entry>,
 }
@@ -189,7 +181,7 @@ pub fn parameters(props: &ParametersProps) -> Result<Fragment, Error> {
         f.add(
             LogicalId::new(format!("Param{}", logical_key(&e.key)))?,
             ssm::Parameter::new()
-                .name(format!("{}/{}", props.prefix, e.key))
+                .name(props.paths.path(&e.key))
                 .type_("String")
                 .tier("Standard")
                 .value(e.value.clone())
@@ -316,8 +308,8 @@ pub struct ReplicationProps {
     pub namer: Namer,
     /// The application name (event source `<app>.configuration`). Required.
     pub app: String,
-    /// `/<app>/<suffix>`: only `<prefix>/shared/…` is replicated. Required.
-    pub prefix: String,
+    /// The environment's paths: only `/<app>/<suffix>/shared/…` is replicated. Required.
+    pub paths: ParameterPaths,
     /// ARN of the region's key, for the execution-log group. Required.
     pub key_arn: Expr,
     /// Days execution logs are kept. Required.
@@ -325,8 +317,8 @@ pub struct ReplicationProps {
 }
 
 /// The ARN pattern of the shared parameters in this stack's region.
-fn shared_parameters_arn(prefix: &str) -> Expr {
-    Arn::new("ssm", format!("parameter{prefix}/shared/*")).expr()
+fn shared_parameters_arn(paths: &ParameterPaths) -> Expr {
+    paths.arn(&ParameterPaths::shared_key("*")).expr()
 }
 
 fn id(s: &str) -> Result<LogicalId, Error> {
@@ -450,7 +442,7 @@ pub fn source_side(props: &ReplicationProps, secondary_region: &str) -> Result<F
         "source",
         &source_definition(&props.app),
         vec![
-            Statement::allow(["ssm:GetParameter"], [shared_parameters_arn(&props.prefix)]),
+            Statement::allow(["ssm:GetParameter"], [shared_parameters_arn(&props.paths)]),
             Statement::allow(["events:PutEvents"], [bus_here]),
         ],
     )?;
@@ -462,7 +454,7 @@ pub fn source_side(props: &ReplicationProps, secondary_region: &str) -> Result<F
         json!({
             "source": ["aws.ssm"],
             "detail-type": ["Parameter Store Change"],
-            "detail": {"name": [{"prefix": format!("{}/shared/", props.prefix)}]}
+            "detail": {"name": [{"prefix": props.paths.shared_tree()}]}
         }),
         &machine,
     )?;
@@ -509,7 +501,7 @@ fn replicated_changes(props: &ReplicationProps) -> Value {
     json!({
         "source": [source(&props.app)],
         "detail-type": [DETAIL_TYPE],
-        "detail": {"name": [{"prefix": format!("{}/shared/", props.prefix)}]}
+        "detail": {"name": [{"prefix": props.paths.shared_tree()}]}
     })
 }
 
@@ -525,7 +517,7 @@ pub fn target_side(props: &ReplicationProps) -> Result<Fragment, Error> {
         &target_definition(),
         vec![Statement::allow(
             ["ssm:GetParameter", "ssm:PutParameter"],
-            [shared_parameters_arn(&props.prefix)],
+            [shared_parameters_arn(&props.paths)],
         )],
     )?;
     rule_starting(
@@ -568,13 +560,14 @@ pub mod rules {
 mod tests {
     use super::*;
     use cfn::Template;
+    use cfn::naming::Suffix;
     use cfn::testing::{assert_has_resource_properties, assert_resource_count, resources_of};
 
     fn props() -> ReplicationProps {
         ReplicationProps {
             namer: Namer::new(Suffix::parse("qa").unwrap(), "us-east-1"),
             app: "trading".into(),
-            prefix: "/trading/qa".into(),
+            paths: ParameterPaths::new("trading", &Suffix::parse("qa").unwrap()),
             key_arn: Expr::from("arn:aws:kms:us-east-1:1:key/a"),
             log_retention_days: 30,
         }
@@ -583,7 +576,7 @@ mod tests {
     #[test]
     fn parameters_live_under_the_prefix_as_strings() {
         let f = parameters(&ParametersProps {
-            prefix: "/trading/qa".into(),
+            paths: ParameterPaths::new("trading", &Suffix::parse("qa").unwrap()),
             entries: vec![
                 Entry::shared("flags/trading-enabled", "true", "Trading on or off"),
                 Entry::regional("db/writer-endpoint", Expr::from("db.example"), "Writer"),

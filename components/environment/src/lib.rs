@@ -331,6 +331,14 @@ impl RegionRole {
         }
     }
 
+    /// The other region's role.
+    pub fn other(self) -> RegionRole {
+        match self {
+            RegionRole::Primary => RegionRole::Secondary,
+            RegionRole::Secondary => RegionRole::Primary,
+        }
+    }
+
     /// Both roles, primary first.
     pub const ALL: [RegionRole; 2] = [RegionRole::Primary, RegionRole::Secondary];
 }

@@ -13,9 +13,6 @@ pub enum Runbook {
 }
 
 impl Runbook {
-    /// Both runbooks.
-    pub const ALL: [Runbook; 2] = [Runbook::Failover, Runbook::Failback];
-
     /// `failover` or `failback`: the command, and the qualifier of its physical names.
     pub const fn name(self) -> &'static str {
         match self {

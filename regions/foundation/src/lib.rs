@@ -41,17 +41,7 @@ pub struct Region<'e> {
     db_host: Option<Expr>,
     /// What the SSM parameters publish of the components.
     parameters: ConfigurationInputs,
-    /// The data and configuration buckets.
-    #[cfg(feature = "storage")]
-    pub buckets: Option<storage::Buckets>,
-    /// The ARN of the sessions table in this region: the table, or the replica the primary's
-    /// global table makes here.
-    #[cfg(feature = "sessions")]
-    pub sessions: Option<Expr>,
-    /// The Aurora cluster.
-    #[cfg(feature = "aurora")]
-    pub database: Option<aurora::Database>,
-    /// The application event bus.
+    /// The application event bus (the primary's global endpoint routes to it).
     #[cfg(feature = "events")]
     pub bus: Option<events::Bus>,
 }
@@ -86,12 +76,6 @@ impl<'e> Region<'e> {
             database_arn: None,
             db_host: None,
             parameters: ConfigurationInputs::default(),
-            #[cfg(feature = "storage")]
-            buckets: None,
-            #[cfg(feature = "sessions")]
-            sessions: None,
-            #[cfg(feature = "aurora")]
-            database: None,
             #[cfg(feature = "events")]
             bus: None,
         })
@@ -104,15 +88,7 @@ impl<'e> Region<'e> {
 
     /// The namer of the other region.
     pub fn other_namer(&self) -> cfn::naming::Namer {
-        self.env.namer(self.other())
-    }
-
-    /// The other region's role.
-    pub fn other(&self) -> RegionRole {
-        match self.role {
-            RegionRole::Primary => RegionRole::Secondary,
-            RegionRole::Secondary => RegionRole::Primary,
-        }
+        self.env.namer(self.role.other())
     }
 
     /// Merges a region-specific fragment.
@@ -123,10 +99,7 @@ impl<'e> Region<'e> {
     /// The data and configuration buckets, replicated to the other region when `replication`
     /// says so.
     #[cfg(feature = "storage")]
-    pub fn storage(
-        &mut self,
-        replication: Option<storage::ReplicationProps>,
-    ) -> Result<&storage::Buckets, Error> {
+    pub fn storage(&mut self, replication: Option<storage::ReplicationProps>) -> Result<(), Error> {
         let (f, buckets) = storage::build(&storage::StorageProps {
             noncurrent_version_days: self.env.config.storage.noncurrent_version_days,
             replication,
@@ -137,7 +110,7 @@ impl<'e> Region<'e> {
         self.grants.extend(buckets.grant_data_read_write());
         self.daily_backups.push(buckets.config.attr_arn());
         self.parameters.buckets = Some((buckets.data.reference(), buckets.config.reference()));
-        Ok(self.buckets.insert(buckets))
+        Ok(())
     }
 
     /// The sessions table (a global table), with a replica in the other region when
@@ -170,14 +143,13 @@ impl<'e> Region<'e> {
         self.users.sessions = true;
         self.grants
             .extend(sessions::table_grants(arn.clone(), self.base.key.arn()));
-        self.daily_backups.push(arn.clone());
+        self.daily_backups.push(arn);
         self.parameters.sessions = true;
-        self.sessions = Some(arn);
     }
 
     /// The Aurora cluster of this region, in the part `role` gives it.
     #[cfg(feature = "aurora")]
-    pub fn aurora(&mut self, role: aurora::Role) -> Result<&aurora::Database, Error> {
+    pub fn aurora(&mut self, role: aurora::Role) -> Result<(), Error> {
         let a = &self.env.config.aurora;
         let (f, database) = aurora::build(&aurora::AuroraProps {
             engine_version: a.engine_version.clone(),
@@ -194,7 +166,7 @@ impl<'e> Region<'e> {
         self.database_arn = Some(database.cluster.attr_db_cluster_arn());
         self.db_host = Some(database.writer_endpoint());
         self.parameters.database = Some((database.writer_endpoint(), database.reader_endpoint()));
-        Ok(self.database.insert(database))
+        Ok(())
     }
 
     /// The application event bus, its archive and its log rule.
@@ -554,13 +526,13 @@ fn configuration(
     };
     let paths = env.parameter_paths();
     let fragment = configuration::parameters(&configuration::ParametersProps {
-        prefix: paths.prefix().to_string(),
+        paths: paths.clone(),
         entries: standard.entries(),
     })?;
     let replication = configuration::ReplicationProps {
         namer,
         app: env.config.app.clone(),
-        prefix: paths.prefix().to_string(),
+        paths,
         key_arn: base.key.arn(),
         log_retention_days: env.config.network.flow_log_retention_days,
     };
