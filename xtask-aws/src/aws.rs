@@ -28,6 +28,28 @@ pub async fn s3(region: &str, target: &Target) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(s3)
 }
 
+/// The account the credentials belong to (STS GetCallerIdentity), asked in the first of
+/// `regions` that answers, so that one region being down does not stop the command.
+pub async fn account_id(regions: &[&str], target: &Target) -> anyhow::Result<String> {
+    let mut failures = Vec::new();
+    for region in regions {
+        let sts = aws_sdk_sts::Client::new(&sdk_config(region, target).await);
+        match sts.get_caller_identity().send().await {
+            Ok(identity) => {
+                if let Some(account) = identity.account() {
+                    return Ok(account.to_string());
+                }
+                failures.push(format!("{region}: STS named no account"));
+            }
+            Err(e) => failures.push(format!("{region}: {}", describe_error(&e))),
+        }
+    }
+    anyhow::bail!(
+        "cannot tell which AWS account the credentials belong to (STS GetCallerIdentity): {}",
+        failures.join("; ")
+    )
+}
+
 /// The message of an SDK error: the service's code and message when it answered, else the
 /// transport problem (no credentials, no connection, …).
 pub fn describe_error<E>(

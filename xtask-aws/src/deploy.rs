@@ -16,11 +16,14 @@ pub use xtask::online::DeployArgs as Args;
 /// Runs `deploy`.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
     xtask::synth::run(&args.common.synth, out)?;
-    let context = Context::new(&args.common)?;
+    let mut context = Context::new(&args.common)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(deploy(&context, args, out))
+    runtime.block_on(async {
+        context.locate_staging().await?;
+        deploy(&context, args, out).await
+    })
 }
 
 async fn deploy(context: &Context, args: &Args, out: &mut dyn Write) -> Result<()> {

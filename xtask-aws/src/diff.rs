@@ -14,11 +14,14 @@ pub use xtask::online::DiffArgs as Args;
 
 /// Runs `diff`; returns the exit code.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
-    let context = Context::new(&args.common)?;
+    let mut context = Context::new(&args.common)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(diff(&context, out))
+    runtime.block_on(async {
+        context.locate_staging().await?;
+        diff(&context, out).await
+    })
 }
 
 async fn diff(context: &Context, out: &mut dyn Write) -> Result<u8> {

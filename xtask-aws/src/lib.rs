@@ -1,9 +1,10 @@
-//! The `cargo xtask` commands that call AWS: `diff`, `deploy`, `destroy`, `failover` and
+//! The `cargo xtask` commands that call AWS: `bootstrap`, `diff`, `deploy`, `destroy`, `failover` and
 //! `failback`. Their flags are parsed by the offline `xtask` crate (one command line, one
 //! `--help`); `cargo xtask` hands these commands here, so only they pay for compiling the AWS
 //! SDK. Every command takes its arguments and a writer, as in `xtask`.
 
 pub mod aws;
+pub mod bootstrap;
 pub mod buckets;
 pub mod changes;
 pub mod deploy;

@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut out = std::io::stdout();
     let result = match &cli.command {
+        Command::Bootstrap(args) => xtask_aws::bootstrap::run(args, &mut out),
         Command::Diff(args) => xtask_aws::diff::run(args, &mut out),
         Command::Deploy(args) => xtask_aws::deploy::run(args, &mut out).map(|_| exit::SUCCESS),
         Command::Destroy(args) => xtask_aws::destroy::run(args, &mut out).map(|_| exit::SUCCESS),

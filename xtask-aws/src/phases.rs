@@ -12,9 +12,6 @@ use crate::aws;
 use crate::stack::{ParamValue, Stack, TemplateSource};
 pub use xtask::online::Common;
 
-/// CloudFormation's limit for an inline template body, in bytes.
-pub const INLINE_LIMIT: usize = 51_200;
-
 /// The synthesized deployment and the means to reach its stacks.
 pub struct Context {
     /// The environment.
@@ -23,6 +20,8 @@ pub struct Context {
     pub synthesis: Synthesis,
     /// The command's flags.
     pub common: Common,
+    /// The bucket each stack's template is uploaded to (see [`Context::locate_staging`]).
+    staging: BTreeMap<RegionRole, String>,
 }
 
 /// A phase's parameters, or why they cannot be known yet.
@@ -43,6 +42,7 @@ impl Context {
             env,
             synthesis,
             common: common.clone(),
+            staging: BTreeMap::new(),
         })
     }
 
@@ -68,25 +68,56 @@ impl Context {
             .expect("a template serialises")
     }
 
-    /// Where CloudFormation reads the template of `role`: uploaded to the staging bucket when
-    /// one is given, else inline, which CloudFormation allows up to 51,200 bytes.
-    pub async fn template_source(&self, role: RegionRole) -> Result<TemplateSource> {
-        let body = self.template_json(role);
-        // An empty value (as from an unset variable) means no bucket.
-        let Some(bucket) = self
+    /// Finds the bucket each stack's template goes to: `--staging-bucket` for both, else the
+    /// account's staging bucket in each stack's region, which `cargo xtask bootstrap` makes.
+    /// Stops, before any stack is touched, when that bucket does not exist.
+    pub async fn locate_staging(&mut self) -> Result<()> {
+        let regions: BTreeMap<RegionRole, String> = self
+            .synthesis
+            .manifest
+            .stacks
+            .iter()
+            .map(|(role, entry)| (*role, entry.region.clone()))
+            .collect();
+        // An empty value (as from an unset variable) means no bucket was named.
+        if let Some(bucket) = self
             .common
             .staging_bucket
             .as_deref()
             .filter(|b| !b.is_empty())
-        else {
-            if body.len() > INLINE_LIMIT {
-                bail!(
-                    "the {role} template is {} bytes even as compact JSON, over CloudFormation's inline limit of {INLINE_LIMIT}: pass --staging-bucket BUCKET to upload it",
-                    body.len()
-                );
+        {
+            self.staging = regions.keys().map(|r| (*r, bucket.to_string())).collect();
+            return Ok(());
+        }
+        let order: Vec<&str> = RegionRole::ALL
+            .iter()
+            .map(|r| regions[r].as_str())
+            .collect();
+        let account = aws::account_id(&order, &self.common.target).await?;
+        for (role, region) in regions {
+            let bucket = cfn::naming::staging_bucket(&region, &account);
+            let s3 = aws::s3(&region, &self.common.target).await;
+            match crate::bootstrap::presence(&s3, &bucket, &region, &account).await? {
+                crate::bootstrap::Presence::Ours => {}
+                crate::bootstrap::Presence::Missing => bail!(
+                    "the staging bucket s3://{bucket} does not exist in {region} (account {account}): run `cargo xtask bootstrap` first (once per account; it makes the staging bucket in every region), or pass --staging-bucket BUCKET. No stack was touched"
+                ),
+                crate::bootstrap::Presence::Forbidden => bail!(
+                    "the staging bucket s3://{bucket} in {region} is not readable with these credentials (403): check that they belong to account {account}, or pass --staging-bucket BUCKET. No stack was touched"
+                ),
             }
-            return Ok(TemplateSource::Body(body));
-        };
+            self.staging.insert(role, bucket);
+        }
+        Ok(())
+    }
+
+    /// Uploads the template of `role` to its staging bucket, named by content, and returns the
+    /// URL CloudFormation reads it from.
+    pub async fn template_source(&self, role: RegionRole) -> Result<TemplateSource> {
+        let body = self.template_json(role);
+        let bucket = self.staging.get(&role).with_context(|| {
+            format!("no staging bucket located for the {role} stack (locate_staging first)")
+        })?;
         let region = &self.synthesis.manifest.stacks[&role].region;
         let key = format!(
             "trading-dr/{}/{role}-{:016x}.template.json",

@@ -4,7 +4,7 @@
 
 mod support;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::Moto;
 
 const PRIMARY: &str = "trading-dr-primary-e2e";
@@ -333,38 +333,134 @@ fn diff_says_when_a_phase_waits_for_another_stack() {
 }
 
 #[test]
-fn templates_deploy_from_the_staging_bucket() {
+fn templates_deploy_from_the_staging_bucket_of_their_own_region() {
     let moto = Moto::start();
     moto.xtask("deploy", "e2e", &["--yes"]).expect_code(0);
-    let listing = moto.s3_fixture("list", support::STAGING_BUCKET);
-    let uploaded: Vec<&str> = listing["versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|v| v.as_str())
-        .filter(|k| k.starts_with("trading-dr/e2e/"))
-        .collect();
-    // The primary twice (primary and primary-link phases, same content) and the secondary.
-    assert_eq!(uploaded.len(), 3, "{listing}");
-    assert!(
-        uploaded
+    let uploaded = |region: &str| -> Vec<String> {
+        let listing = moto.s3_fixture("list", &support::staging_bucket(region));
+        listing["versions"]
+            .as_array()
+            .unwrap()
             .iter()
-            .any(|k| k.starts_with("trading-dr/e2e/secondary-"))
+            .filter_map(|v| v.as_str())
+            .filter(|k| k.starts_with("trading-dr/e2e/"))
+            .map(String::from)
+            .collect()
+    };
+    // The primary twice (primary and primary-link phases, same content) in us-east-1, the
+    // secondary in us-east-2: a region's deploy never reads the other region's bucket.
+    let east1 = uploaded("us-east-1");
+    let east2 = uploaded("us-east-2");
+    assert_eq!(east1.len(), 2, "{east1:?}");
+    assert!(
+        east1
+            .iter()
+            .all(|k| k.starts_with("trading-dr/e2e/primary-"))
     );
+    assert_eq!(east2.len(), 1, "{east2:?}");
+    assert!(east2[0].starts_with("trading-dr/e2e/secondary-"));
 }
 
 #[test]
-fn without_a_staging_bucket_a_large_template_is_refused_clearly() {
-    let moto = Moto::start();
-    let run = moto.xtask("deploy", "e2e", &["--yes", "--staging-bucket", ""]);
-    run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("over CloudFormation's inline limit of 51200: pass --staging-bucket BUCKET"),
+fn bootstrap_makes_private_versioned_tls_only_buckets_and_a_second_run_changes_nothing() {
+    let moto = Moto::start_bare(1.0);
+    let first = moto.bootstrap(&[]);
+    first.expect_code(0).expect_stdout("account 123456789012");
+    let describe = |region: &str| moto.s3_fixture("describe", &support::staging_bucket(region));
+    for region in ["us-east-1", "us-east-2"] {
+        first.expect_stdout(&format!(
+            "s3://{}  created: versioned",
+            support::staging_bucket(region)
+        ));
+        let b = describe(region);
+        // S3 names no location constraint for us-east-1.
+        let location = if region == "us-east-1" {
+            json!(null)
+        } else {
+            json!(region)
+        };
+        assert_eq!(b["location"], location, "{b}");
+        assert_eq!(
+            b["ownership"]["Rules"][0]["ObjectOwnership"],
+            "BucketOwnerEnforced"
+        );
+        assert_eq!(b["versioning"], "Enabled", "{b}");
+        assert_eq!(
+            b["encryption"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"],
+            "AES256"
+        );
+        for block in [
+            "BlockPublicAcls",
+            "IgnorePublicAcls",
+            "BlockPublicPolicy",
+            "RestrictPublicBuckets",
+        ] {
+            assert_eq!(b["public_access_block"][block], true, "{block}: {b}");
+        }
+        let tls = &b["policy"]["Statement"][0];
+        assert_eq!(tls["Effect"], "Deny");
+        assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
+        let rules = b["lifecycle"].as_array().unwrap();
+        assert!(
+            rules.iter().any(|r| r["Expiration"]["Days"] == 30
+                && r["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30),
+            "{b}"
+        );
+    }
+    let before = (describe("us-east-1"), describe("us-east-2"));
+    let second = moto.bootstrap(&[]);
+    second.expect_code(0);
+    assert_eq!(
+        second
+            .stdout
+            .matches("already exists with every setting: nothing changed")
+            .count(),
+        2,
         "{}",
-        run.stderr
+        second.stdout
     );
-    assert_eq!(moto.inspect("us-east-1")["stacks"], serde_json::json!({}));
+    assert_eq!((describe("us-east-1"), describe("us-east-2")), before);
+
+    // A hand-made change is put back, and only what was missing; a script reads --json.
+    moto.s3_fixture("tamper", &support::staging_bucket("us-east-2"));
+    let repaired = moto.bootstrap(&["--json"]);
+    repaired.expect_code(0);
+    let lines: Vec<Value> = repaired
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["outcome"], "exists");
+    assert_eq!(lines[1]["outcome"], "repaired");
+    assert_eq!(
+        lines[1]["repaired"],
+        json!(["versioning", "TLS-only policy"])
+    );
+    assert_eq!(describe("us-east-2"), before.1);
+}
+
+#[test]
+fn without_bootstrap_deploy_and_diff_stop_before_touching_any_stack() {
+    let moto = Moto::start_bare(1.0);
+    for (command, flags) in [("deploy", &["--yes"][..]), ("diff", &[][..])] {
+        let run = moto.xtask(command, "e2e", flags);
+        run.expect_code(1).expect_stderr(&format!(
+            "the staging bucket s3://{} does not exist in us-east-1 (account 123456789012): run `cargo xtask bootstrap` first",
+            support::staging_bucket("us-east-1")
+        ));
+        for region in ["us-east-1", "us-east-2"] {
+            assert_eq!(moto.inspect(region)["stacks"], json!({}), "{command}");
+        }
+    }
+    // Bootstrap, and the same deploy goes through.
+    moto.bootstrap(&[]).expect_code(0);
+    moto.xtask("deploy", "e2e", &["--yes"]).expect_code(0);
+    // Destroy never deletes the account's staging buckets: other environments use them.
+    moto.xtask("destroy", "e2e", &["--yes"]).expect_code(0);
+    for region in ["us-east-1", "us-east-2"] {
+        let b = moto.s3_fixture("describe", &support::staging_bucket(region));
+        assert_eq!(b["versioning"], "Enabled", "{region}: {b}");
+    }
 }
 
 #[test]

@@ -43,6 +43,9 @@ pub struct Cli {
 pub enum Command {
     /// Write both regional templates and the deploy manifest to out/SUFFIX/.
     Synth(synth::Args),
+    /// Create (once per account) the versioned, encrypted, private staging bucket in each region
+    /// that deploy and diff upload templates to; running it again changes nothing.
+    Bootstrap(online::BootstrapArgs),
     /// Show what deploy would change, phase by phase (exit 0: none, 2: changes, 1: error).
     Diff(online::DiffArgs),
     /// Synth, then deploy the phases primary → secondary → primary-link through change sets.
@@ -70,7 +73,8 @@ impl Command {
     /// Whether the command calls AWS (and so runs in the `xtask-aws` binary).
     pub fn is_online(&self) -> bool {
         match self {
-            Command::Diff(_)
+            Command::Bootstrap(_)
+            | Command::Diff(_)
             | Command::Deploy(_)
             | Command::Destroy(_)
             | Command::Failover(_)

@@ -47,11 +47,31 @@ pub struct Common {
     /// Suffix, configuration folder and output folder, as for `synth`.
     #[command(flatten)]
     pub synth: crate::synth::Args,
-    /// Upload templates to this S3 bucket and deploy them from there; needed once a template is
-    /// over CloudFormation's 51,200-byte inline limit. The bucket must exist, and CloudFormation
-    /// in both regions must be able to read it.
+    /// Upload templates to this S3 bucket (in both regions) instead of the account's staging
+    /// bucket in each region that `cargo xtask bootstrap` makes. The bucket must exist, and
+    /// CloudFormation in both regions must be able to read it.
     #[arg(long, value_name = "BUCKET", env = "TRADING_DR_STAGING_BUCKET")]
     pub staging_bucket: Option<String>,
+    /// Where the AWS calls go.
+    #[command(flatten)]
+    pub target: Target,
+}
+
+/// Flags of `bootstrap`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BootstrapArgs {
+    /// Folder holding default.toml and the per-environment files: the staging buckets go to
+    /// every region any of them deploys to.
+    #[arg(long, value_name = "DIR", default_value_os_t = crate::workspace_root().join("env"))]
+    pub env_dir: PathBuf,
+    /// Bootstrap this region instead (repeat for several); overrides the regions of the
+    /// configuration.
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// Print one JSON object per region (bucket, region, outcome, repaired settings) instead
+    /// of text.
+    #[arg(long)]
+    pub json: bool,
     /// Where the AWS calls go.
     #[command(flatten)]
     pub target: Target,

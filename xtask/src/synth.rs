@@ -77,6 +77,51 @@ pub fn load_environment(env_dir: &Path, suffix: &str) -> Result<Environment> {
     environment::load(suffix, default, overlay).map_err(|e| anyhow!("{e}"))
 }
 
+/// Every region an environment of `env_dir` deploys to: those of env/default.toml and of each
+/// env/SUFFIX.toml, in order of first appearance. A file whose name is not a well-formed suffix
+/// names no environment and is skipped; a file that does not validate is an error.
+pub fn configured_regions(env_dir: &Path) -> Result<Vec<String>> {
+    let mut suffixes = Vec::new();
+    let entries = std::fs::read_dir(env_dir)
+        .with_context(|| format!("cannot read the folder {}", shown(env_dir)))?;
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "toml")
+            && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
+            && stem != "default"
+            && cfn::naming::Suffix::parse(stem).is_ok()
+        {
+            suffixes.push(stem.to_string());
+        }
+    }
+    suffixes.sort();
+    let default_path = env_dir.join("default.toml");
+    let default_text = std::fs::read_to_string(&default_path)
+        .with_context(|| format!("cannot read {}", shown(&default_path)))?;
+    // The default file alone, under a suffix no overlay can shadow.
+    let mut environments = vec![
+        environment::load(
+            "default",
+            Source::new(shown(&default_path), default_text),
+            None,
+        )
+        .map_err(|e| anyhow!("{e}"))?,
+    ];
+    for suffix in &suffixes {
+        environments.push(load_environment(env_dir, suffix)?);
+    }
+    let mut regions: Vec<String> = Vec::new();
+    for env in &environments {
+        for role in RegionRole::ALL {
+            let name = &env.region(role).name;
+            if !regions.contains(name) {
+                regions.push(name.clone());
+            }
+        }
+    }
+    Ok(regions)
+}
+
 /// Loads the environment and builds everything synth writes, in memory.
 pub fn synthesize(env_dir: &Path, suffix: &str) -> Result<(Environment, Synthesis)> {
     let env = load_environment(env_dir, suffix)?;

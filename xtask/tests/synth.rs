@@ -421,3 +421,32 @@ fn every_problem_of_one_file_is_reported_together() {
         .to_string();
     assert!(err.starts_with("3 configuration problems"), "{err}");
 }
+
+#[test]
+fn bootstrap_regions_are_those_of_every_configured_environment() {
+    let f = fixture(
+        "dr",
+        Some(
+            "[regions.secondary]\nname = \"us-west-2\"\nvpc_cidr = \"10.30.0.0/16\"\navailability_zones = [\"us-west-2a\", \"us-west-2b\", \"us-west-2c\"]\n",
+        ),
+        DEFAULT,
+    );
+    // A file that names no environment is not read.
+    std::fs::write(f.env.join("Notes.toml"), "not = [valid").unwrap();
+    let regions = xtask::synth::configured_regions(&f.env).unwrap();
+    assert_eq!(regions, ["us-east-1", "us-east-2", "us-west-2"]);
+
+    // An environment that does not validate stops bootstrap, naming its file.
+    std::fs::write(
+        f.env.join("bad.toml"),
+        "[regions.primary]\nname = \"mars-1\"\n",
+    )
+    .unwrap();
+    let e = xtask::synth::configured_regions(&f.env)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("bad.toml") && e.contains("supported regions are"),
+        "{e}"
+    );
+}

@@ -263,6 +263,16 @@ pub fn zone_name(suffix: &Suffix, parent_domain: &str) -> String {
     format!("{suffix}.{parent_domain}")
 }
 
+/// The stem of the account's template staging buckets (see [`staging_bucket`]).
+pub const STAGING_BUCKET_STEM: &str = "trading-dr-staging";
+
+/// The staging bucket `cargo xtask bootstrap` makes in `region` of account `account`, which
+/// `deploy` and `diff` upload templates to: one per account and region, shared by every
+/// environment, `trading-dr-staging-<region>-<account id>` (at most 40 of S3's 63 characters).
+pub fn staging_bucket(region: &str, account: &str) -> String {
+    format!("{STAGING_BUCKET_STEM}-{region}-{account}")
+}
+
 /// The SSM parameter paths of one environment: `/<app>/<suffix>/{shared,region}/…`. The shared
 /// tree is replicated to the secondary region; the region tree is each region's own.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -408,6 +418,14 @@ impl Namer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_staging_bucket_is_named_by_region_and_account_within_s3_limits() {
+        let name = staging_bucket("us-east-2", "123456789012");
+        assert_eq!(name, "trading-dr-staging-us-east-2-123456789012");
+        let longest = staging_bucket(&"r".repeat(MAX_REGION_LEN), &"1".repeat(ACCOUNT_ID_LEN));
+        assert!(longest.len() <= 63, "{longest}");
+    }
 
     #[test]
     fn the_tightest_limit_is_the_outside_in_canary() {

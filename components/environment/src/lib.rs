@@ -13,6 +13,8 @@
 
 mod validate;
 
+pub use validate::check_region_name;
+
 use cfn::naming::Suffix;
 use serde::{Deserialize, Serialize};
 

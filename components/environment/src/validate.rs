@@ -15,6 +15,18 @@ const REGIONS: &[(&str, &str)] = &[
     ("us-west-2", "abcd"),
 ];
 
+/// Whether the project deploys to `name`; the error lists the regions it does deploy to.
+pub fn check_region_name(name: &str) -> Result<(), String> {
+    if REGIONS.iter().any(|(r, _)| *r == name) {
+        return Ok(());
+    }
+    let supported: Vec<&str> = REGIONS.iter().map(|(r, _)| *r).collect();
+    Err(format!(
+        "{name:?} is not allowed: supported regions are {}",
+        supported.join(", ")
+    ))
+}
+
 /// A key path inside a TOML document.
 #[derive(Clone, Debug, PartialEq)]
 enum Step {

@@ -50,8 +50,13 @@ fn fixture<S: AsRef<std::ffi::OsStr>>(script: &str, args: impl IntoIterator<Item
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// The staging bucket every deploy in the tests uploads its templates to.
-pub const STAGING_BUCKET: &str = "staging-e2e";
+/// The account moto answers for every request.
+pub const ACCOUNT: &str = "123456789012";
+
+/// The staging bucket `bootstrap` makes in `region` of the emulator's account.
+pub fn staging_bucket(region: &str) -> String {
+    cfn::naming::staging_bucket(region, ACCOUNT)
+}
 
 /// A running emulator and a scratch folder for outputs, faults and env files.
 pub struct Moto {
@@ -63,7 +68,8 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts moto on a free port and waits until it accepts connections.
+    /// Starts moto on a free port, waits until it accepts connections, and bootstraps the
+    /// account as a new user does once (`cargo xtask bootstrap`).
     pub fn start() -> Moto {
         Moto::start_with_clock(1.0)
     }
@@ -71,6 +77,13 @@ impl Moto {
     /// Starts moto with its clock scaled: every Wait state and retry interval of an executing
     /// state machine, and the global database's failover time, take `scale` times as long.
     pub fn start_with_clock(scale: f64) -> Moto {
+        let moto = Moto::start_bare(scale);
+        moto.bootstrap(&[]).expect_code(0);
+        moto
+    }
+
+    /// Starts moto without bootstrapping the account: no staging bucket exists.
+    pub fn start_bare(scale: f64) -> Moto {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -107,9 +120,6 @@ impl Moto {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        // Templates are over CloudFormation's inline limit: deploy through a staging bucket,
-        // as an operator does.
-        moto.s3_fixture("create", STAGING_BUCKET);
         std::fs::create_dir_all(moto.env_dir()).unwrap();
         std::fs::write(
             moto.env_dir().join("default.toml"),
@@ -155,22 +165,42 @@ impl Moto {
     }
 
     fn xtask_command(&self, command: &str, suffix: &str, extra: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_xtask-aws"));
+        let mut c = self.aws_command();
         c.arg(command)
             .args(["--suffix", suffix, "--endpoint-url", &self.url])
             .arg("--env-dir")
             .arg(self.env_dir())
             .arg("--out")
             .arg(self.dir.path().join("out"))
-            .args(extra)
-            .env("AWS_ACCESS_KEY_ID", "testing")
+            .args(extra);
+        c
+    }
+
+    /// The xtask-aws binary with test credentials and nothing of the caller's AWS settings.
+    fn aws_command(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_xtask-aws"));
+        c.env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("TRADING_DR_STAGING_BUCKET", STAGING_BUCKET)
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("TRADING_DR_STAGING_BUCKET")
             .stdin(Stdio::null());
         c
+    }
+
+    /// Runs `cargo xtask bootstrap <extra>` against the emulator, for the tests' env folder.
+    pub fn bootstrap(&self, extra: &[&str]) -> Run {
+        let started = Instant::now();
+        let output = self
+            .aws_command()
+            .args(["bootstrap", "--endpoint-url", &self.url])
+            .arg("--env-dir")
+            .arg(self.env_dir())
+            .args(extra)
+            .output()
+            .expect("xtask runs");
+        Run::new(output, started.elapsed())
     }
 
     /// Runs `cargo xtask <args> --suffix <suffix>` against the emulator with test credentials.

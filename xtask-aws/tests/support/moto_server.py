@@ -149,6 +149,19 @@
     configuration replication's "the parameter does not exist yet here" path then retried and
     failed instead of leaving the parameter to the stack. The name is made as AWS makes it.
 
+24. GetBucketVersioning's document. S3 answers `<VersioningConfiguration>` (with `<Status>` once
+    versioning was ever set); moto 5.2 answers `<GetBucketVersioningResponse>`, which the AWS SDK
+    for Rust refuses as a malformed answer, so `cargo xtask bootstrap` could not read whether its
+    staging bucket is versioned. The document is answered as S3 answers it.
+
+25. Bucket policy conditions. moto 5.2 evaluates a bucket policy's statement with a condition
+    operator it does not know (all but StringEquals, so `Bool` too) as if the condition held,
+    and a statement whose condition does not hold as a Deny. The staging bucket's TLS-only
+    statement (Deny when `aws:SecureTransport` is "false") then refused every upload. Here, as
+    IAM evaluates: `Bool` compares as a string, a statement applies only when its condition
+    holds, and the request context has `aws:SecureTransport` "true", since the SDK reaches AWS
+    over TLS (the loopback endpoint stands in for it).
+
 Usage: python moto_server.py -H 127.0.0.1 -p PORT
 """
 
@@ -1281,6 +1294,62 @@ def _from_error_named_as_aws(self, env, ex):
 
 
 aws_sdk_task.StateTaskServiceAwsSdk._from_error = _from_error_named_as_aws
+
+# --- 24. GetBucketVersioning's document ---------------------------------------------------------
+
+from moto.s3.responses import S3Response
+
+
+def _get_bucket_versioning_as_s3(self):
+    status = self.backend.get_bucket_versioning(self.bucket_name)
+    inner = f"<Status>{status}</Status>" if status else ""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        f"{inner}</VersioningConfiguration>"
+    )
+    return 200, {"content-type": "application/xml"}, body
+
+
+S3Response.get_bucket_versioning = _get_bucket_versioning_as_s3
+
+# --- 25. Bucket policy conditions ----------------------------------------------------------------
+
+from moto.iam import access_control, policy_conditions
+
+
+def _bool_condition(expected, actual):
+    values = expected if isinstance(expected, list) else [expected]
+    return str(actual).lower() in [str(v).lower() for v in values]
+
+
+policy_conditions.CONDITION_OPERATIONS["Bool"] = _bool_condition
+
+_statement_permitted = access_control.IAMPolicyStatement.is_action_permitted
+
+
+def _statement_applies_when_its_condition_holds(
+    self, action, resource="*", principal=None, incoming_condition_values=None
+):
+    if self._statement.get("Condition") and not self._check_conditions(
+        incoming_condition_values
+    ):
+        return access_control.PermissionResult.NEUTRAL
+    return _statement_permitted(self, action, resource, principal, incoming_condition_values)
+
+
+access_control.IAMPolicyStatement.is_action_permitted = _statement_applies_when_its_condition_holds
+
+
+def _bucket_permission_over_tls(self, action, resource):
+    if self.policy is None:
+        return access_control.PermissionResult.NEUTRAL
+    return access_control.IAMPolicy(self.policy.decode()).is_action_permitted(
+        action, resource, incoming_condition_values={"aws:SecureTransport": "true"}
+    )
+
+
+s3_models.FakeBucket.get_permission = _bucket_permission_over_tls
 
 if __name__ == "__main__":
     main(sys.argv[1:])
