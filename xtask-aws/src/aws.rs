@@ -28,6 +28,21 @@ pub async fn s3(region: &str, target: &Target) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(s3)
 }
 
+/// An AWS Backup client for `region`.
+pub async fn backup(region: &str, target: &Target) -> aws_sdk_backup::Client {
+    aws_sdk_backup::Client::new(&sdk_config(region, target).await)
+}
+
+/// An RDS client for `region`.
+pub async fn rds(region: &str, target: &Target) -> aws_sdk_rds::Client {
+    aws_sdk_rds::Client::new(&sdk_config(region, target).await)
+}
+
+/// A Route 53 client (a global service, reached through us-east-1).
+pub async fn route53(target: &Target) -> aws_sdk_route53::Client {
+    aws_sdk_route53::Client::new(&sdk_config("us-east-1", target).await)
+}
+
 /// The account the credentials belong to (STS GetCallerIdentity), asked in the first of
 /// `regions` that answers, so that one region being down does not stop the command.
 pub async fn account_id(regions: &[&str], target: &Target) -> anyhow::Result<String> {

@@ -1,50 +1,261 @@
 //! `cargo xtask destroy`: the manifest's destroy steps, in order: remove the primary's links to
-//! the secondary, delete the secondary, delete the primary. Versioned buckets are emptied before
-//! their stack is deleted. Afterwards it says what AWS keeps and how to remove it.
+//! the secondary, delete the secondary, delete the primary.
+//!
+//! CloudFormation alone leaves three things that make a real deletion fail, and destroy handles
+//! each the way AWS allows. It first reads everything (nothing changes) and refuses, before
+//! deleting anything, what it cannot finish: a global database whose writer is not in the
+//! primary region (after a failover; AWS refuses to delete a writer that has other members), or
+//! records in the zone that no stack made. It then prints its plan and asks. Before a stack is
+//! deleted: its versioned buckets are emptied; the recovery points of its unlocked backup vaults
+//! are deleted (a vault with recovery points cannot be deleted); and, before the zone's stack,
+//! ACM's validation records (which CloudFormation writes and never removes) are deleted. A locked
+//! vault is never touched: its stack is deleted around it (RetainResources), and the output says
+//! what stays. A stack left in DELETE_FAILED by an earlier run is retried with what blocked it
+//! named, so destroy can always be run again.
 
 use std::io::Write;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
+use aws_sdk_route53::types::ResourceRecordSet;
 use deployment::{DestroyStep, ParameterSource};
+use environment::RegionRole;
 
 use crate::aws;
+use crate::cleanup::{self, VaultState};
 use crate::phases::{Context, confirm};
-use crate::stack::{ChangeSetResult, ParamValue, TemplateSource};
+use crate::stack::{ChangeSetResult, Deletion, Deployed, Failure, ParamValue, TemplateSource};
 pub use xtask::online::DestroyArgs as Args;
 
-/// What AWS keeps after the stacks are gone.
+/// A backup vault of one of the stacks.
+#[derive(Debug, Clone)]
+struct Vault {
+    role: RegionRole,
+    region: String,
+    name: String,
+    logical_id: String,
+    state: VaultState,
+}
+
+/// The environment's zone and what destroy must remove from it.
+#[derive(Debug, Clone)]
+struct Zone {
+    role: RegionRole,
+    id: String,
+    name: String,
+    validation: Vec<ResourceRecordSet>,
+}
+
+/// What destroy found, before changing anything.
 #[derive(Debug, Default)]
-struct Kept {
+struct Survey {
+    /// Each stack as deployed (absent: not deployed).
+    stacks: Vec<(RegionRole, Deployed)>,
+    /// Stacks left in DELETE_FAILED, with what blocked them.
+    blocked: Vec<(RegionRole, Vec<Failure>)>,
+    vaults: Vec<Vault>,
+    zone: Option<Zone>,
     keys: Vec<(String, String)>,
-    vaults: Vec<(String, String)>,
 }
 
 /// Runs `destroy`.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
     let context = Context::new(&args.common)?;
-    let names: Vec<String> = context
-        .synthesis
-        .manifest
-        .stacks
-        .values()
-        .map(|s| format!("{} ({})", s.name, s.region))
-        .collect();
-    let question = format!("destroy {} and everything in them?", names.join(" and "));
-    if !confirm(args.yes, &question, context.env.suffix.as_str())? {
-        anyhow::bail!("nothing destroyed: the suffix was not typed");
-    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(destroy(&context, out))
+    runtime.block_on(async {
+        context.refuse_if_busy("deleted").await?;
+        let survey = survey(&context).await?;
+        print_plan(&context, &survey, out)?;
+        let names: Vec<String> = context
+            .synthesis
+            .manifest
+            .stacks
+            .values()
+            .map(|s| format!("{} ({})", s.name, s.region))
+            .collect();
+        let points: usize = survey
+            .vaults
+            .iter()
+            .filter(|v| !v.state.locked)
+            .map(|v| v.state.points.len())
+            .sum();
+        let question = format!(
+            "destroy {} and everything in them{}?",
+            names.join(" and "),
+            if points > 0 {
+                format!(", including {points} backup recovery points")
+            } else {
+                String::new()
+            }
+        );
+        out.flush()?;
+        if !confirm(args.yes, &question, context.env.suffix.as_str())? {
+            bail!("nothing destroyed: the suffix was not typed");
+        }
+        destroy(&context, &survey, out).await
+    })
 }
 
-async fn destroy(context: &Context, out: &mut dyn Write) -> Result<()> {
+/// Reads what destroy needs to know; refuses what it cannot finish. Changes nothing.
+async fn survey(context: &Context) -> Result<Survey> {
+    let mut survey = Survey::default();
+    let mut global_cluster = None;
+    let mut record_names: Vec<String> = Vec::new();
+    for role in RegionRole::ALL {
+        let stack = context.stack(role).await?;
+        let Some(deployed) = stack.describe().await? else {
+            continue;
+        };
+        if deployed.status == "DELETE_FAILED" {
+            survey.blocked.push((role, stack.last_failures().await?));
+        }
+        survey.stacks.push((role, deployed));
+        for (logical, physical, ty) in stack.resources().await? {
+            if physical.is_empty() {
+                continue;
+            }
+            match ty.as_str() {
+                "AWS::RDS::GlobalCluster" => global_cluster = Some(physical),
+                "AWS::KMS::Key" => survey.keys.push((stack.region.clone(), physical)),
+                "AWS::Route53::RecordSet" => record_names.push(physical),
+                "AWS::Route53::HostedZone" => {
+                    survey.zone = Some(Zone {
+                        role,
+                        id: physical,
+                        name: String::new(),
+                        validation: vec![],
+                    })
+                }
+                "AWS::Backup::BackupVault" => {
+                    let backup = aws::backup(&stack.region, &context.common.target).await;
+                    if let Some(state) = cleanup::vault(&backup, &physical).await? {
+                        survey.vaults.push(Vault {
+                            role,
+                            region: stack.region.clone(),
+                            name: physical,
+                            logical_id: logical,
+                            state,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some(id) = global_cluster {
+        refuse_if_writer_elsewhere(context, &id).await?;
+    }
+    if let Some(zone) = survey.zone.as_mut() {
+        let route53 = aws::route53(&context.common.target).await;
+        let records = cleanup::zone_records(&route53, &zone.id).await?;
+        zone.name = records
+            .iter()
+            .find(|r| r.r#type() == &aws_sdk_route53::types::RrType::Soa)
+            .map(|r| r.name().trim_end_matches('.').to_string())
+            .unwrap_or_default();
+        let mut foreign = Vec::new();
+        for r in records {
+            if cleanup::is_zone_own(&r, &zone.name) {
+                continue;
+            }
+            if cleanup::is_acm_validation(&r) {
+                zone.validation.push(r);
+            } else if !record_names.iter().any(|n| cleanup::same_name(n, r.name())) {
+                foreign.push(format!("{} {}", r.name(), r.r#type().as_str()));
+            }
+        }
+        if !foreign.is_empty() {
+            bail!(
+                "zone {} ({}) holds records no stack of {} made: {}. Route 53 cannot delete a zone that still has them, and destroy deletes only what it can prove is the environment's or ACM's. Move or delete them, then run destroy again. Nothing was deleted",
+                zone.name,
+                zone.id,
+                context.env.suffix,
+                foreign.join(", ")
+            );
+        }
+    }
+    Ok(survey)
+}
+
+/// Refuses when the global database's writer is not in the primary region while other members
+/// exist: AWS refuses to delete that writer, so the secondary stack would fail to delete.
+async fn refuse_if_writer_elsewhere(context: &Context, global_cluster: &str) -> Result<()> {
+    let primary_region = &context.synthesis.manifest.stacks[&RegionRole::Primary].region;
+    let rds = aws::rds(primary_region, &context.common.target).await;
+    if let Some(w) = cleanup::writer(&rds, global_cluster).await?
+        && &w.region != primary_region
+        && w.members > 1
+    {
+        bail!(
+            "the global database {global_cluster} writes in {} (cluster {}), not in the primary region {primary_region}: AWS refuses to delete a global database's writer while it has other members, so the stacks cannot be deleted in this state. Run `cargo xtask failback --suffix {suffix}` first (the writer returns to {primary_region}), then destroy. Nothing was deleted",
+            w.region,
+            w.cluster_arn,
+            suffix = context.env.suffix
+        );
+    }
+    Ok(())
+}
+
+fn print_plan(context: &Context, survey: &Survey, out: &mut dyn Write) -> Result<()> {
+    writeln!(out, "destroy plan for {}:", context.env.suffix)?;
+    if survey.stacks.is_empty() {
+        writeln!(out, "  no stack is deployed")?;
+    }
+    for (role, deployed) in &survey.stacks {
+        let entry = &context.synthesis.manifest.stacks[role];
+        writeln!(
+            out,
+            "  stack {} in {}: {}",
+            entry.name, entry.region, deployed.status
+        )?;
+    }
+    for (role, failures) in &survey.blocked {
+        writeln!(
+            out,
+            "  the last deletion of the {role} stack stopped at: {}; destroy removes what it can of that and tries again",
+            Failure::list(failures)
+        )?;
+    }
+    for v in &survey.vaults {
+        let n = v.state.points.len();
+        if v.state.locked {
+            writeln!(
+                out,
+                "  backup vault {} in {}: locked (Vault Lock{}), so its {n} recovery points stay and so does the vault; the stack is deleted around it",
+                v.name,
+                v.region,
+                v.state
+                    .min_retention_days
+                    .map(|d| format!(", minimum retention {d} days"))
+                    .unwrap_or_default()
+            )?;
+        } else if n > 0 {
+            writeln!(
+                out,
+                "  backup vault {} in {}: its {n} recovery points will be deleted (a vault holding any cannot be deleted)",
+                v.name, v.region
+            )?;
+        }
+    }
+    if let Some(z) = &survey.zone
+        && !z.validation.is_empty()
+    {
+        writeln!(
+            out,
+            "  zone {}: {} ACM certificate validation records will be deleted (CloudFormation leaves them behind)",
+            z.name,
+            z.validation.len()
+        )?;
+    }
+    Ok(())
+}
+
+async fn destroy(context: &Context, survey: &Survey, out: &mut dyn Write) -> Result<()> {
     let started = Instant::now();
-    context.refuse_if_busy("deleted").await?;
-    let mut kept = Kept::default();
     let steps = &context.synthesis.manifest.destroy;
+    let mut kept_vaults: Vec<&Vault> = Vec::new();
     for (i, step) in steps.iter().enumerate() {
         match step {
             DestroyStep::Unlink { stack, parameters } => {
@@ -61,7 +272,7 @@ async fn destroy(context: &Context, out: &mut dyn Write) -> Result<()> {
                     writeln!(out, "  not deployed")?;
                     continue;
                 };
-                if deployed.needs_recreation() {
+                if deployed.needs_recreation() || deployed.status == "DELETE_FAILED" {
                     writeln!(out, "  {}: nothing to unlink", deployed.status)?;
                     continue;
                 }
@@ -102,25 +313,83 @@ async fn destroy(context: &Context, out: &mut dyn Write) -> Result<()> {
                     writeln!(out, "  not deployed")?;
                     continue;
                 }
-                let resources = s.resources().await?;
                 let s3 = aws::s3(&s.region, &context.common.target).await;
-                for (logical, physical, ty) in &resources {
-                    match ty.as_str() {
-                        "AWS::S3::Bucket" if !physical.is_empty() => {
-                            let n = crate::buckets::empty(&s3, physical).await?;
-                            writeln!(
-                                out,
-                                "  emptied bucket {physical} ({logical}): {n} versions and delete markers"
-                            )?;
-                        }
-                        "AWS::KMS::Key" => kept.keys.push((s.region.clone(), physical.clone())),
-                        "AWS::Backup::BackupVault" => {
-                            kept.vaults.push((s.region.clone(), physical.clone()))
-                        }
-                        _ => {}
+                for (logical, physical, ty) in &s.resources().await? {
+                    if ty == "AWS::S3::Bucket" && !physical.is_empty() {
+                        let n = crate::buckets::empty(&s3, physical).await?;
+                        writeln!(
+                            out,
+                            "  emptied bucket {physical} ({logical}): {n} versions and delete markers"
+                        )?;
                     }
                 }
-                s.delete(stack.as_str(), out).await?;
+                let vaults: Vec<&Vault> =
+                    survey.vaults.iter().filter(|v| v.role == *stack).collect();
+                for v in &vaults {
+                    if v.state.locked {
+                        continue;
+                    }
+                    let backup = aws::backup(&v.region, &context.common.target).await;
+                    // Read again: a backup may have finished since the survey.
+                    let points = cleanup::vault(&backup, &v.name)
+                        .await?
+                        .map(|s| s.points)
+                        .unwrap_or_default();
+                    cleanup::delete_points(&backup, &v.name, &points).await?;
+                    if !points.is_empty() {
+                        writeln!(
+                            out,
+                            "  deleted {} recovery points of backup vault {}",
+                            points.len(),
+                            v.name
+                        )?;
+                    }
+                }
+                if let Some(zone) = survey.zone.as_ref().filter(|z| z.role == *stack) {
+                    let route53 = aws::route53(&context.common.target).await;
+                    // Read again, so a re-run or a record added since is handled the same way.
+                    let validation: Vec<ResourceRecordSet> =
+                        cleanup::zone_records(&route53, &zone.id)
+                            .await?
+                            .into_iter()
+                            .filter(cleanup::is_acm_validation)
+                            .collect();
+                    cleanup::delete_records(&route53, &zone.id, &validation).await?;
+                    if !validation.is_empty() {
+                        writeln!(
+                            out,
+                            "  deleted {} ACM validation records from zone {}",
+                            validation.len(),
+                            zone.name
+                        )?;
+                    }
+                }
+                let label = stack.as_str();
+                let mut deletion = s.delete_retaining(&[], label, out).await?;
+                let locked: Vec<String> = vaults
+                    .iter()
+                    .filter(|v| v.state.locked)
+                    .map(|v| v.logical_id.clone())
+                    .collect();
+                if let Deletion::Failed(failures) = &deletion
+                    && !locked.is_empty()
+                    && failures.iter().all(|f| locked.contains(&f.logical_id))
+                {
+                    writeln!(
+                        out,
+                        "  the locked backup vaults cannot be deleted: deleting the stack around them"
+                    )?;
+                    deletion = s.delete_retaining(&locked, label, out).await?;
+                    kept_vaults.extend(vaults.iter().filter(|v| v.state.locked));
+                }
+                if let Deletion::Failed(failures) = deletion {
+                    bail!(
+                        "stack {} in {} is DELETE_FAILED: {}. Fix what is named, then run destroy again: it retries the deletion",
+                        s.name,
+                        s.region,
+                        Failure::list(&failures)
+                    );
+                }
                 writeln!(out, "  deleted")?;
             }
         }
@@ -131,26 +400,34 @@ async fn destroy(context: &Context, out: &mut dyn Write) -> Result<()> {
         context.env.suffix,
         started.elapsed().as_secs_f64()
     )?;
-    report_kept(context, &kept, out)?;
+    report_kept(context, survey, &kept_vaults, out)?;
     Ok(())
 }
 
-fn report_kept(context: &Context, kept: &Kept, out: &mut dyn Write) -> Result<()> {
-    if kept.keys.is_empty() && kept.vaults.is_empty() {
+fn report_kept(
+    context: &Context,
+    survey: &Survey,
+    kept_vaults: &[&Vault],
+    out: &mut dyn Write,
+) -> Result<()> {
+    if survey.keys.is_empty() && kept_vaults.is_empty() {
         return Ok(());
     }
     writeln!(out, "AWS keeps, after the stacks are gone:")?;
     let days = context.env.config.keys.pending_window_days;
-    for (region, key) in &kept.keys {
+    for (region, key) in &survey.keys {
         writeln!(
             out,
             "  KMS key {key} in {region}: pending deletion for {days} days, then deleted by AWS. It cannot be used meanwhile; to keep it: aws kms cancel-key-deletion --key-id {key} --region {region}"
         )?;
     }
-    for (region, vault) in &kept.vaults {
+    for v in kept_vaults {
         writeln!(
             out,
-            "  recovery points of backup vault {vault} in {region} stay until deleted (a vault with recovery points cannot be deleted): aws backup list-recovery-points-by-backup-vault --backup-vault-name {vault} --region {region}, then delete-recovery-point for each"
+            "  locked backup vault {} in {} with its {} recovery points: Vault Lock forbids deleting them before their retention ends. Delete them then (aws backup delete-recovery-point), then the vault (aws backup delete-backup-vault). They are encrypted with the region's KMS key above: cancel its deletion to keep them restorable",
+            v.name,
+            v.region,
+            v.state.points.len()
         )?;
     }
     Ok(())

@@ -7,6 +7,7 @@ pub mod aws;
 pub mod bootstrap;
 pub mod buckets;
 pub mod changes;
+pub mod cleanup;
 pub mod deploy;
 pub mod destroy;
 pub mod diff;

@@ -99,6 +99,40 @@ pub enum ChangeSetResult {
     },
 }
 
+/// A resource CloudFormation could not delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Its logical id.
+    pub logical_id: String,
+    /// Its type.
+    pub resource_type: String,
+    /// The service's reason.
+    pub reason: String,
+}
+
+impl Failure {
+    /// `Id (Type): reason; …` for messages.
+    pub fn list(failures: &[Failure]) -> String {
+        if failures.is_empty() {
+            return "CloudFormation named no resource".to_string();
+        }
+        failures
+            .iter()
+            .map(|f| format!("{} ({}): {}", f.logical_id, f.resource_type, f.reason))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// How a deletion ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deletion {
+    /// The stack is gone.
+    Gone,
+    /// The stack is in DELETE_FAILED; these resources are left.
+    Failed(Vec<Failure>),
+}
+
 /// One stack in one region.
 pub struct Stack {
     /// The client for the stack's region.
@@ -340,25 +374,77 @@ impl Stack {
         }
     }
 
-    /// Deletes the stack and streams its events until it is gone.
+    /// Deletes the stack and streams its events until it is gone; a failed deletion is an
+    /// error naming the resources that failed and why.
     pub async fn delete(&self, label: &str, out: &mut dyn Write) -> Result<()> {
+        match self.delete_retaining(&[], label, out).await? {
+            Deletion::Gone => Ok(()),
+            Deletion::Failed(failures) => bail!(
+                "stack {} in {} ended in DELETE_FAILED: {}",
+                self.name,
+                self.region,
+                Failure::list(&failures)
+            ),
+        }
+    }
+
+    /// Deletes the stack, leaving the resources `retain` (logical ids) in place, which
+    /// CloudFormation allows only for a stack in DELETE_FAILED; streams its events until it is
+    /// gone or the deletion failed.
+    pub async fn delete_retaining(
+        &self,
+        retain: &[String],
+        label: &str,
+        out: &mut dyn Write,
+    ) -> Result<Deletion> {
         let Some(deployed) = self.describe().await? else {
-            return Ok(());
+            return Ok(Deletion::Gone);
         };
         let seen = self.event_ids().await?;
         let since = Instant::now();
         self.client
             .delete_stack()
             .stack_name(&self.name)
+            .set_retain_resources((!retain.is_empty()).then(|| retain.to_vec()))
             .send()
             .await
             .map_err(|e| {
                 anyhow::anyhow!("cannot delete stack {}: {}", self.name, describe_error(&e))
             })?;
         match self.watch(&deployed.id, seen, since, label, out).await? {
-            None => Ok(()),
+            None => Ok(Deletion::Gone),
+            Some(status) if status == "DELETE_FAILED" => {
+                Ok(Deletion::Failed(self.last_failures().await?))
+            }
             Some(status) => bail!("stack {} in {} ended in {status}", self.name, self.region),
         }
+    }
+
+    /// The resources that failed to delete in the stack's latest deletion attempt, and why.
+    pub async fn last_failures(&self) -> Result<Vec<Failure>> {
+        let mut failures = Vec::new();
+        // Newest first: stop at the start of the latest attempt.
+        for e in self.events(&self.name).await? {
+            if e.resource_type == "AWS::CloudFormation::Stack" {
+                if e.status == "DELETE_IN_PROGRESS" {
+                    break;
+                }
+                continue;
+            }
+            if e.status == "DELETE_FAILED"
+                && !failures
+                    .iter()
+                    .any(|f: &Failure| f.logical_id == e.logical_id)
+            {
+                failures.push(Failure {
+                    logical_id: e.logical_id,
+                    resource_type: e.resource_type,
+                    reason: e.reason,
+                });
+            }
+        }
+        failures.reverse();
+        Ok(failures)
     }
 
     /// The physical ids and types of the stack's resources, by logical id.

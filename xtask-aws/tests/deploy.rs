@@ -643,3 +643,136 @@ fn a_deploy_while_another_runs_is_refused_before_anything_changes() {
     );
     moto.assert_no_server_errors();
 }
+
+const ZONE: &str = "e2e.trading-dr.example.com";
+const VAULT: &str = "backup-vault-e2e";
+
+/// Nothing of the environment is left in either region: no stack, zone, bucket of the suffix or
+/// vault (but `kept`, a vault destroy said it keeps).
+#[track_caller]
+fn nothing_left(moto: &Moto, kept: Option<(&str, usize)>) {
+    for region in ["us-east-1", "us-east-2"] {
+        let state = moto.inspect(region);
+        assert_eq!(state["stacks"], json!({}), "{region}: {state}");
+        assert_eq!(state["zones"], json!([]), "{region}: {state}");
+        let buckets: Vec<&str> = state["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|b| b.as_str())
+            .filter(|b| b.contains("-e2e-"))
+            .collect();
+        assert!(buckets.is_empty(), "{region}: {buckets:?}");
+        let vaults = state["vaults"].as_array().unwrap();
+        match kept {
+            Some((kept_region, points)) if kept_region == region => {
+                assert_eq!(vaults.len(), 1, "{region}: {state}");
+                assert_eq!(vaults[0]["points"], points, "{region}: {state}");
+            }
+            _ => assert_eq!(vaults, &Vec::<Value>::new(), "{region}: {state}"),
+        }
+    }
+}
+
+/// The state a real account reaches: certificates validated in the zone (ACM's records stay
+/// behind), a day of backups in the primary's vault, and a locked vault in the secondary. One
+/// destroy removes everything but the locked vault, and says what stays.
+#[test]
+fn destroy_finishes_with_validation_records_recovery_points_and_a_locked_vault() {
+    let moto = Moto::start();
+    moto.xtask("deploy", "e2e", &["--yes"]).expect_code(0);
+    let validation = moto.inspect("us-east-1")["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "CNAME" && r["name"].as_str().unwrap().starts_with('_'))
+        .count();
+    assert_eq!(
+        validation, 3,
+        "the emulator writes ACM's validation records"
+    );
+    for _ in 0..2 {
+        moto.dr("recovery-point", &["us-east-1", VAULT]);
+    }
+    moto.dr("lock", &["us-east-2", VAULT, "7"]);
+    moto.dr("recovery-point", &["us-east-2", VAULT]);
+
+    let run = moto.xtask("destroy", "e2e", &["--yes"]);
+    run.expect_code(0)
+        .expect_stdout("backup vault backup-vault-e2e in us-east-1: its 2 recovery points will be deleted")
+        .expect_stdout("backup vault backup-vault-e2e in us-east-2: locked (Vault Lock, minimum retention 7 days), so its 1 recovery points stay")
+        .expect_stdout(&format!("zone {ZONE}: 3 ACM certificate validation records will be deleted"))
+        .expect_stdout("deleted 2 recovery points of backup vault backup-vault-e2e")
+        .expect_stdout(&format!("deleted 3 ACM validation records from zone {ZONE}"))
+        .expect_stdout("locked backup vault backup-vault-e2e in us-east-2 with its 1 recovery points: Vault Lock forbids deleting them");
+    nothing_left(&moto, Some(("us-east-2", 1)));
+}
+
+/// After a failover us-east-2 writes; AWS refuses to delete that writer while the primary's
+/// cluster is a member, so destroy refuses before deleting anything and names failback. After
+/// the failback, the same destroy finishes.
+#[test]
+fn destroy_after_a_failover_refuses_until_failback() {
+    let moto = Moto::start_with_clock(0.01);
+    moto.xtask("deploy", "e2e", &["--yes"]).expect_code(0);
+    let global = moto.inspect("us-east-1")["global_clusters"][0].clone();
+    let id = global["id"].as_str().unwrap().to_string();
+    let arn_in = |region: &str| {
+        global["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["arn"].as_str().unwrap().to_string())
+            .find(|a| a.contains(&format!(":{region}:")))
+            .unwrap()
+    };
+    moto.dr("promote", &["us-east-2", &id, &arn_in("us-east-2")]);
+
+    let refused = moto.xtask("destroy", "e2e", &["--yes"]);
+    refused
+        .expect_code(1)
+        .expect_stderr("writes in us-east-2")
+        .expect_stderr("Run `cargo xtask failback --suffix e2e` first")
+        .expect_stderr("Nothing was deleted");
+    for (region, name) in [("us-east-1", PRIMARY), ("us-east-2", SECONDARY)] {
+        let state = moto.inspect(region);
+        let status = stack(&state, name).unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(status.ends_with("_COMPLETE"), "{name}: {status}");
+    }
+
+    moto.dr("promote", &["us-east-1", &id, &arn_in("us-east-1")]);
+    moto.xtask("destroy", "e2e", &["--yes"]).expect_code(0);
+    nothing_left(&moto, None);
+}
+
+/// A record someone added to the zone is not destroy's to delete: it refuses before deleting
+/// anything. A stack left in DELETE_FAILED (here by a DeleteStack from outside while the vault
+/// held a recovery point) is retried with what blocked it named, and the destroy finishes.
+#[test]
+fn destroy_refuses_foreign_records_and_retries_a_failed_deletion() {
+    let moto = Moto::start();
+    moto.xtask("deploy", "e2e", &["--yes"]).expect_code(0);
+    let foreign = format!("www.{ZONE}");
+    moto.dr("record", &[ZONE, &foreign]);
+    let refused = moto.xtask("destroy", "e2e", &["--yes"]);
+    refused
+        .expect_code(1)
+        .expect_stderr(&format!("holds records no stack of e2e made: {foreign}. A"))
+        .expect_stderr("Nothing was deleted");
+    assert!(stack(&moto.inspect("us-east-2"), SECONDARY).is_some());
+    moto.dr("unrecord", &[ZONE, &foreign]);
+
+    moto.dr("recovery-point", &["us-east-2", VAULT]);
+    let failed = moto.dr("delete-stack", &["us-east-2", SECONDARY]);
+    assert_eq!(failed["status"], "DELETE_FAILED", "{failed}");
+    let retried = moto.xtask("destroy", "e2e", &["--yes"]);
+    retried
+        .expect_code(0)
+        .expect_stdout("stack trading-dr-secondary-e2e in us-east-2: DELETE_FAILED")
+        .expect_stdout("the last deletion of the secondary stack stopped at: BackupVault (AWS::Backup::BackupVault): Backup vault cannot be deleted (contains 1 recovery points)")
+        .expect_stdout("deleted 1 recovery points of backup vault backup-vault-e2e");
+    nothing_left(&moto, None);
+}

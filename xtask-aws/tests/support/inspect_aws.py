@@ -18,6 +18,8 @@ rds = session.client("rds", endpoint_url=endpoint)
 ecs = session.client("ecs", endpoint_url=endpoint)
 elb = session.client("elbv2", endpoint_url=endpoint)
 route53 = session.client("route53", endpoint_url=endpoint)
+backup = session.client("backup", endpoint_url=endpoint)
+s3 = session.client("s3", endpoint_url=endpoint)
 
 
 def services():
@@ -35,6 +37,17 @@ def records():
     for zone in route53.list_hosted_zones()["HostedZones"]:
         for r in route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]:
             found.append({"zone": zone["Name"], "name": r["Name"], "type": r["Type"], "failover": r.get("Failover")})
+    return found
+
+
+def vaults():
+    found = []
+    for v in backup.list_backup_vaults()["BackupVaultList"]:
+        name = v["BackupVaultName"]
+        points = backup.list_recovery_points_by_backup_vault(BackupVaultName=name)
+        found.append(
+            {"name": name, "locked": v.get("Locked", False), "points": len(points["RecoveryPoints"])}
+        )
     return found
 
 
@@ -94,6 +107,14 @@ print(
             "ecs_services": services(),
             "load_balancers": [lb["LoadBalancerName"] for lb in elb.describe_load_balancers()["LoadBalancers"]],
             "records": records(),
+            "zones": [z["Name"] for z in route53.list_hosted_zones()["HostedZones"]],
+            "vaults": vaults(),
+            "buckets": sorted(
+                b["Name"]
+                for b in s3.list_buckets()["Buckets"]
+                if s3.get_bucket_location(Bucket=b["Name"]).get("LocationConstraint")
+                == (None if region == "us-east-1" else region)
+            ),
             "routes": [
                 {"table": t["RouteTableId"], "destination": r.get("DestinationCidrBlock"), "peering": r.get("VpcPeeringConnectionId")}
                 for t in ec2.describe_route_tables()["RouteTables"]

@@ -213,6 +213,15 @@ impl Moto {
         Run::new(output, started.elapsed())
     }
 
+    /// Runs dr_fixture.py `command` with `args` (recovery points, vault locks, records, a
+    /// promoted global database, a DeleteStack from outside) and returns its answer.
+    pub fn dr(&self, command: &str, args: &[&str]) -> Value {
+        let all = [self.url.as_str(), command]
+            .into_iter()
+            .chain(args.iter().copied());
+        fixture("dr_fixture.py", all)
+    }
+
     /// Runs s3_fixture.py `command` on `bucket` and returns its listing.
     pub fn s3_fixture(&self, command: &str, bucket: &str) -> Value {
         fixture("s3_fixture.py", [self.url.as_str(), command, bucket])

@@ -162,6 +162,28 @@
     holds, and the request context has `aws:SecureTransport` "true", since the SDK reaches AWS
     over TLS (the loopback endpoint stands in for it).
 
+26. Deletion as AWS refuses it. moto 5.2 deletes whatever it can of a stack, raises the last
+    failure after removing the stack from the list, and refuses nothing that AWS refuses, so a
+    destroy that fails in AWS reports DELETE_COMPLETE here. Modelled from the AWS documentation:
+    - A stack whose resources fail to delete ends in DELETE_FAILED, stays listed with the
+      resources left, and has a DELETE_FAILED event per resource with the service's reason and
+      one for the stack ("The following resource(s) failed to delete: [..]"). DeleteStack on a
+      DELETE_FAILED stack tries again; RetainResources (only then, as in CloudFormation) leaves
+      those resources out.
+    - Certificate validation records: for each DomainValidationOptions entry with a
+      HostedZoneId, CloudFormation writes ACM's CNAME (`_<hash>.<domain>.` →
+      `_<hash>.<hash>.acm-validations.aws.`) into that zone, and deleting the certificate leaves
+      it there (cloudformation-coverage-roadmap #837).
+    - Route 53 refuses to delete a hosted zone holding records other than SOA and NS
+      (HostedZoneNotEmpty); moto's CloudFormation never deleted the zone at all.
+    - Backup vaults are created on moto's Backup backend (no longer stand-ins), with recovery
+      points: StartBackupJob makes one at once; ListRecoveryPointsByBackupVault and
+      DeleteRecoveryPoint work on them; a locked vault refuses to delete a recovery point younger
+      than its minimum retention; a vault with recovery points refuses deletion
+      ("Backup vault cannot be deleted (contains N recovery points)").
+    - RDS refuses to delete the writer of a global database that has other members
+      (InvalidGlobalClusterStateFault).
+
 Usage: python moto_server.py -H 127.0.0.1 -p PORT
 """
 
@@ -1350,6 +1372,370 @@ def _bucket_permission_over_tls(self, action, resource):
 
 
 s3_models.FakeBucket.get_permission = _bucket_permission_over_tls
+
+# --- 26. Deletion as AWS refuses it ---------------------------------------------------------------
+
+import hashlib
+from urllib.parse import unquote
+
+from moto.backup import models as backup_models
+from moto.backup import urls as backup_urls
+from moto.backup.responses import BackupResponse
+from moto.backup.exceptions import InvalidRequestException, ResourceNotFoundException
+from moto.cloudformation.responses import CloudFormationResponse
+from moto.core.responses import EmptyResult
+from moto.route53.exceptions import HostedZoneNotEmpty
+
+
+def _reason(e):
+    for attr in ("message", "description"):
+        value = getattr(e, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    return str(e) or type(e).__name__
+
+
+def _resource_event(stack, logical, resource_type, physical, status, reason):
+    stack.events.append(
+        models.Event(
+            stack_id=stack.stack_id,
+            stack_name=stack.name,
+            logical_resource_id=logical,
+            physical_resource_id=physical,
+            resource_type=resource_type,
+            resource_status=status,
+            resource_status_reason=reason,
+            resource_properties=None,
+        )
+    )
+
+
+def _delete_stack_resources(self):
+    """Deletes what can be deleted, in as many passes as dependencies need; the stack ends in
+    DELETE_COMPLETE, or in DELETE_FAILED with the resources left and their reasons."""
+    self._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
+    resources = self.resource_map
+    # The stack's own copy: resources leave it as they are deleted; the template keeps them.
+    resources._resource_json_map = dict(resources._resource_json_map)
+    retained = getattr(self, "retain_resources", set())
+    remaining = {
+        key
+        for key, value in resources._resource_json_map.items()
+        if value.get("DeletionPolicy") != "Retain"
+        and key not in retained
+        and key in resources._parsed_resources
+    }
+    failures = {}
+    progress = True
+    while remaining and progress:
+        progress = False
+        for logical in sorted(remaining):
+            parsed = resources._parsed_resources.get(logical)
+            if parsed is None or isinstance(parsed, str):
+                remaining.discard(logical)
+                progress = True
+                continue
+            try:
+                resources._delete_resource(parsed, resources._resource_json_map[logical])
+            except Exception as e:  # noqa: BLE001
+                failures[logical] = e
+            else:
+                # Gone from the stack: moto's resource map would create it again when read.
+                resources._parsed_resources.pop(logical, None)
+                resources._resource_json_map.pop(logical, None)
+                remaining.discard(logical)
+                failures.pop(logical, None)
+                progress = True
+    for logical in retained:
+        resources._parsed_resources.pop(logical, None)
+        resources._resource_json_map.pop(logical, None)
+    if remaining:
+        for logical in sorted(remaining):
+            parsed = resources._parsed_resources.get(logical)
+            _resource_event(
+                self,
+                logical,
+                resources._resource_json_map[logical]["Type"],
+                getattr(parsed, "physical_resource_id", "") or "",
+                "DELETE_FAILED",
+                _reason(failures.get(logical, Exception("a resource it depends on failed"))),
+            )
+        self._add_stack_event(
+            "DELETE_FAILED",
+            resource_status_reason="The following resource(s) failed to delete: ["
+            + ", ".join(sorted(remaining))
+            + "]. ",
+        )
+        self.status = "DELETE_FAILED"
+        return False
+    self._add_stack_event("DELETE_COMPLETE")
+    self.status = "DELETE_COMPLETE"
+    return True
+
+
+models.Stack.delete = _delete_stack_resources
+
+
+def _delete_stack_unless_it_fails(self, name_or_stack_id, retain_resources=None):
+    stack = self.stacks.get(name_or_stack_id) or next(
+        (s for s in self.stacks.values() if s.name == name_or_stack_id), None
+    )
+    if stack is None:
+        return
+    if retain_resources and stack.status != "DELETE_FAILED":
+        raise ValidationError(
+            stack.name,
+            message=f"Invalid operation on stack [{stack.stack_id}]. RetainResources can only "
+            "be specified when the stack is in the DELETE_FAILED state",
+        )
+    stack.retain_resources = set(retain_resources or [])
+    if stack.delete():
+        self.stacks.pop(stack.stack_id, None)
+        self.deleted_stacks[stack.stack_id] = stack
+        for export in stack.exports:
+            self.exports.pop(export.name, None)
+
+
+models.CloudFormationBackend.delete_stack = _delete_stack_unless_it_fails
+
+
+def _delete_stack_response(self):
+    retain = self._get_param("RetainResources", [])
+    self.cloudformation_backend.delete_stack(self._get_param("StackName"), retain)
+    return EmptyResult()
+
+
+CloudFormationResponse.delete_stack = _delete_stack_response
+
+
+# Certificate validation records, which CloudFormation writes and never removes.
+
+
+def _validation_record(arn, domain):
+    digest = hashlib.md5(f"{arn}|{domain}".encode()).hexdigest()
+    name = f"_{hashlib.md5(domain.encode()).hexdigest()}.{domain.rstrip('.')}."
+    value = f"_{digest}.{digest[:10]}.acm-validations.aws."
+    return name, value
+
+
+_create_certificate = _CertificateResource.create_from_cloudformation_json.__func__
+
+
+def _create_certificate_with_validation_records(
+    cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+):
+    certificate = _create_certificate(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    )
+    backend = route53_models.route53_backends[account_id][get_partition(region_name)]
+    for option in cloudformation_json["Properties"].get("DomainValidationOptions", []):
+        zone_id = option.get("HostedZoneId")
+        if not zone_id:
+            continue
+        zone = backend.get_hosted_zone(zone_id)
+        name, value = _validation_record(certificate.arn, option["DomainName"])
+        if not any(r.name.rstrip(".") == name.rstrip(".") for r in zone.rrsets):
+            # Through Route 53's API, as CloudFormation writes it.
+            record = {
+                "Name": name.rstrip("."),
+                "Type": "CNAME",
+                "TTL": 300,
+                "ResourceRecords": [{"Value": value}],
+            }
+            backend.change_resource_record_sets(
+                zone.resource_id, [{"Action": "CREATE", "ResourceRecordSet": record}]
+            )
+    return certificate
+
+
+_CertificateResource.create_from_cloudformation_json = classmethod(
+    _create_certificate_with_validation_records
+)
+
+
+def _delete_zone(self, account_id, region):
+    backend = route53_models.route53_backends[account_id][get_partition(region)]
+    if self.resource_id in backend.zones:
+        backend.delete_hosted_zone(self.resource_id)
+
+
+route53_models.FakeZone.delete = _delete_zone
+
+
+# Backup vaults and their recovery points.
+
+backup_models.Vault.recovery_points = None
+
+
+def _points(vault):
+    if vault.recovery_points is None:
+        vault.recovery_points = {}
+    return vault.recovery_points
+
+
+def _vault(backend, name):
+    vault = backend.vaults.get(name)
+    if vault is None:
+        raise ResourceNotFoundException(msg=f"Backup vault {name} not found")
+    return vault
+
+
+class _BackupVaultResource(CloudFormationModel):
+    """AWS::Backup::BackupVault on moto's Backup backend."""
+
+    __module__ = "moto.backup.harness"
+
+    def __init__(self, vault):
+        self.vault = vault
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::Backup::BackupVault"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "BackupVaultName"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        backend = backup_models.backup_backends[account_id][region_name]
+        name = p.get("BackupVaultName", resource_name)
+        vault = backend.create_backup_vault(
+            backup_vault_name=name,
+            backup_vault_tags=p.get("BackupVaultTags"),
+            encryption_key_arn=p.get("EncryptionKeyArn"),
+            creator_request_id=None,
+        )
+        lock = p.get("LockConfiguration")
+        if lock:
+            backend.put_backup_vault_lock_configuration(
+                name,
+                lock.get("MinRetentionDays"),
+                lock.get("MaxRetentionDays"),
+                lock.get("ChangeableForDays"),
+            )
+        return cls(vault)
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name
+    ):
+        backend = backup_models.backup_backends[account_id][region_name]
+        vault = backend.vaults.get(resource_name)
+        if vault is None:
+            return
+        count = len(_points(vault))
+        if count:
+            raise InvalidRequestException(
+                msg=f"Backup vault cannot be deleted (contains {count} recovery points)"
+            )
+        backend.delete_backup_vault(resource_name)
+
+    def delete(self, account_id, region_name):
+        self.delete_from_cloudformation_json(
+            self.vault.backup_vault_name, {}, account_id, region_name
+        )
+
+    @property
+    def physical_resource_id(self):
+        return self.vault.backup_vault_name
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ("BackupVaultArn", "BackupVaultName")
+
+    def get_cfn_attribute(self, attribute_name):
+        return {
+            "BackupVaultArn": self.vault.backup_vault_arn,
+            "BackupVaultName": self.vault.backup_vault_name,
+        }[attribute_name]
+
+
+def _start_backup_job(self):
+    params = json.loads(self.body)
+    vault = _vault(self.backup_backend, params["BackupVaultName"])
+    job = str(uuid.uuid4())
+    arn = f"arn:aws:backup:{self.region}:{self.current_account}:recovery-point:{job}"
+    created = _time.time()
+    _points(vault)[arn] = {
+        "RecoveryPointArn": arn,
+        "BackupVaultName": vault.backup_vault_name,
+        "BackupVaultArn": vault.backup_vault_arn,
+        "ResourceArn": params["ResourceArn"],
+        "IamRoleArn": params.get("IamRoleArn"),
+        "Status": "COMPLETED",
+        "CreationDate": created,
+    }
+    vault.num_of_recovery_points = len(_points(vault))
+    return json.dumps({"BackupJobId": job, "RecoveryPointArn": arn, "CreationDate": created})
+
+
+def _list_recovery_points(self):
+    name = unquote(self.path.split("/backup-vaults/")[1].split("/")[0])
+    vault = _vault(self.backup_backend, name)
+    return json.dumps({"RecoveryPoints": list(_points(vault).values())})
+
+
+def _delete_recovery_point(self):
+    rest = self.path.split("/backup-vaults/")[1]
+    name, arn = rest.split("/recovery-points/", 1)
+    name, arn = unquote(name), unquote(arn)
+    vault = _vault(self.backup_backend, name)
+    point = _points(vault).get(arn)
+    if point is None:
+        raise ResourceNotFoundException(msg=f"Recovery point {arn} not found")
+    age_days = (_time.time() - point["CreationDate"]) / 86400
+    if vault.locked and age_days < (vault.min_retention_days or 0):
+        raise InvalidRequestException(
+            msg=f"Recovery point {arn} cannot be deleted: backup vault {name} is locked with a "
+            f"minimum retention of {vault.min_retention_days} days"
+        )
+    del _points(vault)[arn]
+    vault.num_of_recovery_points = len(_points(vault))
+    return "{}"
+
+
+BackupResponse.start_backup_job = _start_backup_job
+BackupResponse.list_recovery_points_by_backup_vault = _list_recovery_points
+BackupResponse.delete_recovery_point = _delete_recovery_point
+backup_urls.url_paths.update(
+    {
+        "{0}/backup-jobs$": backup_urls.response.dispatch,
+        "{0}/backup-vaults/(?P<name>[^/]+)/recovery-points$": backup_urls.response.dispatch,
+        "{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/$": backup_urls.response.dispatch,
+        "{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/(?P<arn>.+)$": backup_urls.response.dispatch,
+    }
+)
+
+
+# The writer of a global database with other members cannot be deleted.
+
+_delete_cluster_member = _DbClusterResource.delete_from_cloudformation_json.__func__
+
+
+def _delete_cluster_unless_writer(cls, resource_name, cloudformation_json, account_id, region_name):
+    cluster = rds_backends[account_id][region_name].clusters.get(resource_name)
+    for regional in rds_backends[account_id].values():
+        for global_cluster in regional.global_clusters.values():
+            _advance(global_cluster)
+            if (
+                cluster in global_cluster.members
+                and getattr(cluster, "is_writer", False)
+                and len(global_cluster.members) > 1
+            ):
+                raise _rds_error(
+                    "InvalidGlobalClusterStateFault",
+                    f"Cluster {resource_name} is the writer of global cluster "
+                    f"{global_cluster.global_cluster_identifier}, which has other members; "
+                    "fail over or remove them first.",
+                )
+    return _delete_cluster_member(cls, resource_name, cloudformation_json, account_id, region_name)
+
+
+_DbClusterResource.delete_from_cloudformation_json = classmethod(_delete_cluster_unless_writer)
 
 if __name__ == "__main__":
     main(sys.argv[1:])
