@@ -65,6 +65,66 @@ pub async fn account_id(regions: &[&str], target: &Target) -> anyhow::Result<Str
     )
 }
 
+/// What to set when no credentials are found.
+pub const CREDENTIALS_HINT: &str = "set AWS_PROFILE to a profile in ~/.aws/config (run `aws sso login --profile NAME` first for an SSO profile), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN for temporary credentials)";
+
+/// What to do when credentials have expired.
+pub const EXPIRED_HINT: &str = "run `aws sso login` again for an SSO profile, or get new temporary credentials, then run this again";
+
+/// Checks, before anything else, that the standard chain yields credentials that have not
+/// expired; the error is one line saying what to set instead of the SDK's dispatch failure.
+pub async fn check_credentials(region: &str, target: &Target) -> anyhow::Result<()> {
+    use aws_credential_types::provider::{ProvideCredentials, error::CredentialsError};
+    let config = sdk_config(region, target).await;
+    let Some(provider) = config.credentials_provider() else {
+        anyhow::bail!("no AWS credentials found: {CREDENTIALS_HINT}");
+    };
+    match provider.provide_credentials().await {
+        Ok(credentials) => {
+            if let Some(expiry) = credentials.expiry()
+                && expiry <= std::time::SystemTime::now()
+            {
+                anyhow::bail!("the AWS credentials have expired: {EXPIRED_HINT}");
+            }
+            Ok(())
+        }
+        Err(e) => {
+            let detail = chain(&e);
+            if detail.to_ascii_lowercase().contains("expired") {
+                anyhow::bail!("the AWS credentials have expired ({detail}): {EXPIRED_HINT}");
+            }
+            match e {
+                CredentialsError::CredentialsNotLoaded(_) => match std::env::var("AWS_PROFILE") {
+                    Ok(profile) => anyhow::bail!(
+                        "no AWS credentials found for AWS_PROFILE={profile} (is it in ~/.aws/config?): {CREDENTIALS_HINT}"
+                    ),
+                    Err(_) => anyhow::bail!("no AWS credentials found: {CREDENTIALS_HINT}"),
+                },
+                _ => anyhow::bail!("cannot load AWS credentials ({detail}): {CREDENTIALS_HINT}"),
+            }
+        }
+    }
+}
+
+/// An error and its sources, `: `-separated.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}
+
+/// Error codes AWS services answer for expired credentials.
+const EXPIRED_CODES: [&str; 3] = [
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "TokenRefreshRequired",
+];
+
 /// The message of an SDK error: the service's code and message when it answered, else the
 /// transport problem (no credentials, no connection, …).
 pub fn describe_error<E>(
@@ -78,6 +138,9 @@ where
         SdkError::ServiceError(context) => {
             let e = context.err();
             match (e.code(), e.message()) {
+                (Some(code), _) if EXPIRED_CODES.contains(&code) => {
+                    format!("the AWS credentials have expired ({code}): {EXPIRED_HINT}")
+                }
                 (Some(code), Some(msg)) => format!("{code}: {msg}"),
                 (Some(code), None) => code.to_string(),
                 _ => format!(
@@ -87,14 +150,12 @@ where
             }
         }
         other => {
-            let mut s = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(inner) = source {
-                s.push_str(": ");
-                s.push_str(&inner.to_string());
-                source = inner.source();
+            let s = chain(other);
+            if s.contains("credentials") {
+                format!("no usable AWS credentials ({s}): {CREDENTIALS_HINT}")
+            } else {
+                s
             }
-            s
         }
     }
 }

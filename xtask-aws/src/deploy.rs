@@ -47,6 +47,14 @@ async fn deploy(context: &Context, args: &Args, out: &mut dyn Write) -> Result<(
                     d.status
                 );
             }
+            if d.status == "DELETE_FAILED" {
+                bail!(
+                    "stack {} in {} is DELETE_FAILED: a destroy did not finish. Run `cargo xtask destroy --suffix {}` to finish it, then deploy",
+                    stack.name,
+                    stack.region,
+                    context.env.suffix
+                );
+            }
             if d.needs_recreation() {
                 writeln!(
                     out,

@@ -11,6 +11,11 @@ use xtask_aws::runbook::Runbook;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut out = std::io::stdout();
+    if let Some(target) = cli.command.target()
+        && let Err(e) = credentials(target)
+    {
+        return xtask::exit_code(Err(e));
+    }
     let result = match &cli.command {
         Command::Bootstrap(args) => xtask_aws::bootstrap::run(args, &mut out),
         Command::Diff(args) => xtask_aws::diff::run(args, &mut out),
@@ -21,4 +26,13 @@ fn main() -> ExitCode {
         offline => xtask::run_offline(offline, &mut out),
     };
     xtask::exit_code(result)
+}
+
+/// Fails in one line, before any work, when there are no usable credentials.
+fn credentials(target: &xtask::online::Target) -> anyhow::Result<()> {
+    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".to_string());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(xtask_aws::aws::check_credentials(&region, target))
 }

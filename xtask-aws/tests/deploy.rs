@@ -768,6 +768,12 @@ fn destroy_refuses_foreign_records_and_retries_a_failed_deletion() {
     moto.dr("recovery-point", &["us-east-2", VAULT]);
     let failed = moto.dr("delete-stack", &["us-east-2", SECONDARY]);
     assert_eq!(failed["status"], "DELETE_FAILED", "{failed}");
+    // A deploy does not build on a half-deleted stack.
+    moto.xtask("deploy", "e2e", &["--yes"])
+        .expect_code(1)
+        .expect_stderr(
+            "is DELETE_FAILED: a destroy did not finish. Run `cargo xtask destroy --suffix e2e`",
+        );
     let retried = moto.xtask("destroy", "e2e", &["--yes"]);
     retried
         .expect_code(0)
@@ -775,4 +781,37 @@ fn destroy_refuses_foreign_records_and_retries_a_failed_deletion() {
         .expect_stdout("the last deletion of the secondary stack stopped at: BackupVault (AWS::Backup::BackupVault): Backup vault cannot be deleted (contains 1 recovery points)")
         .expect_stdout("deleted 1 recovery points of backup vault backup-vault-e2e");
     nothing_left(&moto, None);
+}
+
+/// Without credentials every AWS command stops at once with one line saying what to set, not
+/// the SDK's dispatch failure; credentials AWS calls expired are said to be expired.
+#[test]
+fn missing_or_expired_credentials_are_said_in_one_line() {
+    let moto = Moto::start_bare(1.0);
+    for (command, extra) in [
+        ("deploy", &["--yes"][..]),
+        ("diff", &[][..]),
+        ("destroy", &["--yes"][..]),
+        ("failover", &["--dry-run"][..]),
+    ] {
+        let mut c = moto.xtask_command(command, "e2e", extra);
+        let empty = moto.dir.path().join("no-such-file");
+        c.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_CONFIG_FILE", &empty)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &empty);
+        let out = c.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{command}: {stderr}");
+        assert!(
+            stderr.contains("no AWS credentials found: set AWS_PROFILE"),
+            "{command}: {stderr}"
+        );
+        assert!(!stderr.contains("dispatch failure"), "{command}: {stderr}");
+    }
+    moto.faults(json!({"fail": {"GetCallerIdentity": ["ExpiredToken", "The security token included in the request is expired"]}}));
+    moto.bootstrap(&[]).expect_code(1).expect_stderr(
+        "the AWS credentials have expired (ExpiredToken): run `aws sso login` again",
+    );
 }

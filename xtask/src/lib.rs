@@ -70,6 +70,22 @@ pub enum Command {
 }
 
 impl Command {
+    /// Where an AWS command's calls go; `None` for an offline command.
+    pub fn target(&self) -> Option<&online::Target> {
+        match self {
+            Command::Bootstrap(a) => Some(&a.target),
+            Command::Diff(a) => Some(&a.common.target),
+            Command::Deploy(a) => Some(&a.common.target),
+            Command::Destroy(a) => Some(&a.common.target),
+            Command::Failover(a) | Command::Failback(a) => Some(&a.target),
+            Command::Synth(_)
+            | Command::Diagram(_)
+            | Command::Rto(_)
+            | Command::Schemas(_)
+            | Command::Test(_) => None,
+        }
+    }
+
     /// Whether the command calls AWS (and so runs in the `xtask-aws` binary).
     pub fn is_online(&self) -> bool {
         match self {

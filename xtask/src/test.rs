@@ -61,8 +61,47 @@ pub fn ensure_asl_validator(sh: &Shell) -> Result<()> {
     Ok(())
 }
 
+/// The programs the test suite runs, and what to install for each.
+pub const PREREQUISITES: [(&str, &str); 3] = [
+    (
+        "python3",
+        "Python 3 with venv (Debian/Ubuntu: apt install python3 python3-venv)",
+    ),
+    (
+        "node",
+        "Node.js 18 or later (nodejs.org, or apt install nodejs)",
+    ),
+    (
+        "npm",
+        "npm (comes with Node.js from nodejs.org; apt install npm)",
+    ),
+];
+
+/// The prerequisites not found as executables in the folders of `path` (a PATH value).
+pub fn missing(path: &std::ffi::OsStr) -> Vec<&'static str> {
+    use std::os::unix::fs::PermissionsExt;
+    let found = |program: &str| {
+        std::env::split_paths(path).any(|dir| {
+            std::fs::metadata(dir.join(program))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    };
+    PREREQUISITES
+        .iter()
+        .filter(|(program, _)| !found(program))
+        .map(|(_, what)| *what)
+        .collect()
+}
+
 /// Runs `test`.
 pub fn run(args: &Args) -> Result<()> {
+    let absent = missing(&std::env::var_os("PATH").unwrap_or_default());
+    if !absent.is_empty() {
+        anyhow::bail!(
+            "the test suite needs what is not on the PATH: {}. Install it, then run cargo xtask test again",
+            absent.join("; ")
+        );
+    }
     let sh = Shell::new()?;
     sh.change_dir(crate::workspace_root());
     ensure_venv(&sh)?;
@@ -73,4 +112,25 @@ pub fn run(args: &Args) -> Result<()> {
         .run()
         .context("the test suite failed")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn missing_prerequisites_are_named_with_what_to_install() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().as_os_str();
+        assert_eq!(missing(path).len(), 3);
+        for program in ["python3", "npm"] {
+            let file = dir.path().join(program);
+            std::fs::write(&file, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        // A file that is not executable does not count.
+        std::fs::write(dir.path().join("node"), "").unwrap();
+        assert_eq!(missing(path), [PREREQUISITES[1].1]);
+    }
 }

@@ -164,7 +164,8 @@ impl Moto {
             .expect("xtask starts")
     }
 
-    fn xtask_command(&self, command: &str, suffix: &str, extra: &[&str]) -> Command {
+    /// The command line of [`Moto::xtask`], to change before running it.
+    pub fn xtask_command(&self, command: &str, suffix: &str, extra: &[&str]) -> Command {
         let mut c = self.aws_command();
         c.arg(command)
             .args(["--suffix", suffix, "--endpoint-url", &self.url])
