@@ -157,6 +157,7 @@ fn the_runbooks_call_only_recovery_region_data_and_service_apis() {
     let s = tests::synth("qa");
     let secondary = tests::json(&s.secondary);
     let allowed = [
+        "applicationautoscaling:registerScalableTarget",
         "cloudwatch:describeAlarms",
         "cloudwatch:putMetricData",
         "dynamodb:deleteItem",
@@ -201,7 +202,7 @@ fn every_resource_a_runbook_names_exists_in_the_stack() {
     );
     assert!(
         name_of("AWS::ECS::Cluster", "ClusterName").contains(
-            &states["ScaleUp"]["Parameters"]["Cluster"]
+            &states["ScaleUpTasks"]["Parameters"]["Cluster"]
                 .as_str()
                 .unwrap()
                 .to_string()
@@ -209,11 +210,22 @@ fn every_resource_a_runbook_names_exists_in_the_stack() {
     );
     assert!(
         name_of("AWS::ECS::Service", "ServiceName").contains(
-            &states["ScaleUp"]["Parameters"]["Service"]
+            &states["ScaleUpTasks"]["Parameters"]["Service"]
                 .as_str()
                 .unwrap()
                 .to_string()
         )
+    );
+    // The floor is the scalable target of that service.
+    let cluster = states["ScaleUpTasks"]["Parameters"]["Cluster"]
+        .as_str()
+        .unwrap();
+    let service = states["ScaleUpTasks"]["Parameters"]["Service"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        states["ScaleUp"]["Parameters"]["ResourceId"],
+        format!("service/{cluster}/{service}")
     );
     let mut alarms = name_of("AWS::CloudWatch::Alarm", "AlarmName");
     alarms.extend(name_of("AWS::CloudWatch::CompositeAlarm", "AlarmName"));
@@ -309,6 +321,11 @@ fn the_runbook_role_grants_every_call_the_definitions_make() {
         }
         for call in runbook::api_calls(&def) {
             let (service, action) = call.split_once(':').unwrap();
+            // The SDK integrations name a few services otherwise than IAM's prefix does.
+            let service = match service {
+                "applicationautoscaling" => "application-autoscaling",
+                other => other,
+            };
             let mut chars = action.chars();
             let first = chars.next().unwrap().to_ascii_uppercase();
             let iam = format!("{service}:{first}{}", chars.as_str());

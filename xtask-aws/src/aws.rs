@@ -38,6 +38,11 @@ pub async fn rds(region: &str, target: &Target) -> aws_sdk_rds::Client {
     aws_sdk_rds::Client::new(&sdk_config(region, target).await)
 }
 
+/// An SSM client for `region`.
+pub async fn ssm(region: &str, target: &Target) -> aws_sdk_ssm::Client {
+    aws_sdk_ssm::Client::new(&sdk_config(region, target).await)
+}
+
 /// A Route 53 client (a global service, reached through us-east-1).
 pub async fn route53(target: &Target) -> aws_sdk_route53::Client {
     aws_sdk_route53::Client::new(&sdk_config("us-east-1", target).await)

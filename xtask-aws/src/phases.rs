@@ -164,6 +164,27 @@ impl Context {
         Ok(())
     }
 
+    /// What the runbooks recorded in SSM parameter `name`, in the region of the `role` stack;
+    /// `None` when it does not exist (that stack was never deployed).
+    pub async fn runtime_value(&self, role: RegionRole, name: &str) -> Result<Option<String>> {
+        let region = &self.synthesis.manifest.stacks[&role].region;
+        let ssm = aws::ssm(region, &self.common.target).await;
+        match ssm.get_parameter().name(name).send().await {
+            Ok(answer) => Ok(answer.parameter().and_then(|p| p.value()).map(String::from)),
+            Err(e) => {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_parameter_not_found())
+                {
+                    return Ok(None);
+                }
+                bail!(
+                    "cannot read SSM parameter {name} in {region}, where the runbooks record their state: {}",
+                    aws::describe_error(&e)
+                )
+            }
+        }
+    }
+
     /// Resolves the parameters of `phase` from the deployed stacks.
     pub async fn resolve(&self, phase: &Phase) -> Result<Resolution> {
         let mut values = BTreeMap::new();
@@ -183,6 +204,24 @@ impl Context {
                     {
                         values.insert(name.clone(), ParamValue::UsePrevious);
                     }
+                }
+                ParameterSource::Runtime {
+                    region,
+                    parameter,
+                    values: mapping,
+                    absent,
+                } => {
+                    let value = match self.runtime_value(*region, parameter).await? {
+                        None => absent.clone(),
+                        Some(live) if mapping.is_empty() => live,
+                        Some(live) => mapping.get(&live).cloned().with_context(|| {
+                            format!(
+                                "SSM parameter {parameter} holds {live:?}, which the runbooks never write (they write {}); set it back, then deploy again",
+                                mapping.keys().cloned().collect::<Vec<_>>().join(" or ")
+                            )
+                        })?,
+                    };
+                    values.insert(name.clone(), ParamValue::Value(value));
                 }
                 ParameterSource::Output { stack, output } => {
                     let source = self.stack(*stack).await?;

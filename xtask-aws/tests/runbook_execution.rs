@@ -412,6 +412,7 @@ fn failback_after_failover_returns_everything_to_the_primary() {
     assert_eq!(s["active_region"], "us-east-1");
     assert_eq!(s["failover_flag"], "false");
     assert_eq!(s["desired"], 1, "warm again");
+    assert_eq!(s["floor"], 1, "the warm floor is back");
     assert_eq!(s["lock"], Value::Null);
     // (The failover's alert was read after the failover.)
     assert_eq!(alerts(&s), ["Failback complete: us-east-1 serves"]);
@@ -450,4 +451,64 @@ fn dry_runs_and_unconfirmed_outages_change_nothing_and_rds_refuses_wrong_states(
     assert_eq!(s["global_status"], "available");
     assert_eq!(s["desired"], 1);
     assert_eq!(alerts(&s), ["Failback stopped: see the state reached"]);
+}
+
+/// What the runbooks set at run time survives deploys. After a failover us-east-2 has full
+/// desired and minimum capacity; a fix shipped then (a new image) runs there at full capacity,
+/// with the active region and the failover flag as the runbook left them. After failback the
+/// warm floor is back, a deploy converges, and the next one has nothing to change.
+#[test]
+fn a_deploy_while_failed_over_keeps_what_the_runbook_set() {
+    let moto = deployed(0.01);
+    let before = state(&moto);
+    assert_eq!(
+        (&before["desired"], &before["floor"]),
+        (&json!(1), &json!(1))
+    );
+    run(&moto, "failover", &["--force", "--yes"]).expect_code(0);
+    let s = state(&moto);
+    assert_eq!(
+        (&s["desired"], &s["floor"]),
+        (&json!(2), &json!(2)),
+        "{s:#}"
+    );
+
+    let image = "public.ecr.aws/nginx/nginx:1.27-alpine";
+    std::fs::write(
+        moto.env_dir().join(format!("{SUFFIX}.toml")),
+        format!("[service]\nimage = \"{image}\"\n"),
+    )
+    .unwrap();
+    run(&moto, "deploy", &["--yes"]).expect_code(0);
+    let s = state(&moto);
+    assert_eq!(s["image"], image, "the fix runs: {s:#}");
+    assert_eq!(s["desired"], 2, "full capacity kept: {s:#}");
+    assert_eq!(s["floor"], 2, "full capacity is the floor: {s:#}");
+    assert_eq!(s["active_region"], "us-east-2");
+    assert_eq!(s["failover_flag"], "true");
+    assert_eq!(s["writer_region"], "us-east-2");
+
+    run(&moto, "failback", &["--yes"]).expect_code(0);
+    let s = state(&moto);
+    assert_eq!(
+        (&s["desired"], &s["floor"]),
+        (&json!(1), &json!(1)),
+        "{s:#}"
+    );
+    run(&moto, "deploy", &["--yes"]).expect_code(0);
+    let again = run(&moto, "deploy", &["--yes"]);
+    again.expect_code(0);
+    assert_eq!(
+        again.stdout.matches("no changes").count(),
+        3,
+        "{}",
+        again.stdout
+    );
+    let s = state(&moto);
+    assert_eq!(
+        (&s["desired"], &s["floor"]),
+        (&json!(1), &json!(1)),
+        "{s:#}"
+    );
+    assert_eq!(s["image"], image);
 }

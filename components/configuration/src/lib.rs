@@ -65,10 +65,13 @@ impl Entry {
 
 /// The parameters every region carries, under the same keys: the contract the application
 /// reads. Region crates fill in what their enabled components provide.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Standard {
-    /// The region serving traffic (`shared/active-region`).
-    pub active_region: String,
+    /// The region serving traffic (`shared/active-region`): a stack parameter the deployer sets
+    /// from what the runbooks recorded, so no deploy reverts a failover.
+    pub active_region: Expr,
+    /// The failover flag's value (`shared/flags/failover-active`), the same way.
+    pub failover_active: Expr,
     /// Feature flags (`shared/flags/<name>`).
     pub flags: std::collections::BTreeMap<String, String>,
     /// This region's Aurora cluster endpoint (`region/db/writer-endpoint`).
@@ -92,12 +95,12 @@ impl Standard {
     pub fn entries(&self) -> Vec<Entry> {
         let mut entries = vec![Entry::shared(
             "active-region",
-            self.active_region.as_str(),
+            self.active_region.clone(),
             "The region serving traffic; the failover runbook changes it",
         )];
         entries.push(Entry::shared(
             &ParameterPaths::flag_key(cfn::naming::FAILOVER_FLAG),
-            "false",
+            self.failover_active.clone(),
             "\"true\" while the recovery region serves after a failover; the runbooks set it",
         ));
         for (flag, value) in &self.flags {

@@ -169,6 +169,22 @@ fn set_switch(i: &Inputs, value: u32, next: &str, on_error: &str) -> Value {
     )
 }
 
+/// Sets the us-east-2 service's auto scaling floor (its scalable target's minimum capacity):
+/// raised to full capacity on failover, so target tracking never scales the serving region in
+/// below it, and lowered back to warm on failback. Application Auto Scaling brings the current
+/// count into the new range at once. Deploys pass the same floor from the failover flag, so none
+/// reverts it.
+fn floor(i: &Inputs, count: u32, next: &str, on_error: &str) -> Value {
+    task(
+        &sdk("applicationautoscaling:registerScalableTarget"),
+        json!({"ServiceNamespace": "ecs", "ScalableDimension": "ecs:service:DesiredCount",
+               "ResourceId": format!("service/{}/{}", i.ecs.0, i.ecs.1), "MinCapacity": count}),
+        Value::Null,
+        next,
+        on_error,
+    )
+}
+
 /// Sets the us-east-2 service's desired count.
 fn scale(i: &Inputs, count: u32, next: &str, on_error: &str) -> Value {
     task(
@@ -554,6 +570,10 @@ pub fn failover_definition(i: &Inputs) -> Value {
     );
     s.insert(
         "ScaleUp".into(),
+        floor(i, i.counts.0, "ScaleUpTasks", "UndoBeforePromotion"),
+    );
+    s.insert(
+        "ScaleUpTasks".into(),
         scale(i, i.counts.0, state::PROMOTE, "UndoBeforePromotion"),
     );
     s.insert(
@@ -562,6 +582,10 @@ pub fn failover_definition(i: &Inputs) -> Value {
     );
     s.insert(
         "EnsureCapacity".into(),
+        floor(i, i.counts.0, "EnsureTasks", "AlertAfterPromotion"),
+    );
+    s.insert(
+        "EnsureTasks".into(),
         scale(i, i.counts.0, state::MARK_ACTIVE, "AlertAfterPromotion"),
     );
     s.insert(state::PROMOTE.into(), task(
@@ -643,6 +667,10 @@ pub fn failover_definition(i: &Inputs) -> Value {
     );
     s.insert(
         "UndoScale".into(),
+        floor(i, i.counts.1, "UndoTasks", "UndoTasks"),
+    );
+    s.insert(
+        "UndoTasks".into(),
         scale(i, i.counts.1, "UndoLock", "UndoLock"),
     );
     s.insert("UndoLock".into(), release_lock(i, "AlertRolledBack"));
@@ -752,6 +780,10 @@ pub fn failback_definition(i: &Inputs) -> Value {
     );
     s.insert(
         "ScaleToWarm".into(),
+        floor(i, i.counts.1, "ScaleToWarmTasks", "Alert"),
+    );
+    s.insert(
+        "ScaleToWarmTasks".into(),
         scale(i, i.counts.1, state::NOTIFY_DONE, "Alert"),
     );
     let mut done = notify(
@@ -838,6 +870,15 @@ pub fn grants(i: &Inputs, key_arn: &Expr) -> Vec<Statement> {
         Statement::allow(
             ["ecs:DescribeServices", "ecs:UpdateService"],
             [in_here("ecs", format!("service/{}/{}", i.ecs.0, i.ecs.1))],
+        ),
+        // A scalable target's ARN ends in an id Application Auto Scaling generates, so the
+        // region and account are as narrow as it gets.
+        Statement::allow(
+            ["application-autoscaling:RegisterScalableTarget"],
+            [in_here(
+                "application-autoscaling",
+                "scalable-target/*".to_string(),
+            )],
         ),
         Statement::allow(["sns:Publish"], [Expr::sub(i.topic_arn.clone())]),
         Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"], [key_arn.clone()]),

@@ -79,10 +79,15 @@ pub struct ServiceProps {
     /// What runs. Default: [`Container::default`].
     pub container: Container,
     /// Tasks to run: full capacity in the primary, the warm minimum (≥ 1) in the secondary.
-    /// Default: 2.
+    /// The template does not carry it (see `build`): the service reaches it through its floor,
+    /// so it must equal `min_count`. Default: 2.
     pub desired_count: u32,
     /// Auto scaling floor. Default: the desired count.
     pub min_count: u32,
+    /// The floor as the template says it, when it is not `min_count` itself: a stack parameter
+    /// the deployer sets from the runbooks' state (full capacity while failed over), so no
+    /// deploy lowers what a runbook raised. Default: none (`min_count`).
+    pub min_capacity: Option<Expr>,
     /// Auto scaling ceiling. Default: 6.
     pub max_count: u32,
     /// Target average CPU utilisation, percent. Default: 60.
@@ -114,6 +119,7 @@ impl ServiceProps {
             container: Container::default(),
             desired_count: 2,
             min_count: 2,
+            min_capacity: None,
             max_count: 6,
             cpu_target_percent: 60,
             requests_per_target: 1000,
@@ -480,7 +486,10 @@ pub fn build(props: &ServiceProps, network: &Network) -> Result<(Fragment, Servi
             .cluster(cluster.reference())
             .launch_type("FARGATE")
             .task_definition(task.reference())
-            .desired_count(props.desired_count)
+            // No DesiredCount: CloudFormation sends it again with every update of the service,
+            // which would scale a failed-over region back to the warm count. Without it a new
+            // service starts with one task, and the scalable target below brings it to its
+            // floor; updates leave the count to auto scaling and the runbooks.
             .health_check_grace_period_seconds(60)
             .propagate_tags("SERVICE")
             .enable_execute_command(false)
@@ -519,7 +528,12 @@ pub fn build(props: &ServiceProps, network: &Network) -> Result<(Fragment, Servi
             .service_namespace("ecs")
             .scalable_dimension("ecs:service:DesiredCount")
             .resource_id(Expr::sub("service/${Cluster}/${Service.Name}"))
-            .min_capacity(props.min_count)
+            .min_capacity(
+                props
+                    .min_capacity
+                    .clone()
+                    .unwrap_or_else(|| Expr::from(props.min_count)),
+            )
             .max_capacity(props.max_count),
     )?;
     for (logical, metric, target, label) in [
@@ -762,6 +776,7 @@ mod tests {
                 },
                 desired_count: 2,
                 min_count: 2,
+                min_capacity: None,
                 max_count: 6,
                 cpu_target_percent: 60,
                 requests_per_target: 1000,
@@ -810,11 +825,20 @@ mod tests {
         assert_has_resource_properties(
             &t,
             "AWS::ECS::Service",
-            json!({"DesiredCount": 2, "LaunchType": "FARGATE", "NetworkConfiguration": {"AwsvpcConfiguration": {
+            json!({"LaunchType": "FARGATE", "NetworkConfiguration": {"AwsvpcConfiguration": {
                 "AssignPublicIp": "DISABLED",
                 "Subnets": [{"Ref": "PrivateSubnetA"}, {"Ref": "PrivateSubnetB"}, {"Ref": "PrivateSubnetC"}],
                 "SecurityGroups": [{"Fn::GetAtt": ["AppSecurityGroup", "GroupId"]}]
             }}}),
+        );
+        // The count is the scalable target's floor: no update of the service may send a count
+        // that scales a failed-over region back.
+        let service = t["Resources"]["Service"]["Properties"].as_object().unwrap();
+        assert!(!service.contains_key("DesiredCount"), "{service:?}");
+        assert_has_resource_properties(
+            &t,
+            "AWS::ApplicationAutoScaling::ScalableTarget",
+            json!({"MinCapacity": 2, "MaxCapacity": 6}),
         );
         assert_has_resource_properties(
             &t,

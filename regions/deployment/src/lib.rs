@@ -60,6 +60,20 @@ pub enum ParameterSource {
     Previous,
     /// A fixed value.
     Value(String),
+    /// A value the runbooks own at run time, read on every deploy: the SSM parameter
+    /// `parameter` in the region of the `region` stack (where the runbooks record their state),
+    /// mapped through `values` (empty: its value as it is), or `absent` when it does not exist
+    /// yet (before the first deploy of that stack).
+    Runtime {
+        /// The stack whose region holds the parameter.
+        region: RegionRole,
+        /// The SSM parameter's name.
+        parameter: String,
+        /// What each value the parameter may hold becomes; empty: the value itself.
+        values: BTreeMap<String, String>,
+        /// The value when the parameter does not exist.
+        absent: String,
+    },
 }
 
 /// One stack of the deployment.
@@ -218,6 +232,51 @@ const WIRES: &[(PhaseName, &str, RegionRole, &str)] = &[
     ),
 ];
 
+/// The stack parameters the runbooks own at run time, and where the deployer reads them: the
+/// failover runbook records its state in the recovery region (the active region and the
+/// failover flag), and the secondary's floor follows the flag.
+fn runtime_sources(env: &Environment) -> Vec<(&'static str, ParameterSource)> {
+    use foundation::runtime::{ACTIVE_REGION, FAILOVER_ACTIVE, SERVICE_MIN_CAPACITY};
+    let paths = env.parameter_paths();
+    let flag = paths.flag(naming::FAILOVER_FLAG);
+    let s = &env.config.service;
+    let read =
+        |parameter: String, values: &[(&str, String)], absent: String| ParameterSource::Runtime {
+            region: RegionRole::Secondary,
+            parameter,
+            values: values
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            absent,
+        };
+    vec![
+        (
+            ACTIVE_REGION,
+            read(
+                paths.active_region(),
+                &[],
+                env.region(RegionRole::Primary).name.clone(),
+            ),
+        ),
+        (
+            FAILOVER_ACTIVE,
+            read(flag.clone(), &[], "false".to_string()),
+        ),
+        (
+            SERVICE_MIN_CAPACITY,
+            read(
+                flag,
+                &[
+                    ("true", s.primary_desired_count.to_string()),
+                    ("false", s.secondary_desired_count.to_string()),
+                ],
+                s.secondary_desired_count.to_string(),
+            ),
+        ),
+    ]
+}
+
 /// Builds both templates and the manifest for `env`, checking the wiring against them.
 pub fn synth(env: &Environment) -> Result<Synthesis, Error> {
     let primary = primary::stack(env).map_err(|source| Error::Stack {
@@ -260,6 +319,7 @@ fn manifest(
             .any(|k| k.as_str() == o)
     };
 
+    let runtime = runtime_sources(env);
     let mut phases = Vec::new();
     for name in PhaseName::ALL {
         let stack = name.stack();
@@ -283,6 +343,11 @@ fn manifest(
                 );
             } else if name == PhaseName::Primary && *phase == PhaseName::PrimaryLink {
                 parameters.insert(param.to_string(), ParameterSource::Previous);
+            }
+        }
+        for (param, source) in &runtime {
+            if has_param(stack, param) {
+                parameters.insert(param.to_string(), source.clone());
             }
         }
         // Every parameter without default must be fed.

@@ -461,12 +461,18 @@ fn service(
         Statement::allow(["ssm:GetParameters"], [active_region]),
         Statement::allow(["kms:Decrypt"], [base.key.arn()]),
     ];
+    // The secondary's floor follows the failover: a parameter the deployer sets.
+    let min_capacity = match role {
+        RegionRole::Primary => None,
+        RegionRole::Secondary => Some(runtime::service_floor(env, body)?),
+    };
     let (f, svc) = service::build(
         &service::ServiceProps {
             namer: env.namer(role),
             container,
             desired_count: desired,
             min_count: desired,
+            min_capacity,
             max_count: s.max_count,
             cpu_target_percent: s.cpu_target_percent,
             requests_per_target: s.requests_per_target,
@@ -508,8 +514,11 @@ fn configuration(
     inputs: ConfigurationInputs,
 ) -> Result<(Fragment, configuration::ReplicationProps), Error> {
     let namer = env.namer(role);
+    let mut declared = Fragment::new();
+    let (active_region, failover_active) = runtime::configuration(env, &mut declared)?;
     let standard = configuration::Standard {
-        active_region: env.region(RegionRole::Primary).name.clone(),
+        active_region,
+        failover_active,
         flags: env.config.flags.clone(),
         db_writer_endpoint: inputs.database.as_ref().map(|d| d.0.clone()),
         db_reader_endpoint: inputs.database.as_ref().map(|d| d.1.clone()),
@@ -525,10 +534,11 @@ fn configuration(
         config_bucket: inputs.buckets.as_ref().map(|b| b.1.clone()),
     };
     let paths = env.parameter_paths();
-    let fragment = configuration::parameters(&configuration::ParametersProps {
+    let mut fragment = configuration::parameters(&configuration::ParametersProps {
         paths: paths.clone(),
         entries: standard.entries(),
     })?;
+    fragment.merge(declared)?;
     let replication = configuration::ReplicationProps {
         namer,
         app: env.config.app.clone(),
@@ -537,6 +547,60 @@ fn configuration(
         log_retention_days: env.config.network.flow_log_retention_days,
     };
     Ok((fragment, replication))
+}
+
+/// Stack parameters whose values the runbooks own at run time. On every deploy the deployer
+/// reads what the runbooks recorded in the recovery region and passes it (the manifest's
+/// `runtime` sources), so a deploy never reverts a failover or a failback; the defaults are the
+/// values of normal operation.
+pub mod runtime {
+    use cfn::{Error, Expr, Fragment, LogicalId, Parameter};
+    use environment::{Environment, RegionRole};
+
+    /// The region serving traffic (`shared/active-region`), in both stacks.
+    pub const ACTIVE_REGION: &str = "ActiveRegion";
+    /// The failover flag (`shared/flags/failover-active`), in both stacks.
+    pub const FAILOVER_ACTIVE: &str = "FailoverActive";
+    /// The secondary service's auto scaling floor: warm, or full while failed over.
+    pub const SERVICE_MIN_CAPACITY: &str = "ServiceMinCapacity";
+
+    /// Declares the active region and the failover flag; their references.
+    pub(crate) fn configuration(
+        env: &Environment,
+        body: &mut Fragment,
+    ) -> Result<(Expr, Expr), Error> {
+        let primary = &env.region(RegionRole::Primary).name;
+        let secondary = &env.region(RegionRole::Secondary).name;
+        let active = body.parameter(
+            LogicalId::new(ACTIVE_REGION)?,
+            Parameter::string(
+                "The region serving traffic, as the runbooks recorded it in the recovery region",
+            )
+            .default_value(primary.as_str())
+            .pattern(format!("^({primary}|{secondary})$")),
+        )?;
+        let flag = body.parameter(
+            LogicalId::new(FAILOVER_ACTIVE)?,
+            Parameter::string(
+                "\"true\" while failed over, as the runbooks recorded it in the recovery region",
+            )
+            .default_value("false")
+            .pattern("^(true|false)$"),
+        )?;
+        Ok((active, flag))
+    }
+
+    /// Declares the secondary service's floor; its reference.
+    pub(crate) fn service_floor(env: &Environment, body: &mut Fragment) -> Result<Expr, Error> {
+        body.parameter(
+            LogicalId::new(SERVICE_MIN_CAPACITY)?,
+            Parameter::string(
+                "The service's auto scaling floor: the warm count, or full capacity while failed over",
+            )
+            .default_value(env.config.service.secondary_desired_count.to_string())
+            .pattern("^[1-9][0-9]{0,2}$"),
+        )
+    }
 }
 
 /// The zone of the environment: `<suffix>.<parent_domain>`.

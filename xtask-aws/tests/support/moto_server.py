@@ -184,6 +184,23 @@
     - RDS refuses to delete the writer of a global database that has other members
       (InvalidGlobalClusterStateFault).
 
+27. Service updates and auto scaling, as AWS applies them. moto 5.2 compares a resource's
+    template text, not its resolved values, so a service whose task definition was replaced (a
+    new image) is never updated, and AWS::ApplicationAutoScaling::ScalableTarget is a stand-in.
+    Here, as CloudFormation and Application Auto Scaling do: after a change set, a service whose
+    resolved task definition changed is updated (UpdateService) with the new task definition and
+    the template's DesiredCount when the property is present — the documented reason a
+    CloudFormation update scales a service back (aws/containers-roadmap #493) — and left at its
+    count when absent; a scalable target is registered (and updated, and deregistered) with the
+    template's values; and registering a scalable target, from a template or from a runbook,
+    brings an ECS service's desired count into [MinCapacity, MaxCapacity] at once
+    (RegisterScalableTarget, Application Auto Scaling API reference). A runbook reaches it
+    through `arn:aws:states:::aws-sdk:applicationautoscaling:…`; Step Functions maps that name to
+    the API (`application-autoscaling`), which moto 5.2 does only for `sfn`/`states`. And
+    moto 5.2 registers an updated AWS::ECS::TaskDefinition with its container definitions in
+    CloudFormation's PascalCase, which its ECS API then drops (the new revision had no image);
+    they are converted as on creation.
+
 Usage: python moto_server.py -H 127.0.0.1 -p PORT
 """
 
@@ -1736,6 +1753,152 @@ def _delete_cluster_unless_writer(cls, resource_name, cloudformation_json, accou
 
 
 _DbClusterResource.delete_from_cloudformation_json = classmethod(_delete_cluster_unless_writer)
+
+# --- 27. Service updates and auto scaling -----------------------------------------------------------
+
+from moto.applicationautoscaling import models as aas_models
+from moto.ecs.models import ecs_backends as _ecs_backends
+
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+    StateTaskService,
+)
+
+StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES["applicationautoscaling"] = (
+    "application-autoscaling"
+)
+
+_register = aas_models.ApplicationAutoscalingBackend.register_scalable_target
+
+
+def _register_and_bring_into_range(self, namespace, r_id, dimension, min_capacity, max_capacity, *args, **kwargs):
+    target = _register(self, namespace, r_id, dimension, min_capacity, max_capacity, *args, **kwargs)
+    if namespace == "ecs" and dimension == "ecs:service:DesiredCount":
+        _, cluster, name = r_id.split("/")
+        backend = _ecs_backends[self.account_id][self.region_name]
+        service = backend._get_service(cluster, name)
+        low = target.min_capacity if target.min_capacity is not None else service.desired_count
+        high = target.max_capacity if target.max_capacity is not None else service.desired_count
+        wanted = min(max(service.desired_count, low), high)
+        if wanted != service.desired_count:
+            backend.update_service({"cluster": cluster, "service": name, "desired_count": wanted})
+    return target
+
+
+aas_models.ApplicationAutoscalingBackend.register_scalable_target = _register_and_bring_into_range
+
+
+class _ScalableTargetResource(CloudFormationModel):
+    """AWS::ApplicationAutoScaling::ScalableTarget on moto's Application Auto Scaling backend."""
+
+    __module__ = "moto.applicationautoscaling.harness"
+
+    def __init__(self, target):
+        self.target = target
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::ApplicationAutoScaling::ScalableTarget"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @staticmethod
+    def _register(cloudformation_json, account_id, region_name):
+        p = cloudformation_json["Properties"]
+        backend = aas_models.applicationautoscaling_backends[account_id][region_name]
+        return backend.register_scalable_target(
+            p["ServiceNamespace"],
+            p["ResourceId"],
+            p["ScalableDimension"],
+            int(p["MinCapacity"]),
+            int(p["MaxCapacity"]),
+            p.get("RoleARN"),
+            None,
+        )
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        return cls(cls._register(cloudformation_json, account_id, region_name))
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        return cls(cls._register(cloudformation_json, account_id, region_name))
+
+    def delete(self, account_id, region_name):
+        backend = aas_models.applicationautoscaling_backends[account_id][region_name]
+        t = self.target
+        try:
+            backend.deregister_scalable_target(t.service_namespace, t.resource_id, t.scalable_dimension)
+        except Exception:  # noqa: BLE001 - already gone with its service
+            pass
+
+    @property
+    def physical_resource_id(self):
+        t = self.target
+        return f"{t.resource_id}|{t.scalable_dimension}|{t.service_namespace}"
+
+
+from moto.ecs.models import TaskDefinition as _TaskDefinition
+from moto.core.utils import pascal_to_camelcase as _camel
+from moto.core.utils import remap_nested_keys as _remap
+
+_update_task_definition = _TaskDefinition.update_from_cloudformation_json.__func__
+
+
+def _update_task_definition_in_api_case(
+    cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+):
+    properties = dict(cloudformation_json["Properties"])
+    properties["ContainerDefinitions"] = _remap(properties.get("ContainerDefinitions", []), _camel)
+    if properties.get("Volumes") is not None:
+        properties["Volumes"] = _remap(properties["Volumes"], _camel)
+    return _update_task_definition(
+        cls,
+        original_resource,
+        new_resource_name,
+        {**cloudformation_json, "Properties": properties},
+        account_id,
+        region_name,
+    )
+
+
+_TaskDefinition.update_from_cloudformation_json = classmethod(_update_task_definition_in_api_case)
+
+_apply_before_service_updates = models.ChangeSet.apply
+
+
+def _apply_with_service_updates(self):
+    _apply_before_service_updates(self)
+    resources = self.stack.resource_map
+    for logical, resource_json in list(resources._resource_json_map.items()):
+        if resource_json.get("Type") != "AWS::ECS::Service":
+            continue
+        service = resources._parsed_resources.get(logical)
+        if service is None or isinstance(service, str):
+            continue
+        properties = parsing.clean_json(resource_json.get("Properties", {}), resources)
+        definition = properties.get("TaskDefinition")
+        arn = getattr(definition, "arn", definition)
+        if arn == service.task_definition:
+            continue
+        count = properties.get("DesiredCount")
+        backend = _ecs_backends[self.stack.account_id][self.stack.region_name]
+        backend.update_service(
+            {
+                "cluster": service.cluster_name,
+                "service": service.name,
+                "task_definition": arn,
+                "desired_count": int(count) if count is not None else None,
+            }
+        )
+
+
+models.ChangeSet.apply = _apply_with_service_updates
 
 if __name__ == "__main__":
     main(sys.argv[1:])

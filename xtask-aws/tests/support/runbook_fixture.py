@@ -7,7 +7,8 @@ Usage: python runbook_fixture.py ENDPOINT SUFFIX COMMAND [ARGS]
   wait-lock               wait (≤ 30 s) until the runbook lock is held; print the item
   wait-execution KEY N    wait (≤ 60 s) until the state machine of output KEY has N executions,
                           all ended; print them, each with the states it entered
-  state                   the recovery region's state, and the global database's
+  state                   the recovery region's state (service count, floor and image,
+                          alarms, parameters, lock, alerts), and the global database's
   wait-applied NAME       wait (≤ 60 s) until the configuration replication machine has run,
                           and ended, for a change of parameter NAME; print that execution
   executions REGION NAME  the executions (name, status) of the state machine named NAME
@@ -90,6 +91,14 @@ def state():
     service = ecs.describe_services(
         cluster=outputs["EcsClusterName"], services=[outputs["EcsServiceName"]]
     )["services"][0]
+    definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])
+    container = definition["taskDefinition"]["containerDefinitions"][0]
+    # moto keeps the definition as CloudFormation gave it (PascalCase).
+    image = container.get("image", container.get("Image"))
+    targets = client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="ecs",
+        ResourceIds=[f"service/{outputs['EcsClusterName']}/{outputs['EcsServiceName']}"],
+    )["ScalableTargets"]
     ssm = client("ssm")
     shared = f"/trading/{suffix}/shared"
     active = ssm.get_parameter(Name=f"{shared}/active-region")["Parameter"]["Value"]
@@ -113,6 +122,8 @@ def state():
             for a in alarms["MetricAlarms"] + alarms["CompositeAlarms"]
         },
         "desired": service["desiredCount"],
+        "floor": targets[0]["MinCapacity"] if targets else None,
+        "image": image,
         "running": service["runningCount"],
         "active_region": active,
         "failover_flag": flag,
