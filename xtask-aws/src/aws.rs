@@ -48,6 +48,33 @@ pub async fn route53(target: &Target) -> aws_sdk_route53::Client {
     aws_sdk_route53::Client::new(&sdk_config("us-east-1", target).await)
 }
 
+/// How long a region may take to answer the first call of a command before it counts as
+/// unreachable.
+pub const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Whether CloudFormation in `region` answers (any answer, even "no such stack", counts), with
+/// one attempt bounded by [`PROBE_TIMEOUT`]; the transport problem when it does not.
+pub async fn probe(region: &str, stack: &str, target: &Target) -> Result<(), String> {
+    use aws_config::retry::RetryConfig;
+    use aws_config::timeout::TimeoutConfig;
+    let config = sdk_config(region, target).await;
+    let conf = aws_sdk_cloudformation::config::Builder::from(&config)
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(PROBE_TIMEOUT)
+                .operation_timeout(PROBE_TIMEOUT)
+                .build(),
+        )
+        .build();
+    let client = aws_sdk_cloudformation::Client::from_conf(conf);
+    match client.describe_stacks().stack_name(stack).send().await {
+        Ok(_) => Ok(()),
+        Err(aws_sdk_cloudformation::error::SdkError::ServiceError(_)) => Ok(()),
+        Err(e) => Err(describe_error(&e)),
+    }
+}
+
 /// The account the credentials belong to (STS GetCallerIdentity), asked in the first of
 /// `regions` that answers, so that one region being down does not stop the command.
 pub async fn account_id(regions: &[&str], target: &Target) -> anyhow::Result<String> {

@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 
 use crate::changes::{refused, render};
-use crate::phases::{Context, Resolution, confirm, header};
+use crate::phases::{Context, LiveState, Resolution, confirm, header};
 use crate::stack::ChangeSetResult;
 pub use xtask::online::DeployArgs as Args;
 
@@ -21,19 +21,30 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        context.locate_staging().await?;
-        deploy(&context, args, out).await
+        let live = context.prepare("deploy", out).await?;
+        deploy(&context, &live, args, out).await
     })
 }
 
-async fn deploy(context: &Context, args: &Args, out: &mut dyn Write) -> Result<()> {
+async fn deploy(
+    context: &Context,
+    live: &LiveState,
+    args: &Args,
+    out: &mut dyn Write,
+) -> Result<()> {
     let started = Instant::now();
     context.refuse_if_busy("changed").await?;
-    let phases = &context.synthesis.manifest.phases;
-    for (index, phase) in phases.iter().enumerate() {
+    let phases = context.phase_order(live);
+    let mut skipped = Vec::new();
+    for (index, phase) in phases.iter().copied().enumerate() {
         let phase_started = Instant::now();
         let stack = context.stack(phase.stack).await?;
         header(out, index, phases.len(), phase, &stack)?;
+        if context.is_impaired(phase.stack) {
+            writeln!(out, "  skipped: {} is impaired", stack.region)?;
+            skipped.push(phase.name.as_str());
+            continue;
+        }
         let parameters = match context.resolve(phase).await? {
             Resolution::Ready(p) => p,
             Resolution::Blocked(why) => bail!("phase {} cannot start: {why}", phase.name),
@@ -123,11 +134,22 @@ async fn deploy(context: &Context, args: &Args, out: &mut dyn Write) -> Result<(
     }
     writeln!(
         out,
-        "deployed {} phases of {} in {:.1} s",
+        "deployed {} of {} phases of {} in {:.1} s",
+        phases.len() - skipped.len(),
         phases.len(),
         context.env.suffix,
         started.elapsed().as_secs_f64()
     )?;
+    if !skipped.is_empty() {
+        let region = &context.common.impaired_region.clone().unwrap_or_default();
+        writeln!(
+            out,
+            "skipped phases {} ({region} is impaired): once {region} recovers, run `cargo xtask deploy --suffix {}` without --impaired-region so both regions match",
+            skipped.join(", "),
+            context.env.suffix
+        )?;
+        return Ok(());
+    }
     store_artifacts(context, out).await
 }
 

@@ -60,6 +60,11 @@ struct Survey {
 
 /// Runs `destroy`.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
+    if let Some(region) = &args.common.impaired_region {
+        bail!(
+            "destroy deletes both regions and cannot skip one: run it once {region} answers again (--impaired-region is for deploy and diff)"
+        );
+    }
     let context = Context::new(&args.common)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -7,7 +7,7 @@ use std::io::Write;
 use anyhow::Result;
 
 use crate::changes::{Change, render};
-use crate::phases::{Context, Resolution, header};
+use crate::phases::{Context, LiveState, Resolution, header};
 use crate::stack::ChangeSetResult;
 use xtask::exit;
 pub use xtask::online::DiffArgs as Args;
@@ -19,17 +19,21 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        context.locate_staging().await?;
-        diff(&context, out).await
+        let live = context.prepare("diff", out).await?;
+        diff(&context, &live, out).await
     })
 }
 
-async fn diff(context: &Context, out: &mut dyn Write) -> Result<u8> {
-    let phases = &context.synthesis.manifest.phases;
+async fn diff(context: &Context, live: &LiveState, out: &mut dyn Write) -> Result<u8> {
+    let phases = context.phase_order(live);
     let mut pending = false;
-    for (index, phase) in phases.iter().enumerate() {
+    for (index, phase) in phases.iter().copied().enumerate() {
         let stack = context.stack(phase.stack).await?;
         header(out, index, phases.len(), phase, &stack)?;
+        if context.is_impaired(phase.stack) {
+            writeln!(out, "  skipped: {} is impaired", stack.region)?;
+            continue;
+        }
         let deployed = stack.describe().await?;
         let Some(deployed) = deployed.filter(|d| !d.needs_recreation()) else {
             // Nothing deployed: every resource of the template is new.

@@ -22,6 +22,30 @@ pub struct Context {
     pub common: Common,
     /// The bucket each stack's template is uploaded to (see [`Context::locate_staging`]).
     staging: BTreeMap<RegionRole, String>,
+    /// The stack whose region is impaired (`--impaired-region`), checked by [`Context::prepare`].
+    impaired: Option<RegionRole>,
+}
+
+/// What the runbooks recorded in the recovery region, read before anything changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveState {
+    /// The region serving traffic (`shared/active-region`), when recorded.
+    pub active_region: Option<String>,
+    /// The failover flag (`shared/flags/failover-active`), when recorded.
+    pub failover_flag: Option<String>,
+    /// The region of the global database's writer, when it exists.
+    pub writer_region: Option<String>,
+    /// Whether the recovery region could not be read (it is the impaired one).
+    pub unknown: bool,
+}
+
+impl LiveState {
+    /// Whether the recovery region serves: the runbooks say so, or its cluster writes.
+    pub fn failed_over(&self, recovery_region: &str) -> bool {
+        self.failover_flag.as_deref() == Some("true")
+            || self.active_region.as_deref() == Some(recovery_region)
+            || self.writer_region.as_deref() == Some(recovery_region)
+    }
 }
 
 /// A phase's parameters, or why they cannot be known yet.
@@ -43,6 +67,7 @@ impl Context {
             synthesis,
             common: common.clone(),
             staging: BTreeMap::new(),
+            impaired: None,
         })
     }
 
@@ -68,6 +93,124 @@ impl Context {
             .expect("a template serialises")
     }
 
+    /// Whether the stack of `role` is in the impaired region.
+    pub fn is_impaired(&self, role: RegionRole) -> bool {
+        self.impaired == Some(role)
+    }
+
+    /// The region of the stack of `role`.
+    pub fn region(&self, role: RegionRole) -> &str {
+        &self.synthesis.manifest.stacks[&role].region
+    }
+
+    /// Before anything changes: checks `--impaired-region`, makes sure every other region
+    /// answers (within seconds; an unreachable one stops the command and names the flag), reads
+    /// and prints what the runbooks recorded in the recovery region, and finds the staging
+    /// buckets. `command` is `deploy` or `diff`, for messages.
+    pub async fn prepare(&mut self, command: &str, out: &mut dyn Write) -> Result<LiveState> {
+        if let Some(region) = &self.common.impaired_region {
+            let role = RegionRole::ALL
+                .into_iter()
+                .find(|r| self.region(*r) == region)
+                .with_context(|| {
+                    format!(
+                        "--impaired-region {region}: this environment deploys to {} and {}",
+                        self.region(RegionRole::Primary),
+                        self.region(RegionRole::Secondary)
+                    )
+                })?;
+            self.impaired = Some(role);
+        }
+        for role in RegionRole::ALL {
+            if self.is_impaired(role) {
+                continue;
+            }
+            let stack = &self.synthesis.manifest.stacks[&role].name;
+            if let Err(why) = aws::probe(self.region(role), stack, &self.common.target).await {
+                bail!(
+                    "{region} does not answer ({why}). Nothing was changed. If {region} is impaired, `cargo xtask {command} --suffix {suffix} --impaired-region {region}` works on the other region alone; a full {command} must follow its recovery",
+                    region = self.region(role),
+                    suffix = self.env.suffix
+                );
+            }
+        }
+        let live = self.live_state().await?;
+        let recovery = self.region(RegionRole::Secondary).to_string();
+        if live.unknown {
+            writeln!(
+                out,
+                "live state: unknown ({recovery} is impaired); what the runbooks own keeps its deployed values"
+            )?;
+        } else {
+            let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "not recorded".into());
+            writeln!(
+                out,
+                "live state in {recovery}: active region {}, failover flag {}, database writer in {}{}",
+                shown(&live.active_region),
+                shown(&live.failover_flag),
+                shown(&live.writer_region),
+                if live.failed_over(&recovery) {
+                    " — failed over: the recovery region's phases run first"
+                } else {
+                    ""
+                }
+            )?;
+        }
+        if let Some(role) = self.impaired {
+            writeln!(
+                out,
+                "{} is impaired: its phases are skipped",
+                self.region(role)
+            )?;
+        }
+        self.locate_staging().await?;
+        Ok(live)
+    }
+
+    /// What the runbooks recorded in the recovery region.
+    async fn live_state(&self) -> Result<LiveState> {
+        if self.is_impaired(RegionRole::Secondary) {
+            return Ok(LiveState {
+                unknown: true,
+                ..LiveState::default()
+            });
+        }
+        let paths = self.env.parameter_paths();
+        let active_region = self
+            .runtime_value(RegionRole::Secondary, &paths.active_region())
+            .await?;
+        let failover_flag = self
+            .runtime_value(
+                RegionRole::Secondary,
+                &paths.flag(cfn::naming::FAILOVER_FLAG),
+            )
+            .await?;
+        let global = self
+            .env
+            .namer(RegionRole::Primary)
+            .name(&cfn::naming::GLOBAL_CLUSTER, None);
+        let rds = aws::rds(self.region(RegionRole::Secondary), &self.common.target).await;
+        let writer_region = crate::cleanup::writer(&rds, &global)
+            .await?
+            .map(|w| w.region);
+        Ok(LiveState {
+            active_region,
+            failover_flag,
+            writer_region,
+            unknown: false,
+        })
+    }
+
+    /// The phases in the order to run them: as the manifest says, but while failed over the
+    /// recovery region's phases first, so a fix reaches the serving region before the other.
+    pub fn phase_order(&self, live: &LiveState) -> Vec<&Phase> {
+        let mut phases: Vec<&Phase> = self.synthesis.manifest.phases.iter().collect();
+        if live.failed_over(self.region(RegionRole::Secondary)) {
+            phases.sort_by_key(|p| p.stack != RegionRole::Secondary);
+        }
+        phases
+    }
+
     /// Finds the bucket each stack's template goes to: `--staging-bucket` for both, else the
     /// account's staging bucket in each stack's region, which `cargo xtask bootstrap` makes.
     /// Stops, before any stack is touched, when that bucket does not exist.
@@ -91,10 +234,14 @@ impl Context {
         }
         let order: Vec<&str> = RegionRole::ALL
             .iter()
+            .filter(|r| !self.is_impaired(**r))
             .map(|r| regions[r].as_str())
             .collect();
         let account = aws::account_id(&order, &self.common.target).await?;
         for (role, region) in regions {
+            if self.is_impaired(role) {
+                continue;
+            }
             let bucket = cfn::naming::staging_bucket(&region, &account);
             let s3 = aws::s3(&region, &self.common.target).await;
             match crate::bootstrap::presence(&s3, &bucket, &region, &account).await? {
@@ -148,6 +295,9 @@ impl Context {
     /// cut off and CloudFormation is still finishing it). `what` is the refused command.
     pub async fn refuse_if_busy(&self, what: &str) -> Result<()> {
         for role in RegionRole::ALL {
+            if self.is_impaired(role) {
+                continue;
+            }
             let stack = self.stack(role).await?;
             if let Some(d) = stack.describe().await?
                 && d.busy()
@@ -211,6 +361,22 @@ impl Context {
                     values: mapping,
                     absent,
                 } => {
+                    if self.is_impaired(*region) {
+                        // What the runbooks recorded cannot be read: keep the deployed value.
+                        if target_state.is_none() {
+                            target_state = Some(self.stack(phase.stack).await?.describe().await?);
+                        }
+                        if let Some(Some(d)) = &target_state
+                            && d.parameters.contains_key(name)
+                        {
+                            values.insert(name.clone(), ParamValue::UsePrevious);
+                            continue;
+                        }
+                        return Ok(Resolution::Blocked(format!(
+                            "parameter {name} is what the runbooks recorded in {}, which is impaired, and the stack has no deployed value to keep",
+                            self.region(*region)
+                        )));
+                    }
                     let value = match self.runtime_value(*region, parameter).await? {
                         None => absent.clone(),
                         Some(live) if mapping.is_empty() => live,
@@ -224,6 +390,22 @@ impl Context {
                     values.insert(name.clone(), ParamValue::Value(value));
                 }
                 ParameterSource::Output { stack, output } => {
+                    if self.is_impaired(*stack) {
+                        if target_state.is_none() {
+                            target_state = Some(self.stack(phase.stack).await?.describe().await?);
+                        }
+                        if let Some(Some(d)) = &target_state
+                            && d.parameters.contains_key(name)
+                        {
+                            values.insert(name.clone(), ParamValue::UsePrevious);
+                            continue;
+                        }
+                        return Ok(Resolution::Blocked(format!(
+                            "parameter {name} needs output {output} of the stack in {}, which is impaired, and the stack never had it: this change must wait for {} to recover",
+                            self.region(*stack),
+                            self.region(*stack)
+                        )));
+                    }
                     let source = self.stack(*stack).await?;
                     let Some(d) = source.describe().await? else {
                         return Ok(Resolution::Blocked(format!(

@@ -453,12 +453,14 @@ fn dry_runs_and_unconfirmed_outages_change_nothing_and_rds_refuses_wrong_states(
     assert_eq!(alerts(&s), ["Failback stopped: see the state reached"]);
 }
 
-/// What the runbooks set at run time survives deploys. After a failover us-east-2 has full
-/// desired and minimum capacity; a fix shipped then (a new image) runs there at full capacity,
-/// with the active region and the failover flag as the runbook left them. After failback the
-/// warm floor is back, a deploy converges, and the next one has nothing to change.
+/// Operating through a regional outage, end to end. After a failover us-east-2 has full
+/// desired and minimum capacity. A fix shipped then (a new image) reaches us-east-2 first and
+/// runs there at full capacity, with the active region and flag as the runbook left them. When
+/// us-east-1 stops answering, deploy fails within seconds naming `--impaired-region`; with it,
+/// the next fix updates us-east-2 alone and says what was skipped. Once us-east-1 is back,
+/// failback restores the warm floor, a deploy converges, and the next has nothing to change.
 #[test]
-fn a_deploy_while_failed_over_keeps_what_the_runbook_set() {
+fn operating_through_an_outage_never_undoes_the_failover() {
     let moto = deployed(0.01);
     let before = state(&moto);
     assert_eq!(
@@ -473,21 +475,67 @@ fn a_deploy_while_failed_over_keeps_what_the_runbook_set() {
         "{s:#}"
     );
 
-    let image = "public.ecr.aws/nginx/nginx:1.27-alpine";
-    std::fs::write(
-        moto.env_dir().join(format!("{SUFFIX}.toml")),
-        format!("[service]\nimage = \"{image}\"\n"),
-    )
-    .unwrap();
-    run(&moto, "deploy", &["--yes"]).expect_code(0);
+    let ship = |image: &str| {
+        std::fs::write(
+            moto.env_dir().join(format!("{SUFFIX}.toml")),
+            format!("[service]\nimage = \"{image}\"\n"),
+        )
+        .unwrap();
+    };
+    let fix = "public.ecr.aws/nginx/nginx:1.27-alpine";
+    ship(fix);
+    let deployed = run(&moto, "deploy", &["--yes"]);
+    deployed
+        .expect_code(0)
+        .expect_stdout("live state in us-east-2: active region us-east-2, failover flag true, database writer in us-east-2 — failed over")
+        .expect_stdout("phase 1/3 secondary");
     let s = state(&moto);
-    assert_eq!(s["image"], image, "the fix runs: {s:#}");
+    assert_eq!(s["image"], fix, "the fix runs: {s:#}");
     assert_eq!(s["desired"], 2, "full capacity kept: {s:#}");
     assert_eq!(s["floor"], 2, "full capacity is the floor: {s:#}");
     assert_eq!(s["active_region"], "us-east-2");
     assert_eq!(s["failover_flag"], "true");
     assert_eq!(s["writer_region"], "us-east-2");
 
+    // us-east-1 stops answering.
+    moto.faults(json!({"unreachable": ["us-east-1"]}));
+    let second = "public.ecr.aws/nginx/nginx:1.28-alpine";
+    ship(second);
+    let stopped = run(&moto, "deploy", &["--yes"]);
+    stopped
+        .expect_code(1)
+        .expect_stderr("us-east-1 does not answer")
+        .expect_stderr("--impaired-region us-east-1");
+    assert!(
+        stopped.elapsed.as_secs() < 20,
+        "an unreachable region stops deploy within seconds, not minutes: {:?}",
+        stopped.elapsed
+    );
+    let impaired = run(
+        &moto,
+        "deploy",
+        &["--yes", "--impaired-region", "us-east-1"],
+    );
+    impaired
+        .expect_code(0)
+        .expect_stdout("phase 1/3 secondary")
+        .expect_stdout("skipped: us-east-1 is impaired")
+        .expect_stdout("skipped phases primary, primary-link (us-east-1 is impaired)");
+    println!(
+        "deploy with us-east-1 impaired: {:.1} s",
+        impaired.elapsed.as_secs_f64()
+    );
+    let s = state(&moto);
+    assert_eq!(s["image"], second, "{s:#}");
+    assert_eq!(
+        (&s["desired"], &s["floor"]),
+        (&json!(2), &json!(2)),
+        "{s:#}"
+    );
+    run(&moto, "diff", &["--impaired-region", "us-east-1"]).expect_code(0);
+
+    // us-east-1 is back: fail back, converge, and nothing is left to change.
+    moto.faults(json!({}));
     run(&moto, "failback", &["--yes"]).expect_code(0);
     let s = state(&moto);
     assert_eq!(
@@ -510,5 +558,5 @@ fn a_deploy_while_failed_over_keeps_what_the_runbook_set() {
         (&json!(1), &json!(1)),
         "{s:#}"
     );
-    assert_eq!(s["image"], image);
+    assert_eq!(s["image"], second);
 }

@@ -52,6 +52,12 @@ pub struct Common {
     /// CloudFormation in both regions must be able to read it.
     #[arg(long, value_name = "BUCKET", env = "TRADING_DR_STAGING_BUCKET")]
     pub staging_bucket: Option<String>,
+    /// During an outage of REGION: run only the phases that do not touch it (they are listed
+    /// as skipped), keep the deployed values of what comes from its stack, and refuse what
+    /// needs it. A full deploy must follow its recovery. Without this flag an unreachable region
+    /// stops deploy and diff within seconds.
+    #[arg(long, value_name = "REGION")]
+    pub impaired_region: Option<String>,
     /// Where the AWS calls go.
     #[command(flatten)]
     pub target: Target,

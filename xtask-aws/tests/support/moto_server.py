@@ -126,6 +126,8 @@
       its desired count changes (tasks that never become healthy).
     Without that fault a service's running count follows its desired count, from creation on
     (moto starts every service with none running).
+    - {"unreachable": ["<region>"]}: a regional outage as a client sees it: every request
+      signed for that region gets no answer (it is held 30 s, then dropped).
 
 21. Step Functions' AWS SDK integrations. A state machine names an API's parameters in
     PascalCase ("Cluster", "DesiredCount") and reads PascalCase results ("$.Services[0].
@@ -917,8 +919,20 @@ class _InjectedFault(ServiceException):
     """An error the fault file asks for; serialised with the called service's error model."""
 
 
+def _unavailable(region):
+    def fail():
+        raise _InjectedFault("ServiceUnavailable", f"{region} is unreachable")
+
+    return fail
+
+
 def _call_action_with_faults(self):
     action = self._get_action()
+    if action and self.region in _faults().get("unreachable", []):
+        # No answer in time; the late one is an ordinary error, for a client long gone.
+        _time.sleep(30)
+        setattr(self, camelcase_to_underscores(action), _unavailable(self.region))
+        return _call_action(self)
     error = _injected_error(action) if action else None
     if error is not None:
         code, message = error
