@@ -76,6 +76,9 @@ async fn deploy(
                 deployed = None;
             }
         }
+        if let Some(d) = &deployed {
+            crate::phases::runbook_owned_changes(phase, d, &parameters, out)?;
+        }
         let template = context.template_source(phase.stack).await?;
         let result = stack
             .change_set(

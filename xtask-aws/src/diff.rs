@@ -72,6 +72,7 @@ async fn diff(context: &Context, live: &LiveState, out: &mut dyn Write) -> Resul
             pending = true;
             continue;
         }
+        crate::phases::runbook_owned_changes(phase, &deployed, &parameters, out)?;
         let template = context.template_source(phase.stack).await?;
         match stack
             .change_set(

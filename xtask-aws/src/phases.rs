@@ -427,6 +427,31 @@ impl Context {
     }
 }
 
+/// Prints each runbook-owned parameter of `phase` whose value now differs from the deployed one:
+/// the runbooks changed it (a failover or failback), so the change is expected, not drift.
+pub fn runbook_owned_changes(
+    phase: &Phase,
+    deployed: &crate::stack::Deployed,
+    values: &BTreeMap<String, ParamValue>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    for (name, source) in &phase.parameters {
+        let ParameterSource::Runtime { parameter, .. } = source else {
+            continue;
+        };
+        if let (Some(ParamValue::Value(now)), Some(before)) =
+            (values.get(name), deployed.parameters.get(name))
+            && now != before
+        {
+            writeln!(
+                out,
+                "  runbook-owned: {name} {before} → {now} (as the runbooks recorded it in {parameter}; expected)"
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// A stable 64-bit hash (FNV-1a) that names uploaded templates by content.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {

@@ -482,6 +482,20 @@ fn operating_through_an_outage_never_undoes_the_failover() {
         )
         .unwrap();
     };
+    // diff knows the failover: the runbooks' changes are expected, and nothing stateful would
+    // be replaced or removed.
+    let diff = run(&moto, "diff", &[]);
+    diff.expect_code(2)
+        .expect_stdout("failed over: the recovery region's phases run first")
+        .expect_stdout("runbook-owned: ActiveRegion us-east-1 → us-east-2")
+        .expect_stdout("runbook-owned: ServiceMinCapacity 1 → 2");
+    assert!(
+        !["- Remove", "(replacement)", "(may be replaced)"]
+            .iter()
+            .any(|c| diff.stdout.contains(c)),
+        "{}",
+        diff.stdout
+    );
     let fix = "public.ecr.aws/nginx/nginx:1.27-alpine";
     ship(fix);
     let deployed = run(&moto, "deploy", &["--yes"]);
