@@ -335,6 +335,20 @@ impl Context {
         }
     }
 
+    /// Whether the stack of `phase` has a deployed value for parameter `name` (its state read
+    /// once into `cache`).
+    async fn has_deployed(
+        &self,
+        phase: &Phase,
+        name: &str,
+        cache: &mut Option<Option<crate::stack::Deployed>>,
+    ) -> Result<bool> {
+        if cache.is_none() {
+            *cache = Some(self.stack(phase.stack).await?.describe().await?);
+        }
+        Ok(matches!(cache, Some(Some(d)) if d.parameters.contains_key(name)))
+    }
+
     /// Resolves the parameters of `phase` from the deployed stacks.
     pub async fn resolve(&self, phase: &Phase) -> Result<Resolution> {
         let mut values = BTreeMap::new();
@@ -363,12 +377,7 @@ impl Context {
                 } => {
                     if self.is_impaired(*region) {
                         // What the runbooks recorded cannot be read: keep the deployed value.
-                        if target_state.is_none() {
-                            target_state = Some(self.stack(phase.stack).await?.describe().await?);
-                        }
-                        if let Some(Some(d)) = &target_state
-                            && d.parameters.contains_key(name)
-                        {
+                        if self.has_deployed(phase, name, &mut target_state).await? {
                             values.insert(name.clone(), ParamValue::UsePrevious);
                             continue;
                         }
@@ -391,12 +400,7 @@ impl Context {
                 }
                 ParameterSource::Output { stack, output } => {
                     if self.is_impaired(*stack) {
-                        if target_state.is_none() {
-                            target_state = Some(self.stack(phase.stack).await?.describe().await?);
-                        }
-                        if let Some(Some(d)) = &target_state
-                            && d.parameters.contains_key(name)
-                        {
+                        if self.has_deployed(phase, name, &mut target_state).await? {
                             values.insert(name.clone(), ParamValue::UsePrevious);
                             continue;
                         }
