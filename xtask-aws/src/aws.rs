@@ -4,14 +4,31 @@
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 pub use xtask::online::Target;
 
-/// The SDK configuration for `region`.
+/// The SDK configuration for `region`, loaded once per region and endpoint for the process:
+/// every client of a region then shares one credential chain and its cache, so credentials are
+/// resolved (files read, SSO or STS asked) once, not once per client.
 pub async fn sdk_config(region: &str, target: &Target) -> SdkConfig {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Key = (String, Option<String>);
+    static LOADED: OnceLock<Mutex<HashMap<Key, SdkConfig>>> = OnceLock::new();
+    let loaded = LOADED.get_or_init(Default::default);
+    let key = (region.to_string(), target.endpoint_url.clone());
+    if let Some(config) = loaded.lock().expect("not poisoned").get(&key) {
+        return config.clone();
+    }
     let mut loader =
         aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_string()));
     if let Some(url) = &target.endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    loader.load().await
+    let config = loader.load().await;
+    loaded
+        .lock()
+        .expect("not poisoned")
+        .entry(key)
+        .or_insert(config)
+        .clone()
 }
 
 /// A CloudFormation client for `region`.

@@ -95,6 +95,16 @@ pub enum Outcome {
     Repaired(Vec<Setting>),
 }
 
+impl Outcome {
+    /// The settings put back, as printed (none unless repaired).
+    fn repaired(&self) -> Vec<&'static str> {
+        match self {
+            Outcome::Repaired(settings) => settings.iter().map(|s| s.as_str()).collect(),
+            _ => vec![],
+        }
+    }
+}
+
 /// Runs `bootstrap`.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
     let regions = if args.regions.is_empty() {
@@ -130,10 +140,7 @@ async fn bootstrap(args: &Args, regions: &[String], out: &mut dyn Write) -> Resu
             .await
             .with_context(|| format!("bootstrap of {region} stopped at s3://{bucket}"))?;
         if args.json {
-            let repaired: Vec<&str> = match &outcome {
-                Outcome::Repaired(settings) => settings.iter().map(|s| s.as_str()).collect(),
-                _ => vec![],
-            };
+            let repaired = outcome.repaired();
             let word = match outcome {
                 Outcome::Created => "created",
                 Outcome::Exists => "exists",
@@ -149,13 +156,9 @@ async fn bootstrap(args: &Args, regions: &[String], out: &mut dyn Write) -> Resu
                 "created: versioned, SSE-S3, public access blocked, TLS only, templates expire after {TEMPLATE_DAYS} days"
             ),
             Outcome::Exists => "already exists with every setting: nothing changed".to_string(),
-            Outcome::Repaired(settings) => format!(
+            Outcome::Repaired(_) => format!(
                 "already exists; put back what was missing: {}",
-                settings
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                outcome.repaired().join(", ")
             ),
         };
         writeln!(out, "{region:<10} s3://{bucket}  {said}")?;

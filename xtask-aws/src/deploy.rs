@@ -58,7 +58,7 @@ async fn deploy(
                     d.status
                 );
             }
-            if d.status == "DELETE_FAILED" {
+            if d.delete_failed() {
                 bail!(
                     "stack {} in {} is DELETE_FAILED: a destroy did not finish. Run `cargo xtask destroy --suffix {}` to finish it, then deploy",
                     stack.name,

@@ -113,7 +113,7 @@ async fn survey(context: &Context) -> Result<Survey> {
         let Some(deployed) = stack.describe().await? else {
             continue;
         };
-        if deployed.status == "DELETE_FAILED" {
+        if deployed.delete_failed() {
             survey.blocked.push((role, stack.last_failures().await?));
         }
         survey.stacks.push((role, deployed));
@@ -129,7 +129,10 @@ async fn survey(context: &Context) -> Result<Survey> {
                     survey.zone = Some(Zone {
                         role,
                         id: physical,
-                        name: String::new(),
+                        name: cfn::naming::zone_name(
+                            &context.env.suffix,
+                            &context.env.config.dns.parent_domain,
+                        ),
                         validation: vec![],
                     })
                 }
@@ -155,11 +158,6 @@ async fn survey(context: &Context) -> Result<Survey> {
     if let Some(zone) = survey.zone.as_mut() {
         let route53 = aws::route53(&context.common.target).await;
         let records = cleanup::zone_records(&route53, &zone.id).await?;
-        zone.name = records
-            .iter()
-            .find(|r| r.r#type() == &aws_sdk_route53::types::RrType::Soa)
-            .map(|r| r.name().trim_end_matches('.').to_string())
-            .unwrap_or_default();
         let mut foreign = Vec::new();
         for r in records {
             if cleanup::is_zone_own(&r, &zone.name) {
@@ -187,10 +185,10 @@ async fn survey(context: &Context) -> Result<Survey> {
 /// Refuses when the global database's writer is not in the primary region while other members
 /// exist: AWS refuses to delete that writer, so the secondary stack would fail to delete.
 async fn refuse_if_writer_elsewhere(context: &Context, global_cluster: &str) -> Result<()> {
-    let primary_region = &context.synthesis.manifest.stacks[&RegionRole::Primary].region;
+    let primary_region = context.region(RegionRole::Primary);
     let rds = aws::rds(primary_region, &context.common.target).await;
     if let Some(w) = cleanup::writer(&rds, global_cluster).await?
-        && &w.region != primary_region
+        && w.region != primary_region
         && w.members > 1
     {
         bail!(
@@ -277,7 +275,7 @@ async fn destroy(context: &Context, survey: &Survey, out: &mut dyn Write) -> Res
                     writeln!(out, "  not deployed")?;
                     continue;
                 };
-                if deployed.needs_recreation() || deployed.status == "DELETE_FAILED" {
+                if deployed.needs_recreation() || deployed.delete_failed() {
                     writeln!(out, "  {}: nothing to unlink", deployed.status)?;
                     continue;
                 }

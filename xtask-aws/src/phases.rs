@@ -24,6 +24,10 @@ pub struct Context {
     staging: BTreeMap<RegionRole, String>,
     /// The stack whose region is impaired (`--impaired-region`), checked by [`Context::prepare`].
     impaired: Option<RegionRole>,
+    /// What the runbooks recorded, read once by [`Context::prepare`] so that the whole command
+    /// works from one reading: (stack whose region holds it, SSM name) → value, `None` when the
+    /// parameter does not exist.
+    recorded: BTreeMap<(RegionRole, String), Option<String>>,
 }
 
 /// What the runbooks recorded in the recovery region, read before anything changes.
@@ -68,6 +72,7 @@ impl Context {
             common: common.clone(),
             staging: BTreeMap::new(),
             impaired: None,
+            recorded: BTreeMap::new(),
         })
     }
 
@@ -134,6 +139,7 @@ impl Context {
                 );
             }
         }
+        self.read_recorded().await?;
         let live = self.live_state().await?;
         let recovery = self.region(RegionRole::Secondary).to_string();
         if live.unknown {
@@ -167,7 +173,53 @@ impl Context {
         Ok(live)
     }
 
-    /// What the runbooks recorded in the recovery region.
+    /// The SSM parameters the live state shows: the active region and the failover flag, both
+    /// recorded in the recovery region.
+    fn live_parameters(&self) -> [(RegionRole, String); 2] {
+        let paths = self.env.parameter_paths();
+        [
+            (RegionRole::Secondary, paths.active_region()),
+            (
+                RegionRole::Secondary,
+                paths.flag(cfn::naming::FAILOVER_FLAG),
+            ),
+        ]
+    }
+
+    /// Reads, once, every parameter the runbooks record that the live state or a phase needs;
+    /// the impaired region is not read.
+    async fn read_recorded(&mut self) -> Result<()> {
+        let mut wanted: std::collections::BTreeSet<(RegionRole, String)> =
+            self.live_parameters().into_iter().collect();
+        for phase in &self.synthesis.manifest.phases {
+            for source in phase.parameters.values() {
+                if let ParameterSource::Runtime {
+                    region, parameter, ..
+                } = source
+                {
+                    wanted.insert((*region, parameter.clone()));
+                }
+            }
+        }
+        for (role, name) in wanted {
+            if !self.is_impaired(role) {
+                let value = self.read_parameter(role, &name).await?;
+                self.recorded.insert((role, name), value);
+            }
+        }
+        Ok(())
+    }
+
+    /// What [`Context::read_recorded`] read of `name` in the region of `role`.
+    fn recorded(&self, role: RegionRole, name: &str) -> Result<Option<String>> {
+        self.recorded
+            .get(&(role, name.to_string()))
+            .cloned()
+            .with_context(|| format!("{name} was not read: prepare the context first"))
+    }
+
+    /// What the runbooks recorded in the recovery region (as [`Context::read_recorded`] read
+    /// it), and where the global database writes.
     async fn live_state(&self) -> Result<LiveState> {
         if self.is_impaired(RegionRole::Secondary) {
             return Ok(LiveState {
@@ -175,28 +227,18 @@ impl Context {
                 ..LiveState::default()
             });
         }
-        let paths = self.env.parameter_paths();
-        let active_region = self
-            .runtime_value(RegionRole::Secondary, &paths.active_region())
-            .await?;
-        let failover_flag = self
-            .runtime_value(
-                RegionRole::Secondary,
-                &paths.flag(cfn::naming::FAILOVER_FLAG),
-            )
-            .await?;
+        let [(role, active), (_, flag)] = self.live_parameters();
         let global = self
             .env
             .namer(RegionRole::Primary)
             .name(&cfn::naming::GLOBAL_CLUSTER, None);
         let rds = aws::rds(self.region(RegionRole::Secondary), &self.common.target).await;
-        let writer_region = crate::cleanup::writer(&rds, &global)
-            .await?
-            .map(|w| w.region);
         Ok(LiveState {
-            active_region,
-            failover_flag,
-            writer_region,
+            active_region: self.recorded(role, &active)?,
+            failover_flag: self.recorded(role, &flag)?,
+            writer_region: crate::cleanup::writer(&rds, &global)
+                .await?
+                .map(|w| w.region),
             unknown: false,
         })
     }
@@ -265,7 +307,7 @@ impl Context {
         let bucket = self.staging.get(&role).with_context(|| {
             format!("no staging bucket located for the {role} stack (locate_staging first)")
         })?;
-        let region = &self.synthesis.manifest.stacks[&role].region;
+        let region = self.region(role);
         let key = format!(
             "trading-dr/{}/{role}-{:016x}.template.json",
             self.env.suffix,
@@ -314,10 +356,10 @@ impl Context {
         Ok(())
     }
 
-    /// What the runbooks recorded in SSM parameter `name`, in the region of the `role` stack;
-    /// `None` when it does not exist (that stack was never deployed).
-    pub async fn runtime_value(&self, role: RegionRole, name: &str) -> Result<Option<String>> {
-        let region = &self.synthesis.manifest.stacks[&role].region;
+    /// SSM parameter `name` in the region of the `role` stack; `None` when it does not exist
+    /// (that stack was never deployed).
+    async fn read_parameter(&self, role: RegionRole, name: &str) -> Result<Option<String>> {
+        let region = self.region(role);
         let ssm = aws::ssm(region, &self.common.target).await;
         match ssm.get_parameter().name(name).send().await {
             Ok(answer) => Ok(answer.parameter().and_then(|p| p.value()).map(String::from)),
@@ -335,8 +377,9 @@ impl Context {
         }
     }
 
-    /// Whether the stack of `phase` has a deployed value for parameter `name` (its state read
-    /// once into `cache`).
+    /// Whether the stack of `phase` has a deployed value for parameter `name` that a change set
+    /// can keep (not a failed first creation, which is made again), its state read once into
+    /// `cache`.
     async fn has_deployed(
         &self,
         phase: &Phase,
@@ -346,7 +389,9 @@ impl Context {
         if cache.is_none() {
             *cache = Some(self.stack(phase.stack).await?.describe().await?);
         }
-        Ok(matches!(cache, Some(Some(d)) if d.parameters.contains_key(name)))
+        Ok(
+            matches!(cache, Some(Some(d)) if d.parameters.contains_key(name) && !d.needs_recreation()),
+        )
     }
 
     /// Resolves the parameters of `phase` from the deployed stacks.
@@ -359,13 +404,7 @@ impl Context {
                     values.insert(name.clone(), ParamValue::Value(v.clone()));
                 }
                 ParameterSource::Previous => {
-                    if target_state.is_none() {
-                        target_state = Some(self.stack(phase.stack).await?.describe().await?);
-                    }
-                    if let Some(Some(d)) = &target_state
-                        && d.parameters.contains_key(name)
-                        && !d.needs_recreation()
-                    {
+                    if self.has_deployed(phase, name, &mut target_state).await? {
                         values.insert(name.clone(), ParamValue::UsePrevious);
                     }
                 }
@@ -386,7 +425,7 @@ impl Context {
                             self.region(*region)
                         )));
                     }
-                    let value = match self.runtime_value(*region, parameter).await? {
+                    let value = match self.recorded(*region, parameter)? {
                         None => absent.clone(),
                         Some(live) if mapping.is_empty() => live,
                         Some(live) => mapping.get(&live).cloned().with_context(|| {

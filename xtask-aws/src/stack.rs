@@ -59,6 +59,12 @@ impl Deployed {
         )
     }
 
+    /// Whether an earlier deletion failed (the stack is half deleted; deleting it again is
+    /// the only way on).
+    pub fn delete_failed(&self) -> bool {
+        self.status == "DELETE_FAILED"
+    }
+
     /// Whether the stack is in the middle of an operation.
     pub fn busy(&self) -> bool {
         self.status.ends_with("_IN_PROGRESS") && self.status != "REVIEW_IN_PROGRESS"
@@ -77,8 +83,6 @@ pub enum ParamValue {
 /// Where CloudFormation reads the template from.
 #[derive(Debug, Clone)]
 pub enum TemplateSource {
-    /// Inline, at most 51,200 bytes.
-    Body(String),
     /// An S3 URL, at most 1 MB.
     Url(String),
     /// The template the stack has now.
@@ -237,7 +241,6 @@ impl Stack {
             .include_nested_stacks(false)
             .description(format!("cargo xtask, phase {label}"));
         request = match template {
-            TemplateSource::Body(b) => request.template_body(b),
             TemplateSource::Url(u) => request.template_url(u),
             TemplateSource::Previous => request.use_previous_template(true),
         };
