@@ -108,6 +108,11 @@ pub const RULES: &[Rule] = &[
         check: alarms_have_actions,
     },
     Rule {
+        name: "replication-watched",
+        description: "every replication path (buckets, global tables, configuration replication, backup copies) has an alarm or alert on its failure",
+        check: replication_watched,
+    },
+    Rule {
         name: "events-scoped-to-environment",
         description: "every event rule matches only its environment's events: on the environment's own bus, or with the environment in its pattern",
         check: events_scoped_to_environment,
@@ -605,6 +610,90 @@ pub fn alarms_have_actions(r: &ResourceView) -> Verdict {
     }
 }
 
+/// Whether the template holds an alarm on `namespace`/`metric` whose dimension `dimension` is
+/// `value`.
+fn alarm_on(
+    template: &Value,
+    namespace: &str,
+    metric: &str,
+    dimension: &str,
+    value: &Value,
+) -> bool {
+    template["Resources"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm")
+        .map(|(_, r)| &r["Properties"])
+        .any(|p| {
+            p["Namespace"] == namespace
+                && p["MetricName"] == metric
+                && as_list(&p["Dimensions"])
+                    .iter()
+                    .any(|d| d["Name"] == dimension && &d["Value"] == value)
+        })
+}
+
+/// Every replication path has an alarm (or, for backup copies, an alert rule) on its failure.
+pub fn replication_watched(r: &ResourceView) -> Verdict {
+    let t = r.template;
+    let me = serde_json::json!({ "Ref": r.id });
+    let missing: Vec<String> = match r.type_name() {
+        "AWS::S3::Bucket" if !r.props()["ReplicationConfiguration"].is_null() => {
+            ["OperationsFailedReplication", "ReplicationLatency"]
+                .into_iter()
+                .filter(|m| !alarm_on(t, "AWS/S3", m, "SourceBucket", &me))
+                .map(|m| format!("AWS/S3 {m}"))
+                .collect()
+        }
+        "AWS::DynamoDB::GlobalTable" => {
+            let name = &r.props()["TableName"];
+            (!alarm_on(t, "AWS/DynamoDB", "ReplicationLatency", "TableName", name))
+                .then(|| "AWS/DynamoDB ReplicationLatency".to_string())
+                .into_iter()
+                .collect()
+        }
+        "AWS::StepFunctions::StateMachine" if r.id.starts_with("ConfigReplication") => {
+            (!alarm_on(t, "AWS/States", "ExecutionsFailed", "StateMachineArn", &me))
+                .then(|| "AWS/States ExecutionsFailed".to_string())
+                .into_iter()
+                .collect()
+        }
+        "AWS::Backup::BackupPlan" => {
+            let copies = r.props()["BackupPlan"]["BackupPlanRule"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|rule| !rule["CopyActions"].is_null());
+            let alerted = t["Resources"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(_, x)| x["Type"] == "AWS::Events::Rule")
+                .any(|(_, x)| {
+                    let p = &x["Properties"]["EventPattern"];
+                    as_list(&p["source"]).iter().any(|s| *s == "aws.backup")
+                        && as_list(&p["detail-type"])
+                            .iter()
+                            .any(|d| *d == "Copy Job State Change")
+                });
+            (copies && !alerted)
+                .then(|| "an EventBridge rule on failed copy jobs".to_string())
+                .into_iter()
+                .collect()
+        }
+        _ => return Verdict::NotApplicable,
+    };
+    if missing.is_empty() {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(format!(
+            "its replication fails unnoticed: add {}",
+            missing.join(" and ")
+        ))
+    }
+}
+
 /// The tags every taggable resource carries.
 pub const REQUIRED_TAGS: &[&str] = &["app", "environment", "region-role", "cost-centre"];
 
@@ -952,6 +1041,41 @@ mod tests {
             tasks_in_private_subnets,
             service("DISABLED", "PublicSubnetA")
         )));
+    }
+
+    #[test]
+    fn replication_watched_rule() {
+        let alarm = |metric: &str, dimension: &str, value: Value| {
+            json!({"Type": "AWS::CloudWatch::Alarm", "Properties": {"Namespace": "AWS/S3", "MetricName": metric,
+                "Dimensions": [{"Name": dimension, "Value": value}]}})
+        };
+        let bucket = json!({"Type": "AWS::S3::Bucket", "Properties": {"ReplicationConfiguration": {"Rules": []}}});
+        let watched = json!({
+            "R": bucket,
+            "A": alarm("OperationsFailedReplication", "SourceBucket", json!({"Ref": "R"})),
+            "B": alarm("ReplicationLatency", "SourceBucket", json!({"Ref": "R"})),
+        });
+        assert_eq!(verdict(replication_watched, watched), Verdict::Compliant);
+        let half = json!({
+            "R": bucket,
+            "A": alarm("OperationsFailedReplication", "SourceBucket", json!({"Ref": "R"})),
+            "B": alarm("ReplicationLatency", "SourceBucket", json!({"Ref": "Other"})),
+        });
+        assert_eq!(
+            verdict(replication_watched, half),
+            Verdict::NonCompliant(
+                "its replication fails unnoticed: add AWS/S3 ReplicationLatency".into()
+            )
+        );
+        let plan = json!({"Type": "AWS::Backup::BackupPlan", "Properties": {"BackupPlan": {"BackupPlanRule": [{"CopyActions": [{}]}]}}});
+        assert!(nc(verdict(replication_watched, json!({"R": plan}))));
+        let rule = json!({"Type": "AWS::Events::Rule", "Properties": {"EventPattern": {"source": ["aws.backup"], "detail-type": ["Copy Job State Change"]}}});
+        assert_eq!(
+            verdict(replication_watched, json!({"R": plan, "E": rule})),
+            Verdict::Compliant
+        );
+        let table = json!({"Type": "AWS::DynamoDB::GlobalTable", "Properties": {"TableName": "sessions-qa"}});
+        assert!(nc(verdict(replication_watched, json!({"R": table}))));
     }
 
     #[test]

@@ -19,7 +19,7 @@
 //! # Ok::<(), cfn::Error>(())
 //! ```
 
-use cfn::aws::{cloudwatch, iam, s3, sns, synthetics};
+use cfn::aws::{cloudwatch, events, iam, s3, sns, synthetics};
 use cfn::iam::{Statement, assume_role_by, policy};
 use cfn::naming::{self, NameRule, Namer};
 use cfn::{Error, Expr, Fragment, Handle, LogicalId};
@@ -116,6 +116,23 @@ pub fn topic_and_bucket(props: &MonitoringProps) -> Result<(Fragment, Monitoring
             .topic_name(n.name(&naming::ALERT_TOPIC, None))
             .display_name("Trading DR alerts")
             .kms_master_key_id(props.key_arn.clone()),
+    )?;
+    // CloudWatch (alarms) and EventBridge (failure events) publish here, for this account only.
+    f.add(
+        id("AlertTopicPolicy")?,
+        sns::TopicPolicy::new()
+            .topics(vec![topic.reference()])
+            .policy_document(policy(
+                ["cloudwatch.amazonaws.com", "events.amazonaws.com"].map(|service| {
+                    Statement::allow(["sns:Publish"], [topic.reference()])
+                        .service(service)
+                        .condition(
+                            "StringEquals",
+                            "aws:SourceAccount",
+                            Expr::pseudo(cfn::Pseudo::AccountId),
+                        )
+                }),
+            )),
     )?;
     for (i, email) in props.emails.iter().enumerate() {
         f.add(
@@ -362,6 +379,112 @@ pub fn primary_failure_alarm(
         Expr::from(composite.as_str()),
     )?;
     Ok(composite)
+}
+
+/// A replication path's alarm: its metric over the threshold means data is not reaching the
+/// other region (or not soon enough). No data means nothing to replicate, so it is not a breach.
+#[derive(Clone, Debug)]
+pub struct PathAlarm {
+    /// The alarm's logical id.
+    pub logical: String,
+    /// The alarm name's qualifier (`alarm-<qualifier>-<suffix>`), at most 24 characters.
+    pub qualifier: String,
+    /// What it watches, for its description.
+    pub description: String,
+    /// The metric's namespace (`AWS/S3`, …).
+    pub namespace: String,
+    /// The metric.
+    pub metric: String,
+    /// The metric's dimensions.
+    pub dimensions: Vec<(String, Expr)>,
+    /// `Sum` for counts of failures, `Maximum` for latencies.
+    pub statistic: String,
+    /// Alarm when the statistic is greater than this, in the metric's unit.
+    pub threshold: f64,
+    /// Periods of 60 s that must breach.
+    pub periods: u32,
+    /// The condition under which the path exists (a replica made in a later phase).
+    pub condition: Option<LogicalId>,
+}
+
+/// The alarm of one replication path, notifying the region's topic; returns its name.
+pub fn path_alarm(
+    f: &mut Fragment,
+    props: &MonitoringProps,
+    monitoring: &Monitoring,
+    path: &PathAlarm,
+) -> Result<String, Error> {
+    let name = props
+        .namer
+        .name(&naming::CANARY_ALARM, Some(&path.qualifier));
+    let alarm = cloudwatch::Alarm::new()
+        .alarm_name(name.as_str())
+        .alarm_description(path.description.as_str())
+        .namespace(path.namespace.as_str())
+        .metric_name(path.metric.as_str())
+        .dimensions(
+            path.dimensions
+                .iter()
+                .map(|(n, v)| {
+                    cloudwatch::alarm::Dimension::new()
+                        .name(n.as_str())
+                        .value(v.clone())
+                })
+                .collect::<Vec<_>>(),
+        )
+        .statistic(path.statistic.as_str())
+        .period(60)
+        .evaluation_periods(path.periods)
+        .datapoints_to_alarm(path.periods)
+        .threshold(path.threshold)
+        .comparison_operator("GreaterThanThreshold")
+        .treat_missing_data("notBreaching")
+        .alarm_actions(vec![monitoring.topic.reference()])
+        .ok_actions(vec![monitoring.topic.reference()]);
+    let logical = id(&path.logical)?;
+    match &path.condition {
+        Some(c) => f.add_when(logical, c, alarm)?,
+        None => f.add(logical, alarm)?,
+    };
+    Ok(name)
+}
+
+/// Failed AWS Backup copy jobs from the vault `source_vault_arn` (the cross-region copies)
+/// notify the region's topic: AWS Backup sends "Copy Job State Change" events to the default
+/// bus, and this rule forwards the failed and partial ones.
+/// (AWS Backup's CloudWatch metrics count jobs per vault and resource type; the event names the
+/// job, the resource and the reason.)
+pub fn copy_failure_alerts(
+    f: &mut Fragment,
+    props: &MonitoringProps,
+    monitoring: &Monitoring,
+    source_vault_arn: Expr,
+) -> Result<(), Error> {
+    f.add(
+        id("BackupCopyFailedRule")?,
+        events::Rule::new()
+            .name(props.namer.name(&naming::ALERT_RULE, Some("backup-copy")))
+            .description("A cross-region backup copy failed: alerts the topic")
+            .event_bus_name("default")
+            .state("ENABLED")
+            .event_pattern(Expr::map([
+                ("source", Expr::list(["aws.backup"])),
+                ("detail-type", Expr::list(["Copy Job State Change"])),
+                (
+                    "detail",
+                    Expr::map([
+                        ("state", Expr::list(["FAILED", "PARTIAL"])),
+                        ("sourceBackupVaultArn", Expr::List(vec![source_vault_arn])),
+                    ]),
+                ),
+            ]))
+            .targets(vec![
+                events::rule::Target::new()
+                    .id("alert")
+                    .arn(monitoring.topic.reference()),
+            ]),
+    )?;
+    Ok(())
 }
 
 /// The rules of the monitoring props; [`MonitoringProps::problems`] and the configuration's

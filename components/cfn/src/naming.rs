@@ -139,6 +139,8 @@ rules! {
     EVENT_ENDPOINT_ROLE = "events-endpoint", 0, Account, 64, "IAM role names";
     /// The alert topic.
     ALERT_TOPIC = "trading-alerts", 0, Regional, 256, "SNS topic names";
+    /// Rules that turn a service's failure events into alerts (`alert-backup-copy-<suffix>`).
+    ALERT_RULE = "alert", 11, Regional, 64, "EventBridge rule names";
     /// The canaries' artifacts bucket.
     CANARY_BUCKET = "canary-artifacts", 0, Global, 63, "S3 bucket names";
     /// The canaries' role.

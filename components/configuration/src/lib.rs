@@ -432,6 +432,11 @@ fn json_expr(v: &Value) -> Expr {
     }
 }
 
+/// The logical id of the primary's replication state machine.
+pub const SOURCE_MACHINE: &str = "ConfigReplicationSource";
+/// The logical id of the secondary's replication state machine.
+pub const TARGET_MACHINE: &str = "ConfigReplicationTarget";
+
 /// The primary's side: SSM's change events of the shared parameters start a state machine that
 /// reads each value and puts it as an event on this region's default bus; a rule forwards those
 /// events to the secondary region's default bus.
@@ -441,7 +446,7 @@ pub fn source_side(props: &ReplicationProps, secondary_region: &str) -> Result<F
     let machine = state_machine(
         &mut f,
         props,
-        "ConfigReplicationSource",
+        SOURCE_MACHINE,
         "source",
         &source_definition(&props.app),
         vec![
@@ -515,7 +520,7 @@ pub fn target_side(props: &ReplicationProps) -> Result<Fragment, Error> {
     let machine = state_machine(
         &mut f,
         props,
-        "ConfigReplicationTarget",
+        TARGET_MACHINE,
         "target",
         &target_definition(),
         vec![Statement::allow(

@@ -69,7 +69,29 @@ pub struct Buckets {
     pub data: Handle<s3::Bucket>,
     /// Configuration and deploy artifacts.
     pub config: Handle<s3::Bucket>,
+    /// What replicates to the other region (empty without replication).
+    pub replicated: Vec<Replicated>,
     key_arn: Expr,
+}
+
+/// One bucket's replication to the other region: what S3's replication metrics are keyed by
+/// (`SourceBucket`, `DestinationBucket`, `RuleId`).
+#[derive(Clone, Debug)]
+pub struct Replicated {
+    /// `data` or `config`.
+    pub stem: &'static str,
+    /// The source bucket's name.
+    pub source: Expr,
+    /// The destination bucket's name.
+    pub destination: Expr,
+    /// The destination's region.
+    pub to_region: String,
+    /// The replication rule's id.
+    pub rule_id: &'static str,
+    /// Replication Time Control's threshold, in minutes.
+    pub minutes: u32,
+    /// The condition under which replication is configured.
+    pub condition: LogicalId,
 }
 
 impl Buckets {
@@ -169,6 +191,7 @@ pub fn build(props: &StorageProps) -> Result<(Fragment, Buckets), Error> {
         None => None,
     };
     let mut made = Vec::new();
+    let mut replicated = Vec::new();
     for (logical, rule, rule_id) in [
         ("DataBucket", &naming::DATA_BUCKET, "data-to-secondary"),
         (
@@ -203,6 +226,17 @@ pub fn build(props: &StorageProps) -> Result<(Fragment, Buckets), Error> {
             ));
         }
         let handle = f.add(id(logical)?, bucket)?;
+        if let Some(r) = &props.replication {
+            replicated.push(Replicated {
+                stem: rule.stem,
+                source: handle.reference(),
+                destination: r.destination.expr(rule, None),
+                to_region: r.destination.region().to_string(),
+                rule_id,
+                minutes: r.minutes,
+                condition: r.condition.clone(),
+            });
+        }
         f.add(
             id(&format!("{logical}Policy"))?,
             bucket_policy(&handle, vec![]),
@@ -221,6 +255,7 @@ pub fn build(props: &StorageProps) -> Result<(Fragment, Buckets), Error> {
         Buckets {
             data,
             config,
+            replicated,
             key_arn: props.key_arn.clone(),
         },
     ))

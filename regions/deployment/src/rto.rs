@@ -77,6 +77,22 @@ fn resources<'a>(t: &'a Value, ty: &str) -> Vec<(&'a String, &'a Value)> {
         .unwrap_or_default()
 }
 
+/// The threshold of the first alarm on `namespace`/`metric` in either template.
+fn alarm_threshold(
+    primary: &Value,
+    secondary: &Value,
+    namespace: &str,
+    metric: &str,
+) -> Option<f64> {
+    [primary, secondary].into_iter().find_map(|t| {
+        resources(t, "AWS::CloudWatch::Alarm")
+            .into_iter()
+            .map(|(_, a)| &a["Properties"])
+            .find(|p| p["Namespace"] == namespace && p["MetricName"] == metric)
+            .and_then(|p| p["Threshold"].as_f64())
+    })
+}
+
 fn alarm_seconds(alarm: &Value) -> u64 {
     let p = &alarm["Properties"];
     p["Period"].as_u64().unwrap_or(60) * p["EvaluationPeriods"].as_u64().unwrap_or(1)
@@ -324,28 +340,65 @@ pub fn budget(primary: &Value, secondary: &Value) -> Result<Budget> {
                 ["ReplicationTime"]["Time"]["Minutes"]
                 .as_u64()
         });
+    let watched = |parts: &[(&str, &str, &str)]| -> String {
+        let alarms: Vec<String> = parts
+            .iter()
+            .filter_map(|(namespace, metric, unit)| {
+                alarm_threshold(primary, secondary, namespace, metric)
+                    .map(|t| format!("{metric} > {t}{unit}"))
+            })
+            .collect();
+        if alarms.is_empty() {
+            "; no alarm".into()
+        } else {
+            format!("; alarms: {}", alarms.join(", "))
+        }
+    };
+    let copy_alert = [primary, secondary].iter().any(|t| {
+        resources(t, "AWS::Events::Rule").into_iter().any(|(_, r)| {
+            r["Properties"]["EventPattern"]["detail-type"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|d| d == "Copy Job State Change"))
+        })
+    });
     let rpo = vec![
         (
             "Aurora global database".to_string(),
             match rpo_param {
                 Some(s) => format!("≤ {s} s (managed RPO rds.global_db_rpo); typically < 1 s"),
                 None => "typically < 1 s (no managed RPO set)".into(),
-            },
+            } + &watched(&[("AWS/RDS", "AuroraGlobalDBReplicationLag", " ms")]),
         ),
         (
             "DynamoDB global table".to_string(),
-            "typically < 1 s (asynchronous, no bound)".into(),
+            "typically < 1 s (asynchronous, no bound)".to_string()
+                + &watched(&[("AWS/DynamoDB", "ReplicationLatency", " ms")]),
         ),
         (
             "S3 buckets".to_string(),
             match rtc {
                 Some(m) => format!("≤ {m} min for 99.99 % of objects (Replication Time Control)"),
                 None => "not replicated".into(),
-            },
+            } + &watched(&[
+                ("AWS/S3", "ReplicationLatency", " s"),
+                ("AWS/S3", "OperationsFailedReplication", ""),
+            ]),
         ),
         (
             "shared parameters".to_string(),
-            "seconds (event-driven replication)".into(),
+            "seconds (event-driven replication)".to_string()
+                + &watched(&[("AWS/States", "ExecutionsFailed", "")]),
+        ),
+        (
+            "backup copies".to_string(),
+            format!(
+                "one day (daily copy to the other region){}",
+                if copy_alert {
+                    "; failed copies alert (Copy Job State Change)"
+                } else {
+                    "; failed copies go unnoticed"
+                }
+            ),
         ),
     ];
     // Under throttling a task retries: IntervalSeconds × BackoffRate^k for each attempt.

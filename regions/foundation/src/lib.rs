@@ -44,6 +44,11 @@ pub struct Region<'e> {
     /// The application event bus (the primary's global endpoint routes to it).
     #[cfg(feature = "events")]
     pub bus: Option<events::Bus>,
+    /// The alarm of every replication path added so far, made by `replication_alarms`.
+    #[cfg(feature = "canaries")]
+    paths: Vec<canaries::PathAlarm>,
+    /// The vault whose recovery points are copied to the other region (their failures alert).
+    copies_from: Option<Expr>,
 }
 
 /// The region's alert topic and canary plumbing, for its canaries and alarms.
@@ -78,6 +83,9 @@ impl<'e> Region<'e> {
             parameters: ConfigurationInputs::default(),
             #[cfg(feature = "events")]
             bus: None,
+            #[cfg(feature = "canaries")]
+            paths: Vec::new(),
+            copies_from: None,
         })
     }
 
@@ -106,6 +114,46 @@ impl<'e> Region<'e> {
             ..storage::StorageProps::new(self.namer(), &self.base.key)
         })?;
         self.body.merge(f)?;
+        #[cfg(feature = "canaries")]
+        for r in &buckets.replicated {
+            let dimensions = vec![
+                ("SourceBucket".to_string(), r.source.clone()),
+                ("DestinationBucket".to_string(), r.destination.clone()),
+                ("RuleId".to_string(), Expr::from(r.rule_id)),
+            ];
+            let stem = r.stem;
+            let upper = capitalise(stem);
+            self.paths.push(canaries::PathAlarm {
+                logical: format!("{upper}ReplicationFailedAlarm"),
+                qualifier: format!("s3-{stem}-failed"),
+                description: format!(
+                    "Objects of the {stem} bucket failed to replicate to {}",
+                    r.to_region
+                ),
+                namespace: "AWS/S3".into(),
+                metric: "OperationsFailedReplication".into(),
+                dimensions: dimensions.clone(),
+                statistic: "Sum".into(),
+                threshold: 0.0,
+                periods: 1,
+                condition: Some(r.condition.clone()),
+            });
+            self.paths.push(canaries::PathAlarm {
+                logical: format!("{upper}ReplicationLatencyAlarm"),
+                qualifier: format!("s3-{stem}-latency"),
+                description: format!(
+                    "Replication of the {stem} bucket to {} is slower than Replication Time Control's {} min",
+                    r.to_region, r.minutes
+                ),
+                namespace: "AWS/S3".into(),
+                metric: "ReplicationLatency".into(),
+                dimensions,
+                statistic: "Maximum".into(),
+                threshold: f64::from(r.minutes * 60),
+                periods: 5,
+                condition: Some(r.condition.clone()),
+            });
+        }
         self.users.storage = true;
         self.grants.extend(buckets.grant_data_read_write());
         self.daily_backups.push(buckets.config.attr_arn());
@@ -117,6 +165,10 @@ impl<'e> Region<'e> {
     /// `replica` says so.
     #[cfg(feature = "sessions")]
     pub fn sessions_table(&mut self, replica: Option<sessions::ReplicaProps>) -> Result<(), Error> {
+        #[cfg(feature = "canaries")]
+        if let Some(r) = &replica {
+            self.watch_sessions(&r.region, Some(r.condition.clone()));
+        }
         let (f, table) = sessions::build(&sessions::SessionsProps {
             ttl_attribute: self.env.config.sessions.ttl_attribute.clone(),
             replica,
@@ -135,7 +187,38 @@ impl<'e> Region<'e> {
     /// with this region's key: nothing to create, but grants and backups to give.
     #[cfg(feature = "sessions")]
     pub fn sessions_replica(&mut self) {
+        #[cfg(feature = "canaries")]
+        {
+            let other = self.env.region(self.role.other()).name.clone();
+            self.watch_sessions(&other, None);
+        }
         self.add_sessions(sessions::replica_arn(&self.namer()));
+    }
+
+    /// The alarm on the sessions table's replication from here to `receiving`.
+    #[cfg(all(feature = "sessions", feature = "canaries"))]
+    fn watch_sessions(&mut self, receiving: &str, condition: Option<cfn::LogicalId>) {
+        let threshold_ms = self.env.config.monitoring.replication_lag_threshold_ms;
+        self.paths.push(canaries::PathAlarm {
+            logical: "SessionsReplicationLatencyAlarm".into(),
+            qualifier: "sessions-latency".into(),
+            description: format!(
+                "The sessions table's writes here reach {receiving} more than {threshold_ms} ms late"
+            ),
+            namespace: "AWS/DynamoDB".into(),
+            metric: "ReplicationLatency".into(),
+            dimensions: vec![
+                (
+                    "TableName".into(),
+                    Expr::from(self.namer().name(&cfn::naming::SESSIONS_TABLE, None)),
+                ),
+                ("ReceivingRegion".into(), Expr::from(receiving)),
+            ],
+            statistic: "Maximum".into(),
+            threshold: f64::from(threshold_ms),
+            periods: 5,
+            condition,
+        });
     }
 
     #[cfg(feature = "sessions")]
@@ -210,10 +293,13 @@ impl<'e> Region<'e> {
             continuous_retention_days: b.continuous_retention_days,
             aurora_clusters,
             daily_resources: self.daily_backups.clone(),
-            copy_to,
+            copy_to: copy_to.clone(),
             ..backup::BackupProps::new(self.namer(), self.base.key.arn())
         })?;
         self.body.merge(f)?;
+        if copy_to.is_some() {
+            self.copies_from = Some(backup::vault_arn(&self.namer()));
+        }
         self.users.backup = true;
         Ok(())
     }
@@ -227,6 +313,56 @@ impl<'e> Region<'e> {
             configuration(self.env, self.role, &self.base, self.parameters.clone())?;
         self.body.merge(f)?;
         Ok(replication)
+    }
+
+    /// The primary's side of configuration replication (to `to`), with the alarm on its
+    /// failed executions.
+    #[cfg(feature = "configuration")]
+    pub fn configuration_source(
+        &mut self,
+        replication: &configuration::ReplicationProps,
+        to: &str,
+    ) -> Result<(), Error> {
+        self.body
+            .merge(configuration::source_side(replication, to)?)?;
+        self.watch_machine(configuration::SOURCE_MACHINE, "config-source-failed", to);
+        Ok(())
+    }
+
+    /// The secondary's side of configuration replication, with the alarm on its failed
+    /// executions.
+    #[cfg(feature = "configuration")]
+    pub fn configuration_target(
+        &mut self,
+        replication: &configuration::ReplicationProps,
+    ) -> Result<(), Error> {
+        self.body.merge(configuration::target_side(replication)?)?;
+        let here = self.env.region(self.role).name.clone();
+        self.watch_machine(configuration::TARGET_MACHINE, "config-target-failed", &here);
+        Ok(())
+    }
+
+    #[cfg(feature = "configuration")]
+    #[cfg_attr(not(feature = "canaries"), allow(unused_variables))]
+    fn watch_machine(&mut self, logical: &str, qualifier: &str, to: &str) {
+        #[cfg(feature = "canaries")]
+        self.paths.push(canaries::PathAlarm {
+            logical: format!("{logical}FailedAlarm"),
+            qualifier: qualifier.into(),
+            description: format!(
+                "Configuration replication to {to} failed: the shared parameters may differ"
+            ),
+            namespace: "AWS/States".into(),
+            metric: "ExecutionsFailed".into(),
+            dimensions: vec![(
+                "StateMachineArn".into(),
+                Expr::reference(&cfn::LogicalId::new(logical).expect("a logical id")),
+            )],
+            statistic: "Sum".into(),
+            threshold: 0.0,
+            periods: 1,
+            condition: None,
+        });
     }
 
     /// The application service behind its HTTPS load balancer (`certificate_arn`), allowed to
@@ -261,7 +397,28 @@ impl<'e> Region<'e> {
         };
         let (f, monitoring) = canaries::topic_and_bucket(&props)?;
         self.body.merge(f)?;
+        self.users.alerts = true;
         Ok(Watch { props, monitoring })
+    }
+
+    /// An alarm for every replication path added so far (buckets, the sessions table,
+    /// configuration), and alerts on failed cross-region backup copies; returns the alarms'
+    /// names.
+    #[cfg(feature = "canaries")]
+    pub fn replication_alarms(&mut self, watch: &Watch) -> Result<Vec<String>, Error> {
+        let mut names = Vec::new();
+        for path in std::mem::take(&mut self.paths) {
+            names.push(canaries::path_alarm(
+                &mut self.body,
+                &watch.props,
+                &watch.monitoring,
+                &path,
+            )?);
+        }
+        if let Some(vault) = self.copies_from.clone() {
+            canaries::copy_failure_alerts(&mut self.body, &watch.props, &watch.monitoring, vault)?;
+        }
+        Ok(names)
     }
 
     /// A canary named by `rule` that checks the health path of the region `label` serves
@@ -313,6 +470,8 @@ pub struct KeyUsers {
     pub backup: bool,
     /// Event buses (EventBridge uses the key itself).
     pub events: bool,
+    /// The alert topic, to which CloudWatch alarms and EventBridge rules publish.
+    pub alerts: bool,
 }
 
 impl KeyUsers {
@@ -333,11 +492,14 @@ impl KeyUsers {
 
     /// The services that use the key themselves, as principals.
     pub fn service_principals(&self) -> Vec<String> {
-        [(self.events, "events.amazonaws.com")]
-            .into_iter()
-            .filter(|(on, _)| *on)
-            .map(|(_, principal)| principal.to_string())
-            .collect()
+        [
+            (self.events || self.alerts, "events.amazonaws.com"),
+            (self.alerts, "cloudwatch.amazonaws.com"),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, principal)| principal.to_string())
+        .collect()
     }
 }
 
@@ -637,4 +799,12 @@ fn parameters_read(env: &Environment) -> cfn::iam::Statement {
         ],
         [paths.prefix_arn().expr(), paths.arn("*").expr()],
     )
+}
+
+#[cfg(all(feature = "storage", feature = "canaries"))]
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
 }

@@ -69,8 +69,7 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
     #[cfg(feature = "configuration")]
     {
         let replication = r.configuration()?;
-        let to = &env.region(RegionRole::Secondary).name;
-        r.merge(configuration::source_side(&replication, to)?)?;
+        r.configuration_source(&replication, &env.region(RegionRole::Secondary).name)?;
     }
     #[cfg(feature = "dns")]
     let zone = zone(&mut r)?;
@@ -80,6 +79,7 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
     {
         let watch = r.watch()?;
         r.canary(&watch, "Canary", &cfn::naming::CANARY, "primary")?;
+        r.replication_alarms(&watch)?;
     }
     #[cfg(all(feature = "events", feature = "service"))]
     events_endpoint(&mut r, serving)?;

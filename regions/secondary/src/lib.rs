@@ -55,7 +55,7 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
     #[cfg(feature = "configuration")]
     {
         let replication = r.configuration()?;
-        r.merge(configuration::target_side(&replication)?)?;
+        r.configuration_target(&replication)?;
     }
     #[cfg(feature = "service")]
     serve(&mut r)?;
@@ -135,6 +135,7 @@ fn watch(r: &mut Region) -> Result<(), Error> {
         &cfn::naming::CANARY_OUTSIDE_IN,
         "primary",
     )?;
+    r.replication_alarms(&watch)?;
     #[cfg(feature = "aurora")]
     {
         let cluster = r.namer().name(&cfn::naming::DB_CLUSTER, None);
