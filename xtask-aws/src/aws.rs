@@ -60,6 +60,26 @@ pub async fn ssm(region: &str, target: &Target) -> aws_sdk_ssm::Client {
     aws_sdk_ssm::Client::new(&sdk_config(region, target).await)
 }
 
+/// A CloudWatch client for `region`.
+pub async fn cloudwatch(region: &str, target: &Target) -> aws_sdk_cloudwatch::Client {
+    aws_sdk_cloudwatch::Client::new(&sdk_config(region, target).await)
+}
+
+/// A DynamoDB client for `region`.
+pub async fn dynamodb(region: &str, target: &Target) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&sdk_config(region, target).await)
+}
+
+/// An ECS client for `region`.
+pub async fn ecs(region: &str, target: &Target) -> aws_sdk_ecs::Client {
+    aws_sdk_ecs::Client::new(&sdk_config(region, target).await)
+}
+
+/// A Step Functions client for `region`.
+pub async fn sfn(region: &str, target: &Target) -> aws_sdk_sfn::Client {
+    aws_sdk_sfn::Client::new(&sdk_config(region, target).await)
+}
+
 /// A Route 53 client (a global service, reached through us-east-1).
 pub async fn route53(target: &Target) -> aws_sdk_route53::Client {
     aws_sdk_route53::Client::new(&sdk_config("us-east-1", target).await)

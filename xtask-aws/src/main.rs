@@ -23,6 +23,8 @@ fn main() -> ExitCode {
         Command::Destroy(args) => xtask_aws::destroy::run(args, &mut out).map(|_| exit::SUCCESS),
         Command::Failover(args) => xtask_aws::runbook::run(Runbook::Failover, args, &mut out),
         Command::Failback(args) => xtask_aws::runbook::run(Runbook::Failback, args, &mut out),
+        Command::Status(args) => xtask_aws::status::run(args, &mut out),
+        Command::Drill(args) => xtask_aws::drill::run(args, &mut out),
         offline => xtask::run_offline(offline, &mut out),
     };
     xtask::exit_code(result)

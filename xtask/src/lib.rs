@@ -23,7 +23,8 @@ pub mod exit {
     pub const SUCCESS: u8 = 0;
     /// Bad input or a failed step; the message says which.
     pub const FAILURE: u8 = 1;
-    /// A check found differences (`diff`: changes to deploy; `schemas --check`: drift).
+    /// A check found differences (`diff`: changes to deploy; `schemas --check`: drift;
+    /// `status`: a check needs action).
     pub const DIFFERENCES: u8 = 2;
     /// `failover` ran but changed nothing: the two outage signals did not agree.
     pub const NOT_CONFIRMED: u8 = 3;
@@ -63,6 +64,18 @@ pub enum Command {
     Failover(online::RunbookArgs),
     /// Start the failback runbook (planned, back to the primary region) and stream it.
     Failback(online::RunbookArgs),
+    /// Would failover work now? Every readiness check, read from both regions (exit 0: ready,
+    /// 2: action required, 1: error)
+    ///
+    /// Read-only. A region that does not answer is named and its checks are `unknown`; the
+    /// other region is still read.
+    Status(online::StatusArgs),
+    /// A game day: refuses unless status is ready, then a forced failover and a failback,
+    /// measured, with a report (exit 0: passed; 1: failed or over the budget)
+    ///
+    /// The report (JSON and Markdown) goes to out/SUFFIX/drills/TIMESTAMP/ and to the primary's
+    /// configuration bucket under drills/TIMESTAMP/.
+    Drill(online::DrillArgs),
     /// Refresh (or --check) the vendored CloudFormation schemas from the pinned cfn-lint.
     Schemas(schemas::Args),
     /// Install the pinned Python tools into .venv, then run the whole test suite.
@@ -78,6 +91,8 @@ impl Command {
             Command::Deploy(a) => Some(&a.common.target),
             Command::Destroy(a) => Some(&a.common.target),
             Command::Failover(a) | Command::Failback(a) => Some(&a.target),
+            Command::Status(a) => Some(&a.target),
+            Command::Drill(a) => Some(&a.target),
             Command::Synth(_)
             | Command::Diagram(_)
             | Command::Rto(_)
@@ -94,7 +109,9 @@ impl Command {
             | Command::Deploy(_)
             | Command::Destroy(_)
             | Command::Failover(_)
-            | Command::Failback(_) => true,
+            | Command::Failback(_)
+            | Command::Status(_)
+            | Command::Drill(_) => true,
             Command::Synth(_)
             | Command::Diagram(_)
             | Command::Rto(_)

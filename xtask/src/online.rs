@@ -142,6 +142,38 @@ pub struct RunbookArgs {
     pub target: Target,
 }
 
+/// Flags of `status`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StatusArgs {
+    /// Suffix and configuration folder, as for `synth`.
+    #[command(flatten)]
+    pub synth: crate::synth::Args,
+    /// Print one JSON object (suffix, active region, verdict, every check) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Where the AWS calls go.
+    #[command(flatten)]
+    pub target: Target,
+}
+
+/// Flags of `drill`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DrillArgs {
+    /// Suffix, configuration folder and output root (the report goes to OUT/SUFFIX/drills/).
+    #[command(flatten)]
+    pub synth: crate::synth::Args,
+    /// Start without asking for the suffix to be typed.
+    #[arg(long)]
+    pub yes: bool,
+    /// Give up on a stage (failover, failback) after this many minutes; the report says where
+    /// it stopped.
+    #[arg(long, value_name = "MINUTES", default_value_t = 30)]
+    pub watch_minutes: u64,
+    /// Where the AWS calls go.
+    #[command(flatten)]
+    pub target: Target,
+}
+
 /// How the AWS commands are reached: a named binary, or `cargo run` of their package.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Launcher {

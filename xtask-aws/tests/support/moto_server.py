@@ -203,6 +203,35 @@
     CloudFormation's PascalCase, which its ECS API then drops (the new revision had no image);
     they are converted as on creation.
 
+28. Global tables. moto 5.2 has no AWS::DynamoDB::GlobalTable (it was a stand-in, item 11), so
+    the sessions table existed nowhere and nothing could read its replicas. Here, as DynamoDB
+    global tables (version 2019.11.21) behave: the table is created in every region its
+    `Replicas` names (on update, new replicas are added and removed ones deleted), DescribeTable
+    in one region lists the other regions' replicas (`Replicas`: RegionName, ReplicaStatus
+    ACTIVE), and deleting the table in one region with DeleteTable removes that replica from the
+    others' lists.
+
+29. Backup copy jobs. moto 5.2 has no StartCopyJob. Here it copies a recovery point into the
+    destination vault (in its region) at once, and the copy's listing carries
+    `SourceBackupVaultArn`, as ListRecoveryPointsByBackupVault answers for a copy.
+
+30. Conditions that change on an update. moto 5.2 creates a resource with a `Condition` only
+    when the stack is created: a resource whose condition becomes true on an update (the primary's
+    replication alarms and peering routes in the primary-link phase, whose condition depends on a
+    parameter) is listed but never made. Here, as CloudFormation does, after an update every
+    resource whose condition now holds and that does not exist is created (in template order,
+    retried while what it refers to is still missing), and one whose condition no longer holds
+    is deleted.
+
+31. CloudWatch's CBOR protocol. The AWS SDK for Rust calls CloudWatch with the Smithy RPC v2
+    CBOR protocol (`POST /service/GraniteServiceVersion20100801/operation/<Operation>`, CBOR in
+    and out), which CloudWatch serves beside its query protocol; moto 5.2 routes only the query
+    protocol and answers 404. DescribeAlarms (names, name prefix, alarm types) and
+    GetMetricStatistics are answered in CBOR from moto's CloudWatch backend, errors as the
+    protocol shapes them (`__type`, `message`). Note that moto starts a new alarm in OK, where
+    CloudWatch starts it in INSUFFICIENT_DATA until its first evaluation; the tests that need an
+    alarm's state put the metric data that decides it.
+
 Usage: python moto_server.py -H 127.0.0.1 -p PORT
 """
 
@@ -1913,6 +1942,323 @@ def _apply_with_service_updates(self):
 
 
 models.ChangeSet.apply = _apply_with_service_updates
+
+# --- 28. Global tables ----------------------------------------------------------------------------
+
+from moto.dynamodb.models import dynamodb_backends as _ddb_backends
+from moto.dynamodb.models.table import Table as _DdbTable
+
+# Every replica's table holds the same list: the regions the global table spans.
+_DdbTable.global_regions = None
+
+
+class _GlobalTableResource(CloudFormationModel):
+    """AWS::DynamoDB::GlobalTable as a table in every region of its Replicas."""
+
+    __module__ = "moto.dynamodb.harness"
+
+    def __init__(self, name, account_id, region_name, regions):
+        self.name = name
+        self.account_id = account_id
+        self.region_name = region_name
+        self.regions = regions
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::DynamoDB::GlobalTable"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "TableName"
+
+    @staticmethod
+    def _replica_regions(properties, region_name):
+        regions = [r["Region"] for r in properties.get("Replicas", []) if r.get("Region")]
+        return regions or [region_name]
+
+    @classmethod
+    def _ensure(cls, name, properties, account_id, regions):
+        shared = None
+        for region in regions:
+            backend = _ddb_backends[account_id][region]
+            table = backend.tables.get(name)
+            if table is None:
+                table = backend.create_table(
+                    name=name,
+                    schema=properties["KeySchema"],
+                    throughput=None,
+                    attr=properties["AttributeDefinitions"],
+                    global_indexes=properties.get("GlobalSecondaryIndexes", []),
+                    indexes=properties.get("LocalSecondaryIndexes", []),
+                    streams=properties.get("StreamSpecification"),
+                    billing_mode="PAY_PER_REQUEST",
+                    sse_specification=None,
+                    tags=[],
+                    deletion_protection_enabled=False,
+                    warm_throughput=None,
+                )
+            if shared is None:
+                shared = table.global_regions if table.global_regions is not None else []
+            table.global_regions = shared
+        shared[:] = list(regions)
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        name = p.get("TableName", resource_name)
+        regions = cls._replica_regions(p, region_name)
+        cls._ensure(name, p, account_id, regions)
+        return cls(name, account_id, region_name, regions)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        p = cloudformation_json["Properties"]
+        regions = cls._replica_regions(p, region_name)
+        for gone in set(original_resource.regions) - set(regions):
+            _ddb_backends[account_id][gone].tables.pop(original_resource.name, None)
+        cls._ensure(original_resource.name, p, account_id, regions)
+        original_resource.regions = regions
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name
+    ):
+        regions = cls._replica_regions(cloudformation_json.get("Properties", {}), region_name)
+        for region in regions:
+            _ddb_backends[account_id][region].tables.pop(resource_name, None)
+
+    def delete(self, account_id, region_name):
+        for region in self.regions:
+            _ddb_backends[account_id][region].tables.pop(self.name, None)
+
+    @property
+    def physical_resource_id(self):
+        return self.name
+
+    def _table(self):
+        return _ddb_backends[self.account_id][self.region_name].tables[self.name]
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ("Arn", "StreamArn", "TableId")
+
+    def get_cfn_attribute(self, attribute_name):
+        table = self._table()
+        if attribute_name == "Arn":
+            return table.table_arn
+        if attribute_name == "StreamArn":
+            return f"{table.table_arn}/stream/{table.latest_stream_label}"
+        return table.table_arn.split("/")[-1]
+
+
+_describe_table = _DdbTable.describe
+
+
+def _describe_with_replicas(self, base_key="TableDescription"):
+    result = _describe_table(self, base_key)
+    if self.global_regions is not None:
+        result[base_key]["Replicas"] = [
+            {"RegionName": region, "ReplicaStatus": "ACTIVE"}
+            for region in self.global_regions
+            if region != self.region_name
+            and self.name in _ddb_backends[self.account_id][region].tables
+        ]
+    return result
+
+
+_DdbTable.describe = _describe_with_replicas
+
+# --- 29. Backup copy jobs ---------------------------------------------------------------------------
+
+
+def _start_copy_job(self):
+    params = json.loads(self.body)
+    source = _vault(self.backup_backend, params["SourceBackupVaultName"])
+    point = _points(source).get(params["RecoveryPointArn"])
+    if point is None:
+        raise ResourceNotFoundException(msg=f"Recovery point {params['RecoveryPointArn']} not found")
+    destination_arn = params["DestinationBackupVaultArn"]
+    region, account = destination_arn.split(":")[3:5]
+    destination = _vault(
+        backup_models.backup_backends[account][region], destination_arn.split(":")[-1]
+    )
+    job = str(uuid.uuid4())
+    created = _time.time()
+    arn = f"arn:aws:backup:{region}:{account}:recovery-point:{job}"
+    _points(destination)[arn] = dict(
+        point,
+        RecoveryPointArn=arn,
+        BackupVaultName=destination.backup_vault_name,
+        BackupVaultArn=destination.backup_vault_arn,
+        SourceBackupVaultArn=source.backup_vault_arn,
+        CreationDate=created,
+    )
+    destination.num_of_recovery_points = len(_points(destination))
+    return json.dumps({"CopyJobId": job, "CreationDate": created, "IsParent": False})
+
+
+BackupResponse.start_copy_job = _start_copy_job
+backup_urls.url_paths.update({"{0}/copy-jobs$": backup_urls.response.dispatch})
+
+# --- 30. Conditions that change on an update ------------------------------------------------------
+
+_resource_map_update = parsing.ResourceMap.update
+
+
+def _update_with_conditions(self, template, parameters=None):
+    _resource_map_update(self, template, parameters)
+    pending = []
+    for logical, resource_json in self._resource_json_map.items():
+        condition = resource_json.get("Condition")
+        if not condition:
+            continue
+        holds = self.lazy_condition_map[condition]
+        exists = logical in self._parsed_resources
+        if holds and not exists:
+            pending.append(logical)
+        elif not holds and exists:
+            resource = self._parsed_resources.pop(logical)
+            self._delete_resource(resource, resource_json)
+    for _ in range(len(pending) + 1):
+        if not pending:
+            break
+        failed = []
+        for logical in pending:
+            try:
+                _ = self[logical]
+            except Exception:  # noqa: BLE001 - what it refers to comes later in this pass
+                failed.append(logical)
+        pending = failed
+    for logical in pending:
+        _ = self[logical]
+
+
+parsing.ResourceMap.update = _update_with_conditions
+
+# --- 31. CloudWatch's CBOR protocol ---------------------------------------------------------------
+
+import datetime as _datetime
+
+import cbor2
+from moto.cloudwatch import urls as cloudwatch_urls
+
+
+def _cbor_alarm(alarm):
+    when = alarm.state_updated_timestamp
+    if alarm.rule:
+        return {
+            "AlarmName": alarm.name,
+            "AlarmArn": alarm.alarm_arn,
+            "AlarmRule": alarm.rule,
+            "StateValue": alarm.state_value,
+            "StateUpdatedTimestamp": when,
+        }
+    return {
+        "AlarmName": alarm.name,
+        "AlarmArn": alarm.alarm_arn,
+        "Namespace": alarm.namespace,
+        "MetricName": alarm.metric_name,
+        "Dimensions": [{"Name": d.name, "Value": d.value} for d in alarm.dimensions],
+        "Threshold": alarm.threshold,
+        "ComparisonOperator": alarm.comparison_operator,
+        "StateValue": alarm.state_value,
+        "StateUpdatedTimestamp": when,
+    }
+
+
+def _cbor_describe_alarms(backend, params):
+    if params.get("AlarmNames"):
+        alarms = backend.get_alarms_by_alarm_names(params["AlarmNames"])
+    elif params.get("AlarmNamePrefix"):
+        alarms = backend.get_alarms_by_alarm_name_prefix(params["AlarmNamePrefix"])
+    else:
+        alarms = backend.describe_alarms()
+    alarms = list(alarms)
+    types = params.get("AlarmTypes") or ["MetricAlarm"]
+    return {
+        "MetricAlarms": [
+            _cbor_alarm(a) for a in alarms if not a.rule and "MetricAlarm" in types
+        ],
+        "CompositeAlarms": [
+            _cbor_alarm(a) for a in alarms if a.rule and "CompositeAlarm" in types
+        ],
+    }
+
+
+def _utc(value):
+    if isinstance(value, _datetime.datetime):
+        return value.astimezone(_datetime.timezone.utc).replace(tzinfo=None)
+    return _datetime.datetime.utcfromtimestamp(float(value))
+
+
+def _cbor_get_metric_statistics(backend, params):
+    points = backend.get_metric_statistics(
+        params["Namespace"],
+        params["MetricName"],
+        _utc(params["StartTime"]),
+        _utc(params["EndTime"]),
+        int(params["Period"]),
+        params.get("Statistics", []),
+        dimensions=params.get("Dimensions", []),
+        unit=params.get("Unit"),
+    )
+    datapoints = []
+    for p in points:
+        d = {"Timestamp": p.timestamp.replace(tzinfo=_datetime.timezone.utc)}
+        for stat in p.stats:
+            value = p.get_statistics_for_type(stat)
+            if value is not None:
+                d[stat] = float(value)
+        datapoints.append(d)
+    return {"Label": params["MetricName"], "Datapoints": datapoints}
+
+
+_CBOR_OPERATIONS = {
+    "DescribeAlarms": _cbor_describe_alarms,
+    "GetMetricStatistics": _cbor_get_metric_statistics,
+}
+
+
+def _cbor_dispatch(request, full_url, headers):
+    operation = full_url.split("/operation/", 1)[1].split("?")[0]
+    # Credential=KEY/DATE/REGION/monitoring/aws4_request
+    scope = request.headers.get("Authorization", "").split("Credential=", 1)[-1].split("/")
+    region = scope[2] if len(scope) > 2 else "us-east-1"
+    body = request.get_data()
+    params = cbor2.loads(body) if body else {}
+    reply = {"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"}
+    handler = _CBOR_OPERATIONS.get(operation)
+    if handler is None:
+        error = {"__type": "UnknownOperationException", "message": f"{operation} is not modelled"}
+        return 400, reply, cbor2.dumps(error)
+    if region in _faults().get("unreachable", []):
+        _time.sleep(30)
+        return 503, reply, cbor2.dumps({"__type": "ServiceUnavailable", "message": "unreachable"})
+    fault = _injected_error(operation)
+    if fault is not None:
+        return 400, reply, cbor2.dumps({"__type": fault[0], "message": fault[1]})
+    backend = cloudwatch_models.cloudwatch_backends[default_account()][region]
+    try:
+        result = handler(backend, params)
+    except ServiceException as e:
+        return 400, reply, cbor2.dumps({"__type": e.code, "message": e.message})
+    return 200, reply, cbor2.dumps(result, datetime_as_timestamp=True, timezone=_datetime.timezone.utc)
+
+
+def default_account():
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    return DEFAULT_ACCOUNT_ID
+
+
+cloudwatch_urls.url_paths[
+    "{0}/service/GraniteServiceVersion20100801/operation/(?P<operation>[^/]+)$"
+] = _cbor_dispatch
 
 if __name__ == "__main__":
     main(sys.argv[1:])
