@@ -391,11 +391,9 @@ impl<'a> Drill<'a> {
                 })?;
             if d.status() != &ExecutionStatus::Running {
                 if stage.completed_seconds.is_none() {
-                    stage.completed_seconds = Some(
-                        d.stop_date()
-                            .map(|s| s.as_secs_f64() - start_date)
-                            .unwrap_or(elapsed),
-                    );
+                    // On the same clock as the conditions: this machine's, from the start call
+                    // (the timeline is on Step Functions' clock, from the execution's start).
+                    stage.completed_seconds = Some(clock.elapsed().as_secs_f64());
                     stage.status = d.status().as_str().to_string();
                     if d.status() != &ExecutionStatus::Succeeded {
                         stage.error = Some((

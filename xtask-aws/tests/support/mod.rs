@@ -223,6 +223,15 @@ impl Moto {
         fixture("dr_fixture.py", all)
     }
 
+    /// Runs readiness_fixture.py `command` (backups, break CHECK, repair CHECK) for `suffix`
+    /// and returns its answer.
+    pub fn readiness(&self, suffix: &str, command: &str, args: &[&str]) -> Value {
+        let all = [self.url.as_str(), suffix, command]
+            .into_iter()
+            .chain(args.iter().copied());
+        fixture("readiness_fixture.py", all)
+    }
+
     /// Runs s3_fixture.py `command` on `bucket` and returns its listing.
     pub fn s3_fixture(&self, command: &str, bucket: &str) -> Value {
         fixture("s3_fixture.py", [self.url.as_str(), command, bucket])
