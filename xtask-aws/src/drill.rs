@@ -90,7 +90,8 @@ pub const CONDITIONS: [&str; 4] = ["writer", "traffic-switch", "full-capacity", 
 /// Runs `drill`: 0 when it passed, 1 when anything failed or it took longer than the budget.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
     let (env, synthesis) = xtask::synth::synthesize(&args.synth.env_dir, &args.synth.suffix)?;
-    let budget = deployment::rto::budget(&synthesis.primary.to_json(), &synthesis.secondary.to_json())?;
+    let budget =
+        deployment::rto::budget(&synthesis.primary.to_json(), &synthesis.secondary.to_json())?;
     let computed = (
         budget.restored(),
         budget.restored() + budget.after.iter().map(|l| l.seconds).sum::<u64>(),
@@ -316,8 +317,12 @@ impl<'a> Drill<'a> {
                     .value(cluster)
                     .build(),
             )
-            .start_time(aws_sdk_cloudwatch::primitives::DateTime::from_secs(now - 600))
-            .end_time(aws_sdk_cloudwatch::primitives::DateTime::from_secs(now + 60))
+            .start_time(aws_sdk_cloudwatch::primitives::DateTime::from_secs(
+                now - 600,
+            ))
+            .end_time(aws_sdk_cloudwatch::primitives::DateTime::from_secs(
+                now + 60,
+            ))
             .period(60)
             .statistics(aws_sdk_cloudwatch::types::Statistic::Maximum)
             .send()
@@ -379,7 +384,10 @@ impl<'a> Drill<'a> {
             }
             if stage.restored_seconds.is_none() && held.iter().all(|(_, h)| *h) {
                 stage.restored_seconds = Some(elapsed);
-                writeln!(out, "  {elapsed:>7.1} s  service restored in {target_region}")?;
+                writeln!(
+                    out,
+                    "  {elapsed:>7.1} s  service restored in {target_region}"
+                )?;
             }
             let d = sfn
                 .describe_execution()
@@ -481,10 +489,7 @@ impl<'a> Drill<'a> {
                 "traffic-switch",
                 switch_state.as_deref() == Some(expected_switch),
             ),
-            (
-                "full-capacity",
-                u32::try_from(running).unwrap_or(0) >= full,
-            ),
+            ("full-capacity", u32::try_from(running).unwrap_or(0) >= full),
             ("canaries-ok", canaries),
         ]
     }
@@ -534,10 +539,15 @@ impl<'a> Drill<'a> {
                 .send()
                 .await
                 .map_err(|e| {
-                    anyhow::anyhow!("cannot write s3://{bucket}/{key}: {}", aws::describe_error(&e))
+                    anyhow::anyhow!(
+                        "cannot write s3://{bucket}/{key}: {}",
+                        aws::describe_error(&e)
+                    )
                 })?;
         }
-        Ok(format!("s3://{bucket}/drills/{stamp}/ (versioned, replicated)"))
+        Ok(format!(
+            "s3://{bucket}/drills/{stamp}/ (versioned, replicated)"
+        ))
     }
 }
 
@@ -693,7 +703,9 @@ impl DrillReport {
         m += &format!(
             "\n## At the start\n\nAurora replication lag: {}.\n\n",
             self.lag_ms
-                .map_or("no datapoint in the last 10 min".into(), |l| format!("{l:.0} ms"))
+                .map_or("no datapoint in the last 10 min".into(), |l| format!(
+                    "{l:.0} ms"
+                ))
         );
         for (title, alarms) in [
             ("Alarms before", &self.alarms_before),
@@ -707,10 +719,7 @@ impl DrillReport {
             }
             m += "\n";
         }
-        m += &format!(
-            "## Status after\n\nVerdict: {}.\n\n",
-            self.after.verdict()
-        );
+        m += &format!("## Status after\n\nVerdict: {}.\n\n", self.after.verdict());
         for c in &self.after.checks {
             m += &format!("- `{}` {}: {}\n", c.name, c.status.as_str(), c.detail);
         }
@@ -723,12 +732,14 @@ impl DrillReport {
 
     /// Writes drill.json and drill.md into `dir`; their paths.
     fn write(&self, dir: &std::path::Path) -> Result<(PathBuf, PathBuf)> {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let json_path = dir.join("drill.json");
         let md_path = dir.join("drill.md");
-        std::fs::write(&json_path, serde_json::to_string_pretty(&self.to_json())? + "\n")
-            .with_context(|| format!("cannot write {}", json_path.display()))?;
+        std::fs::write(
+            &json_path,
+            serde_json::to_string_pretty(&self.to_json())? + "\n",
+        )
+        .with_context(|| format!("cannot write {}", json_path.display()))?;
         std::fs::write(&md_path, self.markdown())
             .with_context(|| format!("cannot write {}", md_path.display()))?;
         Ok((json_path, md_path))
@@ -740,7 +751,10 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn iso(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     aws_sdk_s3::primitives::DateTime::from_secs(secs as i64)
         .fmt(aws_sdk_s3::primitives::DateTimeFormat::DateTime)
         .unwrap_or_default()

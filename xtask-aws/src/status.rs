@@ -221,7 +221,11 @@ impl Report {
             writeln!(
                 out,
                 "verdict: action-required ({})",
-                failing.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+                failing
+                    .iter()
+                    .map(|c| c.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )?;
         }
         Ok(())
@@ -541,7 +545,10 @@ impl Reader<'_> {
                 );
                 continue;
             };
-            if !matches!(deployed.status.as_str(), "CREATE_COMPLETE" | "UPDATE_COMPLETE") {
+            if !matches!(
+                deployed.status.as_str(),
+                "CREATE_COMPLETE" | "UPDATE_COMPLETE"
+            ) {
                 f.action(
                     format!("{} is {}", side.stack_name, deployed.status),
                     self.deploy_fix(),
@@ -742,7 +749,9 @@ impl Reader<'_> {
         }
         // Replication into the recovery region, while the primary writes.
         if active == self.primary.region {
-            let lag = self.secondary.alarms_of("AWS/RDS", "AuroraGlobalDBReplicationLag");
+            let lag = self
+                .secondary
+                .alarms_of("AWS/RDS", "AuroraGlobalDBReplicationLag");
             if let Some(why) = self.secondary.blocked() {
                 f.unknown(format!("replication lag: {why}"));
             } else if lag.is_empty() {
@@ -826,7 +835,10 @@ impl Reader<'_> {
                             format!("`cargo xtask deploy --suffix {}`", self.suffix()),
                         );
                     } else {
-                        f.unknown(format!("cannot describe {table} in {}: {message}", side.region));
+                        f.unknown(format!(
+                            "cannot describe {table} in {}: {message}",
+                            side.region
+                        ));
                     }
                 }
             }
@@ -853,7 +865,10 @@ impl Reader<'_> {
         let s3 = aws::s3(&side.region, self.target).await;
         for key in ["DataBucketName", "ConfigBucketName"] {
             let Some(bucket) = side.output(key) else {
-                f.action(format!("the primary stack has no output {key}"), self.deploy_fix());
+                f.action(
+                    format!("the primary stack has no output {key}"),
+                    self.deploy_fix(),
+                );
                 continue;
             };
             match s3.get_bucket_replication().bucket(bucket).send().await {
@@ -867,7 +882,8 @@ impl Reader<'_> {
                             && rule.destination().is_some_and(|d| {
                                 d.replication_time()
                                     .is_some_and(|t| t.status().as_str() == "Enabled")
-                                    && d.metrics().is_some_and(|m| m.status().as_str() == "Enabled")
+                                    && d.metrics()
+                                        .is_some_and(|m| m.status().as_str() == "Enabled")
                             })
                     });
                     if good {
@@ -884,7 +900,9 @@ impl Reader<'_> {
                     if message.contains("ReplicationConfigurationNotFound") {
                         f.action(format!("{bucket} does not replicate"), self.deploy_fix());
                     } else {
-                        f.unknown(format!("cannot read the replication of {bucket}: {message}"));
+                        f.unknown(format!(
+                            "cannot read the replication of {bucket}: {message}"
+                        ));
                     }
                 }
             }
@@ -986,7 +1004,13 @@ impl Reader<'_> {
             };
             let what = if serving { "serving" } else { "standby" };
             let ecs = aws::ecs(&side.region, self.target).await;
-            match ecs.describe_services().cluster(cluster).services(name).send().await {
+            match ecs
+                .describe_services()
+                .cluster(cluster)
+                .services(name)
+                .send()
+                .await
+            {
                 Ok(d) => match d.services().first() {
                     Some(s) => {
                         let running = u32::try_from(s.running_count()).unwrap_or(0);
@@ -1037,8 +1061,7 @@ impl Reader<'_> {
                 f.unknown(why.clone());
                 continue;
             }
-            let mut watched: Vec<(&str, &str)> =
-                side.alarms_of("CloudWatchSynthetics", "");
+            let mut watched: Vec<(&str, &str)> = side.alarms_of("CloudWatchSynthetics", "");
             // Composite alarms: the one that starts failover.
             watched.extend(side.alarms_of("", ""));
             let mut bad: Vec<String> = watched
@@ -1053,7 +1076,10 @@ impl Reader<'_> {
                 }
             }
             if watched.is_empty() {
-                f.action(format!("no canary alarms in {}", side.region), self.deploy_fix());
+                f.action(
+                    format!("no canary alarms in {}", side.region),
+                    self.deploy_fix(),
+                );
             } else if bad.is_empty() {
                 f.ok(format!("{} alarms OK in {}", watched.len(), side.region));
             } else {
@@ -1310,7 +1336,10 @@ mod tests {
         let mut r = Report {
             suffix: "qa".into(),
             active_region: Some("us-east-1".into()),
-            checks: vec![check(check::STACKS, Status::Ok), check(check::LOCK, Status::Ok)],
+            checks: vec![
+                check(check::STACKS, Status::Ok),
+                check(check::LOCK, Status::Ok),
+            ],
             elapsed: Duration::ZERO,
         };
         assert_eq!(r.verdict(), "ready");

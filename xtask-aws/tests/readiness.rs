@@ -123,7 +123,11 @@ fn status_is_ready_when_healthy_and_names_each_broken_check() {
         moto.readiness(SUFFIX, "repair", &[check]);
         let (r, v) = status(&moto);
         r.expect_code(0);
-        assert_eq!(failing(&v), Vec::<String>::new(), "repairing {check}: {v:#}");
+        assert_eq!(
+            failing(&v),
+            Vec::<String>::new(),
+            "repairing {check}: {v:#}"
+        );
     }
 
     // Templates that changed since the deploy: the stacks are not what synth makes now.
@@ -231,9 +235,15 @@ fn a_drill_fails_over_and_back_and_measures_the_recovery() {
     assert_eq!(v["templates"].as_array().unwrap().len(), 2);
     assert!(markdown.contains("Measured recovery time"), "{markdown}");
     // Stored in the primary's configuration bucket too.
-    let listing = moto.s3_fixture("list", &format!("config-{SUFFIX}-us-east-1-{}", support::ACCOUNT));
+    let listing = moto.s3_fixture(
+        "list",
+        &format!("config-{SUFFIX}-us-east-1-{}", support::ACCOUNT),
+    );
     let keys = listing.to_string();
-    assert!(keys.contains("drills/") && keys.contains("drill.json"), "{listing:#}");
+    assert!(
+        keys.contains("drills/") && keys.contains("drill.json"),
+        "{listing:#}"
+    );
     status(&moto).0.expect_code(0);
 }
 
@@ -262,7 +272,11 @@ fn a_drill_with_a_fault_reports_where_it_stopped_and_leaves_the_system_safe() {
     assert_eq!(failover["error"], "FailoverRolledBack", "{v:#}");
     assert_eq!(failover["stopped_at"], "RolledBack", "{v:#}");
     assert!(v["measured_rto_seconds"].is_null(), "{v:#}");
-    assert_eq!(v["stages"].as_array().unwrap().len(), 1, "failback must not run");
+    assert_eq!(
+        v["stages"].as_array().unwrap().len(),
+        1,
+        "failback must not run"
+    );
     assert!(markdown.contains("FailoverRolledBack"), "{markdown}");
     // Safe: the runbook undid its steps; the primary serves, the lock is free.
     moto.faults(serde_json::json!({}));
