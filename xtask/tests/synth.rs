@@ -201,6 +201,26 @@ const CASES: &[Case] = &[
         ],
     ),
     (
+        "region outside the allowed residency",
+        "qa",
+        Some(
+            "[regions.secondary]\nname = \"us-west-2\"\nvpc_cidr = \"10.30.0.0/16\"\navailability_zones = [\"us-west-2a\", \"us-west-2b\", \"us-west-2c\"]\n",
+        ),
+        None,
+        &[
+            "env/qa.toml: regions.secondary.name: \"us-west-2\" is outside the regions this environment's data may live in (residency.allowed_regions: us-east-1, us-east-2)",
+        ],
+    ),
+    (
+        "unsupported region in the residency list",
+        "qa",
+        Some("[residency]\nallowed_regions = [\"us-east-1\", \"us-east-2\", \"mars-1\"]\n"),
+        None,
+        &[
+            "env/qa.toml: residency.allowed_regions[2]: \"mars-1\" is not allowed: supported regions are us-east-1, us-east-2, us-west-2",
+        ],
+    ),
+    (
         "host bits set",
         "qa",
         Some("[regions.primary]\nvpc_cidr = \"10.10.0.1/16\"\n"),
@@ -427,7 +447,7 @@ fn bootstrap_regions_are_those_of_every_configured_environment() {
     let f = fixture(
         "dr",
         Some(
-            "[regions.secondary]\nname = \"us-west-2\"\nvpc_cidr = \"10.30.0.0/16\"\navailability_zones = [\"us-west-2a\", \"us-west-2b\", \"us-west-2c\"]\n",
+            "[residency]\nallowed_regions = [\"us-east-1\", \"us-west-2\"]\n[regions.secondary]\nname = \"us-west-2\"\nvpc_cidr = \"10.30.0.0/16\"\navailability_zones = [\"us-west-2a\", \"us-west-2b\", \"us-west-2c\"]\n",
         ),
         DEFAULT,
     );

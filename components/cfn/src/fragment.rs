@@ -76,6 +76,9 @@ pub struct Parameter {
     pub default: Option<String>,
     /// A regular expression the value must match.
     pub allowed_pattern: Option<String>,
+    /// The parameter's type: `String`, or an AWS-specific type that CloudFormation checks
+    /// against the account when the stack is deployed (`AWS::EC2::AvailabilityZone::Name`).
+    pub kind: &'static str,
 }
 
 impl Parameter {
@@ -85,6 +88,16 @@ impl Parameter {
             description: description.into(),
             default: None,
             allowed_pattern: None,
+            kind: "String",
+        }
+    }
+
+    /// An availability zone of the stack's region, which CloudFormation checks exists in the
+    /// account when the stack is deployed (`AWS::EC2::AvailabilityZone::Name`).
+    pub fn availability_zone(description: impl Into<String>) -> Self {
+        Parameter {
+            kind: "AWS::EC2::AvailabilityZone::Name",
+            ..Parameter::string(description)
         }
     }
 

@@ -179,7 +179,7 @@ impl Template {
                 .iter()
                 .map(|(id, p)| {
                     let mut m = Map::new();
-                    m.insert("Type".into(), json!("String"));
+                    m.insert("Type".into(), json!(p.kind));
                     m.insert("Description".into(), json!(p.description));
                     if let Some(d) = &p.default {
                         m.insert("Default".into(), json!(d));

@@ -56,6 +56,8 @@ pub struct Config {
     pub cost_centre: String,
     /// The two regions.
     pub regions: Regions,
+    /// Where the environment's data may live.
+    pub residency: Residency,
     /// Network settings shared by both regions.
     pub network: Network,
     /// Customer-managed key settings.
@@ -79,6 +81,15 @@ pub struct Config {
     /// Feature flags: `/<app>/<suffix>/shared/flags/<name>` in both regions, replicated from
     /// the primary at run time. Default: `trading-enabled = "true"`.
     pub flags: std::collections::BTreeMap<String, String>,
+}
+
+/// Data residency: the regions an environment may use.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Residency {
+    /// The regions the primary and the secondary may be placed in: every store, replica,
+    /// backup copy and log of the environment stays in them. Default: us-east-1, us-east-2.
+    pub allowed_regions: Vec<String>,
 }
 
 /// The primary and the secondary region.

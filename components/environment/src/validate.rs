@@ -327,6 +327,29 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
         ("regions.secondary", &c.regions.secondary),
     ];
     let supported: Vec<&str> = REGIONS.iter().map(|(r, _)| *r).collect();
+    for (i, allowed) in c.residency.allowed_regions.iter().enumerate() {
+        if !supported.contains(&allowed.as_str()) {
+            err(
+                &format!("residency.allowed_regions[{i}]"),
+                format!(
+                    "{allowed:?} is not allowed: supported regions are {}",
+                    supported.join(", ")
+                ),
+            );
+        }
+    }
+    for (key, region) in regions {
+        if !c.residency.allowed_regions.contains(&region.name) {
+            err(
+                &format!("{key}.name"),
+                format!(
+                    "{:?} is outside the regions this environment's data may live in (residency.allowed_regions: {}): choose one of them, or change the list where the firm's residency rules allow it",
+                    region.name,
+                    c.residency.allowed_regions.join(", ")
+                ),
+            );
+        }
+    }
     let mut cidrs = Vec::new();
     for (key, region) in regions {
         let letters = REGIONS

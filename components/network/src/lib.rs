@@ -29,7 +29,7 @@ use cfn::aws::{ec2, iam, logs};
 use cfn::iam::{Statement, assume_role_by, policy};
 use cfn::naming::{self, Namer};
 use cfn::net::Cidr;
-use cfn::{Error, Expr, Fragment, Handle, LogicalId, tag};
+use cfn::{Error, Expr, Fragment, Handle, LogicalId, Parameter, tag};
 use keys::RegionKey;
 
 /// The interface endpoints Fargate tasks in private subnets need: image pulls (ecr.api,
@@ -175,6 +175,20 @@ pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
             .internet_gateway_id(igw.reference()),
     )?;
 
+    // The zones are parameters whose defaults are the configured names: CloudFormation checks
+    // each exists in the account at deploy time (a name the account lacks fails before anything
+    // is made), and no zone is written into a resource.
+    let mut zones = Vec::new();
+    for az in &props.availability_zones {
+        zones.push(f.parameter(
+            id(format!("AvailabilityZone{}", zone_key(az)))?,
+            Parameter::availability_zone(format!(
+                "Availability zone {} of the region, from the environment's configuration",
+                zone_key(az)
+            ))
+            .default_value(az.as_str()),
+        )?);
+    }
     let subnet_prefix = props.vpc_cidr.prefix() + 4;
     let mut tiers: [Vec<Handle<ec2::Subnet>>; 3] = Default::default();
     for (tier_index, tier) in ["Public", "Private", "Isolated"].iter().enumerate() {
@@ -191,7 +205,7 @@ pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
                 id(format!("{tier}Subnet{key}"))?,
                 ec2::Subnet::new()
                     .vpc_id(vpc.reference())
-                    .availability_zone(az.as_str())
+                    .availability_zone(zones[i].clone())
                     .cidr_block(block.to_string())
                     .map_public_ip_on_launch(false)
                     .tags(vec![tag(
