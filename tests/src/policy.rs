@@ -83,6 +83,11 @@ pub const RULES: &[Rule] = &[
         check: no_open_ingress,
     },
     Rule {
+        name: "http-only-redirects",
+        description: "port 80 is open from anywhere only on a load balancer whose every port-80 listener redirects to HTTPS and forwards nothing",
+        check: http_only_redirects,
+    },
+    Rule {
         name: "recoverable",
         description: "every data store can be restored to an earlier point: PITR, versions or backups",
         check: recoverable,
@@ -427,18 +432,6 @@ fn target(v: &Value) -> Option<&str> {
         .or_else(|| v.get("Fn::GetAtt").and_then(|g| g[0].as_str()))
 }
 
-/// Whether security group `sg` is attached to a load balancer of the template.
-fn fronts_a_load_balancer(template: &Value, sg: &str) -> bool {
-    template["Resources"].as_object().is_some_and(|rs| {
-        rs.values().any(|r| {
-            r["Type"] == "AWS::ElasticLoadBalancingV2::LoadBalancer"
-                && as_list(&r["Properties"]["SecurityGroups"])
-                    .iter()
-                    .any(|g| target(g) == Some(sg))
-        })
-    })
-}
-
 /// No ingress from anywhere, except a load balancer's group on 80 or 443.
 pub fn no_open_ingress(r: &ResourceView) -> Verdict {
     let (rules, group): (Vec<&Value>, Option<&str>) = match r.type_name() {
@@ -454,12 +447,93 @@ pub fn no_open_ingress(r: &ResourceView) -> Verdict {
         let web = [80, 443]
             .iter()
             .any(|p| rule["FromPort"] == *p && rule["ToPort"] == *p && rule["IpProtocol"] == "tcp");
-        let alb = group.is_some_and(|g| fronts_a_load_balancer(r.template, g));
+        let alb = group.is_some_and(|g| !load_balancers_of(r.template, g).is_empty());
         if !(web && alb) {
             return Verdict::NonCompliant(format!(
                 "ingress from anywhere on {}-{} {}",
                 rule["FromPort"], rule["ToPort"], rule["IpProtocol"]
             ));
+        }
+    }
+    Verdict::Compliant
+}
+
+/// The logical ids of the load balancers whose security groups include `sg`.
+fn load_balancers_of(template: &Value, sg: &str) -> Vec<String> {
+    template["Resources"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, r)| {
+            r["Type"] == "AWS::ElasticLoadBalancingV2::LoadBalancer"
+                && as_list(&r["Properties"]["SecurityGroups"])
+                    .iter()
+                    .any(|g| target(g) == Some(sg))
+        })
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+/// Port 80 open from anywhere only where it can do nothing but send the client to HTTPS: the
+/// group fronts load balancers, each has a port-80 listener, and every such listener's actions
+/// (and those of its rules) are redirects to HTTPS.
+pub fn http_only_redirects(r: &ResourceView) -> Verdict {
+    let (rules, group): (Vec<&Value>, Option<&str>) = match r.type_name() {
+        "AWS::EC2::SecurityGroup" => (as_list(&r.props()["SecurityGroupIngress"]), Some(r.id)),
+        "AWS::EC2::SecurityGroupIngress" => (vec![r.props()], target(&r.props()["GroupId"])),
+        _ => return Verdict::NotApplicable,
+    };
+    let http_open = rules.iter().any(|rule| {
+        (rule["CidrIp"] == "0.0.0.0/0" || rule["CidrIpv6"] == "::/0")
+            && rule["FromPort"].as_i64().is_some_and(|f| f <= 80)
+            && rule["ToPort"].as_i64().is_some_and(|t| t >= 80)
+    });
+    if !http_open {
+        return Verdict::NotApplicable;
+    }
+    let balancers = group.map(|g| load_balancers_of(r.template, g)).unwrap_or_default();
+    if balancers.is_empty() {
+        return Verdict::NonCompliant("port 80 open from anywhere on a group that fronts no load balancer: close it".into());
+    }
+    let resources = r.template["Resources"].as_object();
+    let redirects = |actions: &Value| {
+        let actions = as_list(actions);
+        !actions.is_empty()
+            && actions.iter().all(|a| {
+                a["Type"] == "redirect" && a["RedirectConfig"]["Protocol"] == "HTTPS"
+            })
+    };
+    for lb in balancers {
+        let listeners: Vec<(&String, &Value)> = resources
+            .into_iter()
+            .flatten()
+            .filter(|(_, x)| {
+                x["Type"] == "AWS::ElasticLoadBalancingV2::Listener"
+                    && target(&x["Properties"]["LoadBalancerArn"]) == Some(lb.as_str())
+                    && x["Properties"]["Port"] == 80
+            })
+            .collect();
+        if listeners.is_empty() {
+            return Verdict::NonCompliant(format!(
+                "port 80 open from anywhere but {lb} has no port-80 listener: close it or add the redirect"
+            ));
+        }
+        for (id, listener) in listeners {
+            if !redirects(&listener["Properties"]["DefaultActions"]) {
+                return Verdict::NonCompliant(format!(
+                    "{id} on port 80 does not only redirect to HTTPS: plain HTTP would reach the application"
+                ));
+            }
+            let forwarding_rule = resources.into_iter().flatten().any(|(_, x)| {
+                x["Type"] == "AWS::ElasticLoadBalancingV2::ListenerRule"
+                    && target(&x["Properties"]["ListenerArn"]) == Some(id.as_str())
+                    && !redirects(&x["Properties"]["Actions"])
+            });
+            if forwarding_rule {
+                return Verdict::NonCompliant(format!(
+                    "a rule of {id} on port 80 does more than redirect to HTTPS"
+                ));
+            }
         }
     }
     Verdict::Compliant
@@ -943,6 +1017,38 @@ mod tests {
         with_alb["R"]["Properties"]["SecurityGroupIngress"][0]["FromPort"] = json!(8080);
         with_alb["R"]["Properties"]["SecurityGroupIngress"][0]["ToPort"] = json!(8080);
         assert!(nc(verdict(no_open_ingress, with_alb)));
+    }
+
+    #[test]
+    fn http_only_redirects_rule() {
+        let template = |action: Value| {
+            json!({
+                "R": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"SecurityGroupIngress": [
+                    {"CidrIp": "0.0.0.0/0", "FromPort": 80, "ToPort": 80, "IpProtocol": "tcp"}]}},
+                "Alb": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {"SecurityGroups": [{"Fn::GetAtt": ["R", "GroupId"]}]}},
+                "Http": {"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {
+                    "LoadBalancerArn": {"Ref": "Alb"}, "Port": 80, "DefaultActions": [action]}}
+            })
+        };
+        let redirect = json!({"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}});
+        assert_eq!(
+            verdict(http_only_redirects, template(redirect.clone())),
+            Verdict::Compliant
+        );
+        let forward = json!({"Type": "forward", "TargetGroupArn": {"Ref": "Tg"}});
+        assert_eq!(
+            verdict(http_only_redirects, template(forward)),
+            Verdict::NonCompliant(
+                "Http on port 80 does not only redirect to HTTPS: plain HTTP would reach the application".into()
+            )
+        );
+        let mut with_rule = template(redirect.clone());
+        with_rule["Rule"] = json!({"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {
+            "ListenerArn": {"Ref": "Http"}, "Actions": [{"Type": "forward"}]}});
+        assert!(nc(verdict(http_only_redirects, with_rule)));
+        let mut no_listener = template(redirect);
+        no_listener.as_object_mut().unwrap().remove("Http");
+        assert!(nc(verdict(http_only_redirects, no_listener)));
     }
 
     #[test]
