@@ -113,6 +113,16 @@ pub const RULES: &[Rule] = &[
         check: alarms_have_actions,
     },
     Rule {
+        name: "access-logged",
+        description: "every bucket has S3 server access logging, except a bucket that receives another's access logs",
+        check: access_logged,
+    },
+    Rule {
+        name: "database-monitored",
+        description: "every Aurora instance has enhanced monitoring, with a role to publish it",
+        check: database_monitored,
+    },
+    Rule {
         name: "replication-watched",
         description: "every replication path (buckets, global tables, configuration replication, backup copies) has an alarm or alert on its failure",
         check: replication_watched,
@@ -684,6 +694,48 @@ pub fn alarms_have_actions(r: &ResourceView) -> Verdict {
     }
 }
 
+/// Every bucket logs its accesses, unless it is where another bucket's logs go.
+pub fn access_logged(r: &ResourceView) -> Verdict {
+    if r.type_name() != "AWS::S3::Bucket" {
+        return Verdict::NotApplicable;
+    }
+    if !r.props()["LoggingConfiguration"]["DestinationBucketName"].is_null() {
+        return Verdict::Compliant;
+    }
+    let destination = r.template["Resources"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .any(|(_, x)| {
+            target(&x["Properties"]["LoggingConfiguration"]["DestinationBucketName"])
+                == Some(r.id)
+        });
+    if destination {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(
+            "no server access logging (LoggingConfiguration): who read or wrote it cannot be told".into(),
+        )
+    }
+}
+
+/// Aurora instances publish OS metrics (enhanced monitoring) through a role.
+pub fn database_monitored(r: &ResourceView) -> Verdict {
+    if r.type_name() != "AWS::RDS::DBInstance" {
+        return Verdict::NotApplicable;
+    }
+    let p = r.props();
+    let interval = p["MonitoringInterval"].as_i64().unwrap_or(0);
+    if interval > 0 && !p["MonitoringRoleArn"].is_null() {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(format!(
+            "enhanced monitoring off (MonitoringInterval {interval}, MonitoringRoleArn {})",
+            if p["MonitoringRoleArn"].is_null() { "missing" } else { "set" }
+        ))
+    }
+}
+
 /// Whether the template holds an alarm on `namespace`/`metric` whose dimension `dimension` is
 /// `value`.
 fn alarm_on(
@@ -1146,6 +1198,40 @@ mod tests {
         assert!(nc(verdict(
             tasks_in_private_subnets,
             service("DISABLED", "PublicSubnetA")
+        )));
+    }
+
+    #[test]
+    fn access_logged_rule() {
+        let logged = json!({
+            "R": {"Type": "AWS::S3::Bucket", "Properties": {"LoggingConfiguration": {"DestinationBucketName": {"Ref": "Logs"}}}},
+            "Logs": {"Type": "AWS::S3::Bucket", "Properties": {}}
+        });
+        assert_eq!(verdict(access_logged, logged.clone()), Verdict::Compliant);
+        let mut destination = logged.clone();
+        destination["R"] = logged["Logs"].clone();
+        destination["Other"] = logged["R"].clone();
+        destination["Other"]["Properties"]["LoggingConfiguration"]["DestinationBucketName"] =
+            json!({"Ref": "R"});
+        assert_eq!(verdict(access_logged, destination), Verdict::Compliant);
+        let alone = json!({"R": {"Type": "AWS::S3::Bucket", "Properties": {}}});
+        assert!(nc(verdict(access_logged, alone)));
+    }
+
+    #[test]
+    fn database_monitored_rule() {
+        let instance = |props: Value| json!({"R": {"Type": "AWS::RDS::DBInstance", "Properties": props}});
+        assert_eq!(
+            verdict(
+                database_monitored,
+                instance(json!({"MonitoringInterval": 60, "MonitoringRoleArn": {"Fn::GetAtt": ["Role", "Arn"]}}))
+            ),
+            Verdict::Compliant
+        );
+        assert!(nc(verdict(database_monitored, instance(json!({})))));
+        assert!(nc(verdict(
+            database_monitored,
+            instance(json!({"MonitoringInterval": 60}))
         )));
     }
 

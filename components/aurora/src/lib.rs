@@ -27,8 +27,8 @@
 //! # Ok::<(), cfn::Error>(())
 //! ```
 
-use cfn::aws::{ec2, rds, secretsmanager};
-use cfn::iam::Statement;
+use cfn::aws::{ec2, iam, rds, secretsmanager};
+use cfn::iam::{Statement, assume_role_by};
 use cfn::naming::{self, Namer};
 use cfn::{Error, Expr, Fragment, Handle, LogicalId, Pseudo};
 use keys::RegionKey;
@@ -90,6 +90,9 @@ pub struct AuroraProps {
     pub backup_retention_days: u32,
     /// Performance Insights retention in days (7 is free). Default: 7.
     pub performance_insights_retention_days: u32,
+    /// Seconds between enhanced monitoring's OS metrics (1, 5, 10, 15, 30 or 60; 0 turns it
+    /// off). Default: 60.
+    pub monitoring_interval_seconds: u32,
     /// The region's key (storage, Performance Insights, secret). Required.
     pub key_arn: Expr,
     /// The isolated subnets. Required.
@@ -112,6 +115,7 @@ impl AuroraProps {
             secondary_instances: 1,
             backup_retention_days: 35,
             performance_insights_retention_days: 7,
+            monitoring_interval_seconds: 60,
             key_arn: key.arn(),
             subnets: Network::ids(&network.isolated_subnets),
             vpc_id: network.vpc_id(),
@@ -311,6 +315,25 @@ pub fn build(props: &AuroraProps) -> Result<(Fragment, Database), Error> {
     };
     let cluster = f.add(id("AuroraCluster")?, cluster)?;
 
+    // Enhanced monitoring: OS metrics of each instance, published by RDS with this role.
+    let monitoring_role = if props.monitoring_interval_seconds > 0 {
+        Some(f.add(
+            id("AuroraMonitoringRole")?,
+            iam::Role::new()
+                .role_name(n.name(&naming::DB_MONITORING_ROLE, None))
+                .description("Lets RDS enhanced monitoring publish the instances' OS metrics")
+                .assume_role_policy_document(assume_role_by("monitoring.rds.amazonaws.com"))
+                .managed_policy_arns(vec![
+                    cfn::arn::Arn::new("iam", "policy/service-role/AmazonRDSEnhancedMonitoringRole")
+                        .without_region()
+                        .in_account("aws")
+                        .expr(),
+                ]),
+        )?)
+    } else {
+        None
+    };
+
     for i in 1..=instances {
         f.add(
             id(&format!("AuroraInstance{i}"))?,
@@ -325,7 +348,13 @@ pub fn build(props: &AuroraProps) -> Result<(Fragment, Database), Error> {
                 .promotion_tier(if i == 1 { 0 } else { 1 })
                 .enable_performance_insights(true)
                 .performance_insights_kms_key_id(props.key_arn.clone())
-                .performance_insights_retention_period(props.performance_insights_retention_days),
+                .performance_insights_retention_period(props.performance_insights_retention_days)
+                .monitoring_interval(props.monitoring_interval_seconds)
+                .monitoring_role_arn(
+                    monitoring_role
+                        .as_ref()
+                        .map_or(Expr::pseudo(cfn::Pseudo::NoValue), |r| r.attr_arn()),
+                ),
         )?;
     }
 
@@ -414,7 +443,14 @@ pub mod rules {
         (!(1..=35).contains(&d)).then(|| format!("{d} is not allowed: Aurora keeps 1 to 35 days"))
     }
 
-    /// Performance Insights: 7, a multiple of 31 up to 713, or 731 days.
+    /// Enhanced monitoring's interval: 1, 5, 10, 15, 30 or 60 seconds, or 0 (off).
+    pub fn monitoring_interval_seconds(s: u32) -> Option<String> {
+        (![0, 1, 5, 10, 15, 30, 60].contains(&s)).then(|| {
+            format!("{s} is not allowed: use 1, 5, 10, 15, 30 or 60 seconds, or 0 to turn enhanced monitoring off")
+        })
+    }
+
+    /// Performance Insights retention: 7, a multiple of 31 up to 713, or 731 days.
     pub fn performance_insights_retention_days(pi: u32) -> Option<String> {
         (!(pi == 7 || pi == 731 || (pi.is_multiple_of(31) && (31..=713).contains(&pi))))
             .then(|| format!("{pi} is not allowed: use 7, a multiple of 31 up to 713, or 731"))
@@ -473,6 +509,10 @@ impl AuroraProps {
         .check(
             "performance_insights_retention_days",
             rules::performance_insights_retention_days(self.performance_insights_retention_days),
+        );
+        p.check(
+            "monitoring_interval_seconds",
+            rules::monitoring_interval_seconds(self.monitoring_interval_seconds),
         );
         if let Role::Primary {
             managed_rpo_seconds,

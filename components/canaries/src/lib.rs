@@ -165,6 +165,11 @@ pub fn topic_and_bucket(props: &MonitoringProps) -> Result<(Fragment, Monitoring
         "replicated",
         "canary screenshots and logs belong to the region whose canaries wrote them",
     );
+    f.suppress(
+        &bucket_id,
+        "access-logged",
+        "holds only the canaries' screenshots and run logs, written by the canary role and expiring after 30 days: no application data",
+    );
     f.add(
         id("CanaryArtifactsPolicy")?,
         storage::bucket_policy(&artifacts, vec![]),

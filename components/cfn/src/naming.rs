@@ -105,6 +105,10 @@ rules! {
     DATA_BUCKET = "data", 0, Global, 63, "S3 bucket names";
     /// Configuration and artifact buckets.
     CONFIG_BUCKET = "config", 0, Global, 63, "S3 bucket names";
+    /// The S3 server access logs of the data and configuration buckets.
+    ACCESS_LOGS_BUCKET = "access-logs", 0, Global, 63, "S3 bucket names";
+    /// The role RDS enhanced monitoring publishes OS metrics with.
+    DB_MONITORING_ROLE = "rds-monitoring", 0, Account, 64, "IAM role names";
     /// The load balancer's access-log bucket.
     ALB_LOGS_BUCKET = "alb-logs", 0, Global, 63, "S3 bucket names";
     /// The load balancer's security group.

@@ -148,6 +148,9 @@ pub struct Keys {
 pub struct Storage {
     /// Days a replaced or deleted object version is kept, 1 to 3650. Default: 30.
     pub noncurrent_version_days: u32,
+    /// Days the data and configuration buckets' server access logs are kept, 1 to 3650.
+    /// Default: 365.
+    pub access_log_retention_days: u32,
 }
 
 /// Sessions table settings.
@@ -179,6 +182,9 @@ pub struct Aurora {
     pub backup_retention_days: u32,
     /// Performance Insights retention: 7 (free) or a multiple of 31 up to 713, or 731. Default: 7.
     pub performance_insights_retention_days: u32,
+    /// Seconds between enhanced monitoring's OS metrics: 1, 5, 10, 15, 30, 60, or 0 (off).
+    /// Default: 60.
+    pub monitoring_interval_seconds: u32,
     /// The database created in the cluster. Default: `trading`.
     pub database_name: String,
     /// The master user, whose password is generated into Secrets Manager. Default: `trading_admin`.

@@ -438,6 +438,10 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
         storage::rules::noncurrent_version_days(c.storage.noncurrent_version_days),
     );
     check(
+        "storage.access_log_retention_days",
+        storage::rules::noncurrent_version_days(c.storage.access_log_retention_days),
+    );
+    check(
         "sessions.ttl_attribute",
         sessions::rules::ttl_attribute(&c.sessions.ttl_attribute),
     );
@@ -480,6 +484,10 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
         check(
             "aurora.performance_insights_retention_days",
             r::performance_insights_retention_days(a.performance_insights_retention_days),
+        );
+        check(
+            "aurora.monitoring_interval_seconds",
+            r::monitoring_interval_seconds(a.monitoring_interval_seconds),
         );
         check("aurora.database_name", r::database_name(&a.database_name));
         check(

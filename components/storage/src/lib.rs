@@ -46,6 +46,8 @@ pub struct StorageProps {
     pub key_arn: Expr,
     /// Days a replaced or deleted version is kept. Default: 30.
     pub noncurrent_version_days: u32,
+    /// Days server access logs are kept. Default: 365.
+    pub access_log_retention_days: u32,
     /// Replication to the other region. Default: none (the secondary's buckets).
     pub replication: Option<ReplicationProps>,
 }
@@ -57,6 +59,7 @@ impl StorageProps {
             namer,
             key_arn: key.arn(),
             noncurrent_version_days: 30,
+            access_log_retention_days: 365,
             replication: None,
         }
     }
@@ -190,6 +193,7 @@ pub fn build(props: &StorageProps) -> Result<(Fragment, Buckets), Error> {
         Some(r) => Some(replication_role(&mut f, props, r)?),
         None => None,
     };
+    let access_logs = access_logs(&mut f, props)?;
     let mut made = Vec::new();
     let mut replicated = Vec::new();
     for (logical, rule, rule_id) in [
@@ -215,7 +219,12 @@ pub fn build(props: &StorageProps) -> Result<(Fragment, Buckets), Error> {
                     .abort_incomplete_multipart_upload(
                         s3::bucket::AbortIncompleteMultipartUpload::new().days_after_initiation(7),
                     ),
-            ]));
+            ]))
+            .logging_configuration(
+                s3::bucket::LoggingConfiguration::new()
+                    .destination_bucket_name(access_logs.reference())
+                    .log_file_prefix(format!("{}/", rule.stem)),
+            );
         if let (Some(r), Some(role)) = (&props.replication, &role) {
             bucket = bucket.replication_configuration(Expr::if_(
                 &r.condition,
@@ -259,6 +268,65 @@ pub fn build(props: &StorageProps) -> Result<(Fragment, Buckets), Error> {
             key_arn: props.key_arn.clone(),
         },
     ))
+}
+
+/// The bucket the data and configuration buckets' server access logs go to: S3 delivers them
+/// with SSE-S3 only, so it is not encrypted with the region's key; TLS-only, versioned, the logs
+/// expiring after the configured days, written only by S3's logging service for this account's
+/// two buckets.
+fn access_logs(f: &mut Fragment, props: &StorageProps) -> Result<Handle<s3::Bucket>, Error> {
+    let logical = id("AccessLogsBucket")?;
+    let bucket = f.add(
+        logical.clone(),
+        private_bucket(props.namer.expr(&naming::ACCESS_LOGS_BUCKET, None), None)
+            .ownership_controls(s3::bucket::OwnershipControls::new().rules(vec![
+                s3::bucket::OwnershipControlsRule::new().object_ownership("BucketOwnerEnforced"),
+            ]))
+            .lifecycle_configuration(s3::bucket::LifecycleConfiguration::new().rules(vec![
+                s3::bucket::Rule::new()
+                    .id("expire-access-logs")
+                    .status("Enabled")
+                    .expiration_in_days(props.access_log_retention_days)
+                    .noncurrent_version_expiration(
+                        s3::bucket::NoncurrentVersionExpiration::new().noncurrent_days(1),
+                    ),
+            ])),
+    )?;
+    f.suppress(
+        &logical,
+        "encrypted-with-cmk",
+        "S3 server access logging delivers to SSE-S3 buckets only",
+    );
+    f.suppress(
+        &logical,
+        "replicated",
+        "access logs stay in the region whose buckets they describe",
+    );
+    let sources: Vec<Expr> = [&naming::DATA_BUCKET, &naming::CONFIG_BUCKET]
+        .into_iter()
+        .map(|rule| bucket_arn(&props.namer, rule))
+        .collect();
+    f.add(
+        id("AccessLogsBucketPolicy")?,
+        bucket_policy(
+            &bucket,
+            vec![
+                Statement::allow(
+                    ["s3:PutObject"],
+                    [Expr::sub("${AccessLogsBucket.Arn}/*")],
+                )
+                .sid("S3WritesServerAccessLogs")
+                .service("logging.s3.amazonaws.com")
+                .condition(
+                    "StringEquals",
+                    "aws:SourceAccount",
+                    Expr::pseudo(Pseudo::AccountId),
+                )
+                .condition("ArnLike", "aws:SourceArn", Expr::List(sources)),
+            ],
+        ),
+    )?;
+    Ok(bucket)
 }
 
 fn replication_rule(

@@ -110,6 +110,7 @@ impl<'e> Region<'e> {
     pub fn storage(&mut self, replication: Option<storage::ReplicationProps>) -> Result<(), Error> {
         let (f, buckets) = storage::build(&storage::StorageProps {
             noncurrent_version_days: self.env.config.storage.noncurrent_version_days,
+            access_log_retention_days: self.env.config.storage.access_log_retention_days,
             replication,
             ..storage::StorageProps::new(self.namer(), &self.base.key)
         })?;
@@ -241,6 +242,7 @@ impl<'e> Region<'e> {
             secondary_instances: a.secondary_instances,
             backup_retention_days: a.backup_retention_days,
             performance_insights_retention_days: a.performance_insights_retention_days,
+            monitoring_interval_seconds: a.monitoring_interval_seconds,
             ..aurora::AuroraProps::new(self.namer(), role, &self.base.key, &self.base.network)
         })?;
         self.body.merge(f)?;
