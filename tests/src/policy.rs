@@ -118,6 +118,11 @@ pub const RULES: &[Rule] = &[
         check: access_logged,
     },
     Rule {
+        name: "trail-hardened",
+        description: "every CloudTrail trail logs, covers every region, validates its log files and encrypts them with a customer-managed key",
+        check: trail_hardened,
+    },
+    Rule {
         name: "database-monitored",
         description: "every Aurora instance has enhanced monitoring, with a role to publish it",
         check: database_monitored,
@@ -501,17 +506,21 @@ pub fn http_only_redirects(r: &ResourceView) -> Verdict {
     if !http_open {
         return Verdict::NotApplicable;
     }
-    let balancers = group.map(|g| load_balancers_of(r.template, g)).unwrap_or_default();
+    let balancers = group
+        .map(|g| load_balancers_of(r.template, g))
+        .unwrap_or_default();
     if balancers.is_empty() {
-        return Verdict::NonCompliant("port 80 open from anywhere on a group that fronts no load balancer: close it".into());
+        return Verdict::NonCompliant(
+            "port 80 open from anywhere on a group that fronts no load balancer: close it".into(),
+        );
     }
     let resources = r.template["Resources"].as_object();
     let redirects = |actions: &Value| {
         let actions = as_list(actions);
         !actions.is_empty()
-            && actions.iter().all(|a| {
-                a["Type"] == "redirect" && a["RedirectConfig"]["Protocol"] == "HTTPS"
-            })
+            && actions
+                .iter()
+                .all(|a| a["Type"] == "redirect" && a["RedirectConfig"]["Protocol"] == "HTTPS")
     };
     for lb in balancers {
         let listeners: Vec<(&String, &Value)> = resources
@@ -707,15 +716,41 @@ pub fn access_logged(r: &ResourceView) -> Verdict {
         .into_iter()
         .flatten()
         .any(|(_, x)| {
-            target(&x["Properties"]["LoggingConfiguration"]["DestinationBucketName"])
-                == Some(r.id)
+            target(&x["Properties"]["LoggingConfiguration"]["DestinationBucketName"]) == Some(r.id)
         });
     if destination {
         Verdict::Compliant
     } else {
         Verdict::NonCompliant(
-            "no server access logging (LoggingConfiguration): who read or wrote it cannot be told".into(),
+            "no server access logging (LoggingConfiguration): who read or wrote it cannot be told"
+                .into(),
         )
+    }
+}
+
+/// A trail that records every region, signs its log files and encrypts them with our key.
+pub fn trail_hardened(r: &ResourceView) -> Verdict {
+    if r.type_name() != "AWS::CloudTrail::Trail" {
+        return Verdict::NotApplicable;
+    }
+    let p = r.props();
+    let missing: Vec<&str> = [
+        (p["IsLogging"] == true, "IsLogging"),
+        (p["IsMultiRegionTrail"] == true, "IsMultiRegionTrail"),
+        (
+            p["EnableLogFileValidation"] == true,
+            "EnableLogFileValidation",
+        ),
+        (!p["KMSKeyId"].is_null(), "KMSKeyId"),
+    ]
+    .into_iter()
+    .filter(|(ok, _)| !ok)
+    .map(|(_, what)| what)
+    .collect();
+    if missing.is_empty() {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(format!("the trail lacks {}", missing.join(", ")))
     }
 }
 
@@ -731,7 +766,11 @@ pub fn database_monitored(r: &ResourceView) -> Verdict {
     } else {
         Verdict::NonCompliant(format!(
             "enhanced monitoring off (MonitoringInterval {interval}, MonitoringRoleArn {})",
-            if p["MonitoringRoleArn"].is_null() { "missing" } else { "set" }
+            if p["MonitoringRoleArn"].is_null() {
+                "missing"
+            } else {
+                "set"
+            }
         ))
     }
 }
@@ -1219,12 +1258,29 @@ mod tests {
     }
 
     #[test]
+    fn trail_hardened_rule() {
+        let trail = |validation: bool| {
+            json!({"R": {"Type": "AWS::CloudTrail::Trail", "Properties": {
+            "IsLogging": true, "IsMultiRegionTrail": true, "EnableLogFileValidation": validation,
+            "KMSKeyId": {"Fn::GetAtt": ["Key", "Arn"]}}}})
+        };
+        assert_eq!(verdict(trail_hardened, trail(true)), Verdict::Compliant);
+        assert_eq!(
+            verdict(trail_hardened, trail(false)),
+            Verdict::NonCompliant("the trail lacks EnableLogFileValidation".into())
+        );
+    }
+
+    #[test]
     fn database_monitored_rule() {
-        let instance = |props: Value| json!({"R": {"Type": "AWS::RDS::DBInstance", "Properties": props}});
+        let instance =
+            |props: Value| json!({"R": {"Type": "AWS::RDS::DBInstance", "Properties": props}});
         assert_eq!(
             verdict(
                 database_monitored,
-                instance(json!({"MonitoringInterval": 60, "MonitoringRoleArn": {"Fn::GetAtt": ["Role", "Arn"]}}))
+                instance(
+                    json!({"MonitoringInterval": 60, "MonitoringRoleArn": {"Fn::GetAtt": ["Role", "Arn"]}})
+                )
             ),
             Verdict::Compliant
         );

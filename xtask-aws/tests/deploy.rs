@@ -89,6 +89,13 @@ fn deploy_redeploy_diff_and_destroy() {
                 .all(|s| s["az"].as_str().unwrap().starts_with(region))
         );
     }
+    // The audit trail records every region from the primary, into its own bucket.
+    assert_eq!(
+        east1["trails"],
+        serde_json::json!([{"name": "audit-e2e", "bucket": format!("audit-e2e-us-east-1-{}", support::ACCOUNT),
+            "multi_region": true, "validation": true, "logging": true}])
+    );
+    assert_eq!(east2["trails"], serde_json::json!([]));
     let peering = east2["peerings"]
         .as_array()
         .unwrap()

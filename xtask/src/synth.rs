@@ -208,6 +208,35 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<Vec<StackSummary>> {
         shown(&dir.join("manifest.json")),
         started.elapsed().as_millis()
     )?;
+    audit_line(&env, &s, out)?;
     bill_of_materials(out)?;
     Ok(summaries)
 }
+
+/// Says where the environment's API activity is recorded: its own trail, or the organisation's
+/// (never nothing without saying so).
+fn audit_line(env: &Environment, s: &Synthesis, out: &mut dyn Write) -> Result<()> {
+    let trail = s.primary.to_json()["Resources"][AUDIT_TRAIL]["Properties"]["TrailName"]
+        .as_str()
+        .map(String::from);
+    match trail {
+        Some(name) => writeln!(
+            out,
+            "audit     trail {name}: every region, validated, encrypted, kept {} days, replicated to {}",
+            env.config.audit.retention_days,
+            env.region(RegionRole::Secondary).name
+        )?,
+        None if env.config.audit.organization_trail => writeln!(
+            out,
+            "audit     no trail of its own: the organisation's trail records the account (audit.organization_trail = true)"
+        )?,
+        None => writeln!(
+            out,
+            "audit     NO TRAIL: the primary stack was built without its audit feature; API activity is not recorded"
+        )?,
+    }
+    Ok(())
+}
+
+/// The trail's logical id (the `audit` component's `TRAIL`).
+const AUDIT_TRAIL: &str = "AuditTrail";

@@ -470,3 +470,38 @@ fn bootstrap_regions_are_those_of_every_configured_environment() {
         "{e}"
     );
 }
+
+#[test]
+fn the_audit_trail_is_never_silently_absent() {
+    let own = fixture("qa", None, DEFAULT);
+    let mut out = Vec::new();
+    xtask::synth::run(&args(&own, "qa"), &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("audit     trail audit-qa: every region, validated, encrypted"),
+        "{text}"
+    );
+    let primary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(own.out.join("qa/primary.template.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        primary["Resources"]["AuditTrail"]["Type"],
+        "AWS::CloudTrail::Trail"
+    );
+
+    let org = fixture("qa", Some("[audit]\norganization_trail = true\n"), DEFAULT);
+    let mut out = Vec::new();
+    xtask::synth::run(&args(&org, "qa"), &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("no trail of its own: the organisation's trail records the account (audit.organization_trail = true)"),
+        "{text}"
+    );
+    let primary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(org.out.join("qa/primary.template.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(primary["Resources"]["AuditTrail"].is_null());
+    assert!(primary["Resources"]["AuditBucket"].is_null());
+}

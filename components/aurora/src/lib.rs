@@ -317,19 +317,24 @@ pub fn build(props: &AuroraProps) -> Result<(Fragment, Database), Error> {
 
     // Enhanced monitoring: OS metrics of each instance, published by RDS with this role.
     let monitoring_role = if props.monitoring_interval_seconds > 0 {
-        Some(f.add(
-            id("AuroraMonitoringRole")?,
-            iam::Role::new()
-                .role_name(n.name(&naming::DB_MONITORING_ROLE, None))
-                .description("Lets RDS enhanced monitoring publish the instances' OS metrics")
-                .assume_role_policy_document(assume_role_by("monitoring.rds.amazonaws.com"))
-                .managed_policy_arns(vec![
-                    cfn::arn::Arn::new("iam", "policy/service-role/AmazonRDSEnhancedMonitoringRole")
+        Some(
+            f.add(
+                id("AuroraMonitoringRole")?,
+                iam::Role::new()
+                    .role_name(n.name(&naming::DB_MONITORING_ROLE, None))
+                    .description("Lets RDS enhanced monitoring publish the instances' OS metrics")
+                    .assume_role_policy_document(assume_role_by("monitoring.rds.amazonaws.com"))
+                    .managed_policy_arns(vec![
+                        cfn::arn::Arn::new(
+                            "iam",
+                            "policy/service-role/AmazonRDSEnhancedMonitoringRole",
+                        )
                         .without_region()
                         .in_account("aws")
                         .expr(),
-                ]),
-        )?)
+                    ]),
+            )?,
+        )
     } else {
         None
     };
@@ -555,6 +560,7 @@ mod tests {
             secondary_instances: 1,
             backup_retention_days: 35,
             performance_insights_retention_days: 7,
+            monitoring_interval_seconds: 60,
             key_arn: Expr::from("arn:aws:kms:us-east-1:1:key/a"),
             subnets: Expr::from(vec!["subnet-1", "subnet-2", "subnet-3"]),
             vpc_id: Expr::from("vpc-1"),

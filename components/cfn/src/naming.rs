@@ -105,6 +105,10 @@ rules! {
     DATA_BUCKET = "data", 0, Global, 63, "S3 bucket names";
     /// Configuration and artifact buckets.
     CONFIG_BUCKET = "config", 0, Global, 63, "S3 bucket names";
+    /// The audit trail (CloudTrail).
+    AUDIT_TRAIL = "audit", 0, Regional, 128, "CloudTrail trail names";
+    /// The audit trail's log files.
+    AUDIT_BUCKET = "audit", 0, Global, 63, "S3 bucket names";
     /// The S3 server access logs of the data and configuration buckets.
     ACCESS_LOGS_BUCKET = "access-logs", 0, Global, 63, "S3 bucket names";
     /// The role RDS enhanced monitoring publishes OS metrics with.

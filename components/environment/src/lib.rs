@@ -64,6 +64,8 @@ pub struct Config {
     pub keys: Keys,
     /// Bucket settings.
     pub storage: Storage,
+    /// The audit trail.
+    pub audit: Audit,
     /// Sessions table settings.
     pub sessions: Sessions,
     /// Aurora global database settings.
@@ -151,6 +153,18 @@ pub struct Storage {
     /// Days the data and configuration buckets' server access logs are kept, 1 to 3650.
     /// Default: 365.
     pub access_log_retention_days: u32,
+}
+
+/// The audit trail of API activity.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Audit {
+    /// The organisation's trail already records this account (an AWS Organizations trail, or
+    /// one the account team runs): the environment adds none. Default: false, a multi-region
+    /// trail per environment.
+    pub organization_trail: bool,
+    /// Days the trail's log files are kept, 1 to 3650. Default: 365.
+    pub retention_days: u32,
 }
 
 /// Sessions table settings.

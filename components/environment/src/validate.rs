@@ -438,6 +438,10 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
         storage::rules::noncurrent_version_days(c.storage.noncurrent_version_days),
     );
     check(
+        "audit.retention_days",
+        storage::rules::noncurrent_version_days(c.audit.retention_days),
+    );
+    check(
         "storage.access_log_retention_days",
         storage::rules::noncurrent_version_days(c.storage.access_log_retention_days),
     );

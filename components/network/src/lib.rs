@@ -180,14 +180,16 @@ pub fn build(props: &NetworkProps) -> Result<(Fragment, Network), Error> {
     // is made), and no zone is written into a resource.
     let mut zones = Vec::new();
     for az in &props.availability_zones {
-        zones.push(f.parameter(
-            id(format!("AvailabilityZone{}", zone_key(az)))?,
-            Parameter::availability_zone(format!(
-                "Availability zone {} of the region, from the environment's configuration",
-                zone_key(az)
-            ))
-            .default_value(az.as_str()),
-        )?);
+        zones.push(
+            f.parameter(
+                id(format!("AvailabilityZone{}", zone_key(az)))?,
+                Parameter::availability_zone(format!(
+                    "Availability zone {} of the region, from the environment's configuration",
+                    zone_key(az)
+                ))
+                .default_value(az.as_str()),
+            )?,
+        );
     }
     let subnet_prefix = props.vpc_cidr.prefix() + 4;
     let mut tiers: [Vec<Handle<ec2::Subnet>>; 3] = Default::default();

@@ -1,8 +1,10 @@
 //! The region's buckets: one for application data, one for configuration and deploy artifacts
 //! (templates and task definitions, which is how ECS configuration is backed up). Both are
 //! versioned, encrypted with the region's key (bucket keys on), closed to the public, reachable
-//! over TLS only, and expire noncurrent versions. In the primary, both replicate to their twins
-//! in the secondary with Replication Time Control, once the secondary exists.
+//! over TLS only, expire noncurrent versions, and log their accesses into a third bucket (S3
+//! server access logs, SSE-S3, expiring). The audit bucket, when the environment keeps its own
+//! trail, is built the same way. In the primary, they replicate to their twins in the secondary
+//! with Replication Time Control, once the secondary exists.
 //!
 //! ```
 //! use cfn::naming::{Namer, Suffix};
@@ -13,7 +15,7 @@
 //!     service_principals: vec![],
 //! })?;
 //! let (fragment, buckets) = storage::build(&storage::StorageProps::new(namer, &key))?;
-//! assert_eq!(fragment.resources().len(), 4); // two buckets and their policies
+//! assert_eq!(fragment.resources().len(), 6); // two buckets, the access-log bucket, their policies
 //! # let _ = buckets;
 //! # Ok::<(), cfn::Error>(())
 //! ```
@@ -37,6 +39,16 @@ pub struct ReplicationProps {
     pub minutes: u32,
 }
 
+/// The audit bucket: where the trail's log files go (in the trail's region) or are replicated to.
+#[derive(Clone, Debug)]
+pub struct AuditBucket {
+    /// Days log files are kept. Required.
+    pub retention_days: u32,
+    /// The trail that writes here (its ARN), in the region that has it. Default: none (a
+    /// replica's destination).
+    pub trail_arn: Option<Expr>,
+}
+
 /// Properties of the region's buckets.
 #[derive(Clone, Debug)]
 pub struct StorageProps {
@@ -48,6 +60,8 @@ pub struct StorageProps {
     pub noncurrent_version_days: u32,
     /// Days server access logs are kept. Default: 365.
     pub access_log_retention_days: u32,
+    /// The audit bucket, for the trail's log files. Default: none.
+    pub audit: Option<AuditBucket>,
     /// Replication to the other region. Default: none (the secondary's buckets).
     pub replication: Option<ReplicationProps>,
 }
@@ -60,6 +74,7 @@ impl StorageProps {
             key_arn: key.arn(),
             noncurrent_version_days: 30,
             access_log_retention_days: 365,
+            audit: None,
             replication: None,
         }
     }
@@ -72,6 +87,8 @@ pub struct Buckets {
     pub data: Handle<s3::Bucket>,
     /// Configuration and deploy artifacts.
     pub config: Handle<s3::Bucket>,
+    /// The trail's log files, when the environment has its own trail.
+    pub audit: Option<Handle<s3::Bucket>>,
     /// What replicates to the other region (empty without replication).
     pub replicated: Vec<Replicated>,
     key_arn: Expr,
@@ -196,14 +213,8 @@ pub fn build(props: &StorageProps) -> Result<(Fragment, Buckets), Error> {
     let access_logs = access_logs(&mut f, props)?;
     let mut made = Vec::new();
     let mut replicated = Vec::new();
-    for (logical, rule, rule_id) in [
-        ("DataBucket", &naming::DATA_BUCKET, "data-to-secondary"),
-        (
-            "ConfigBucket",
-            &naming::CONFIG_BUCKET,
-            "config-to-secondary",
-        ),
-    ] {
+    let mut audit = None;
+    for (logical, rule, rule_id) in stores(props) {
         let mut bucket = private_bucket(props.namer.expr(rule, None), Some(props.key_arn.clone()))
             .ownership_controls(s3::bucket::OwnershipControls::new().rules(vec![
                 s3::bucket::OwnershipControlsRule::new().object_ownership("BucketOwnerEnforced"),
@@ -234,6 +245,21 @@ pub fn build(props: &StorageProps) -> Result<(Fragment, Buckets), Error> {
                 Expr::pseudo(Pseudo::NoValue),
             ));
         }
+        let is_audit = rule.stem == naming::AUDIT_BUCKET.stem;
+        if let (true, Some(a)) = (is_audit, &props.audit) {
+            bucket = bucket.lifecycle_configuration(
+                s3::bucket::LifecycleConfiguration::new().rules(vec![
+                    s3::bucket::Rule::new()
+                        .id("expire-audit-logs")
+                        .status("Enabled")
+                        .expiration_in_days(a.retention_days)
+                        .noncurrent_version_expiration(
+                            s3::bucket::NoncurrentVersionExpiration::new()
+                                .noncurrent_days(props.noncurrent_version_days),
+                        ),
+                ]),
+            );
+        }
         let handle = f.add(id(logical)?, bucket)?;
         if let Some(r) = &props.replication {
             replicated.push(Replicated {
@@ -246,16 +272,27 @@ pub fn build(props: &StorageProps) -> Result<(Fragment, Buckets), Error> {
                 condition: r.condition.clone(),
             });
         }
+        let writers = match (
+            is_audit,
+            props.audit.as_ref().and_then(|a| a.trail_arn.clone()),
+        ) {
+            (true, Some(trail)) => trail_writes(logical, trail),
+            _ => vec![],
+        };
         f.add(
             id(&format!("{logical}Policy"))?,
-            bucket_policy(&handle, vec![]),
+            bucket_policy(&handle, writers),
         )?;
         f.output(
             id(&format!("{logical}Name"))?,
             format!("Name of the {} bucket", rule.stem),
             handle.reference(),
         )?;
-        made.push(handle);
+        if is_audit {
+            audit = Some(handle);
+        } else {
+            made.push(handle);
+        }
     }
     let config = made.pop().expect("two buckets");
     let data = made.pop().expect("two buckets");
@@ -264,10 +301,54 @@ pub fn build(props: &StorageProps) -> Result<(Fragment, Buckets), Error> {
         Buckets {
             data,
             config,
+            audit,
             replicated,
             key_arn: props.key_arn.clone(),
         },
     ))
+}
+
+/// The buckets this region keeps: data, configuration, and the audit bucket when there is one
+/// (logical id, name rule, replication rule id).
+fn stores(props: &StorageProps) -> Vec<(&'static str, &'static NameRule, &'static str)> {
+    let mut stores = vec![
+        ("DataBucket", &naming::DATA_BUCKET, "data-to-secondary"),
+        (
+            "ConfigBucket",
+            &naming::CONFIG_BUCKET,
+            "config-to-secondary",
+        ),
+    ];
+    if props.audit.is_some() {
+        stores.push(("AuditBucket", &naming::AUDIT_BUCKET, "audit-to-secondary"));
+    }
+    stores
+}
+
+/// CloudTrail may read the audit bucket's ACL and write log files under `AWSLogs/<account>/`,
+/// for this environment's trail only.
+fn trail_writes(logical: &str, trail: Expr) -> Vec<Statement> {
+    vec![
+        Statement::allow(
+            ["s3:GetBucketAcl"],
+            [Expr::get_att(
+                &LogicalId::new(logical).expect("a logical id"),
+                "Arn",
+            )],
+        )
+        .sid("CloudTrailChecksTheBucket")
+        .service("cloudtrail.amazonaws.com")
+        .condition("StringEquals", "aws:SourceArn", trail.clone()),
+        Statement::allow(
+            ["s3:PutObject"],
+            [Expr::sub(format!(
+                "${{{logical}.Arn}}/AWSLogs/${{AWS::AccountId}}/*"
+            ))],
+        )
+        .sid("CloudTrailWritesLogFiles")
+        .service("cloudtrail.amazonaws.com")
+        .condition("StringEquals", "aws:SourceArn", trail),
+    ]
 }
 
 /// The bucket the data and configuration buckets' server access logs go to: S3 delivers them
@@ -302,27 +383,24 @@ fn access_logs(f: &mut Fragment, props: &StorageProps) -> Result<Handle<s3::Buck
         "replicated",
         "access logs stay in the region whose buckets they describe",
     );
-    let sources: Vec<Expr> = [&naming::DATA_BUCKET, &naming::CONFIG_BUCKET]
+    let sources: Vec<Expr> = stores(props)
         .into_iter()
-        .map(|rule| bucket_arn(&props.namer, rule))
+        .map(|(_, rule, _)| bucket_arn(&props.namer, rule))
         .collect();
     f.add(
         id("AccessLogsBucketPolicy")?,
         bucket_policy(
             &bucket,
             vec![
-                Statement::allow(
-                    ["s3:PutObject"],
-                    [Expr::sub("${AccessLogsBucket.Arn}/*")],
-                )
-                .sid("S3WritesServerAccessLogs")
-                .service("logging.s3.amazonaws.com")
-                .condition(
-                    "StringEquals",
-                    "aws:SourceAccount",
-                    Expr::pseudo(Pseudo::AccountId),
-                )
-                .condition("ArnLike", "aws:SourceArn", Expr::List(sources)),
+                Statement::allow(["s3:PutObject"], [Expr::sub("${AccessLogsBucket.Arn}/*")])
+                    .sid("S3WritesServerAccessLogs")
+                    .service("logging.s3.amazonaws.com")
+                    .condition(
+                        "StringEquals",
+                        "aws:SourceAccount",
+                        Expr::pseudo(Pseudo::AccountId),
+                    )
+                    .condition("ArnLike", "aws:SourceArn", Expr::List(sources)),
             ],
         ),
     )?;
@@ -376,17 +454,17 @@ fn replication_role(
     props: &StorageProps,
     r: &ReplicationProps,
 ) -> Result<Handle<iam::Role>, Error> {
-    let sources: Vec<(Expr, Expr)> = [&naming::DATA_BUCKET, &naming::CONFIG_BUCKET]
-        .iter()
-        .map(|rule| {
+    let sources: Vec<(Expr, Expr)> = stores(props)
+        .into_iter()
+        .map(|(_, rule, _)| {
             let arn = bucket_arn(&props.namer, rule);
             let objects = s3_arn(format!("{}/*", props.namer.name(rule, None)));
             (arn, objects)
         })
         .collect();
-    let destinations: Vec<Expr> = [&naming::DATA_BUCKET, &naming::CONFIG_BUCKET]
-        .iter()
-        .map(|rule| s3_arn(format!("{}/*", r.destination.name(rule, None))))
+    let destinations: Vec<Expr> = stores(props)
+        .into_iter()
+        .map(|(_, rule, _)| s3_arn(format!("{}/*", r.destination.name(rule, None))))
         .collect();
     let statements = vec![
         Statement::allow(
@@ -475,6 +553,8 @@ mod tests {
             namer: namer("us-east-1"),
             key_arn: Expr::from("arn:aws:kms:us-east-1:1:key/a"),
             noncurrent_version_days: 30,
+            access_log_retention_days: 365,
+            audit: None,
             replication: None,
         };
         let mut body = Fragment::new();
@@ -495,9 +575,55 @@ mod tests {
     }
 
     #[test]
+    fn the_audit_bucket_takes_the_trails_log_files_only() {
+        let (f, buckets) = build(&StorageProps {
+            namer: namer("us-east-1"),
+            key_arn: Expr::from("arn:aws:kms:us-east-1:1:key/a"),
+            noncurrent_version_days: 30,
+            access_log_retention_days: 365,
+            audit: Some(AuditBucket {
+                retention_days: 2557,
+                trail_arn: Some(Expr::from("arn:aws:cloudtrail:us-east-1:1:trail/audit-qa")),
+            }),
+            replication: None,
+        })
+        .unwrap();
+        assert!(buckets.audit.is_some());
+        let t = Template::new("t", f).to_json();
+        assert_eq!(
+            t["Resources"]["AuditBucket"]["Properties"]["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"],
+            2557
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::S3::BucketPolicy",
+            json!({"Bucket": {"Ref": "AuditBucket"}, "PolicyDocument": {"Statement": [{
+                "Sid": "CloudTrailChecksTheBucket", "Action": ["s3:GetBucketAcl"],
+                "Condition": {"StringEquals": {"aws:SourceArn": "arn:aws:cloudtrail:us-east-1:1:trail/audit-qa"}}
+            }, {
+                "Sid": "CloudTrailWritesLogFiles", "Action": ["s3:PutObject"],
+                "Resource": [{"Fn::Sub": "${AuditBucket.Arn}/AWSLogs/${AWS::AccountId}/*"}]
+            }, {"Sid": "DenyInsecureTransport"}]}}),
+        );
+    }
+
+    #[test]
     fn buckets_are_versioned_encrypted_private_and_tls_only() {
         let t = render(false);
-        assert_resource_count(&t, "AWS::S3::Bucket", 2);
+        // Data, configuration, and the access logs of both.
+        assert_resource_count(&t, "AWS::S3::Bucket", 3);
+        assert_eq!(
+            t["Resources"]["DataBucket"]["Properties"]["LoggingConfiguration"],
+            json!({"DestinationBucketName": {"Ref": "AccessLogsBucket"}, "LogFilePrefix": "data/"})
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::S3::BucketPolicy",
+            json!({"Bucket": {"Ref": "AccessLogsBucket"}, "PolicyDocument": {"Statement": [{
+                "Sid": "S3WritesServerAccessLogs", "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": ["s3:PutObject"]
+            }, {"Sid": "DenyInsecureTransport"}]}}),
+        );
         assert_has_resource_properties(
             &t,
             "AWS::S3::Bucket",

@@ -47,6 +47,8 @@ pub struct Region<'e> {
     /// The alarm of every replication path added so far, made by `replication_alarms`.
     #[cfg(feature = "canaries")]
     paths: Vec<canaries::PathAlarm>,
+    /// The audit bucket (its name), when the environment has its own trail.
+    audit_bucket: Option<Expr>,
     /// The vault whose recovery points are copied to the other region (their failures alert).
     copies_from: Option<Expr>,
 }
@@ -86,6 +88,7 @@ impl<'e> Region<'e> {
             #[cfg(feature = "canaries")]
             paths: Vec::new(),
             copies_from: None,
+            audit_bucket: None,
         })
     }
 
@@ -108,7 +111,12 @@ impl<'e> Region<'e> {
     /// says so.
     #[cfg(feature = "storage")]
     pub fn storage(&mut self, replication: Option<storage::ReplicationProps>) -> Result<(), Error> {
+        let audit = &self.env.config.audit;
         let (f, buckets) = storage::build(&storage::StorageProps {
+            audit: (!audit.organization_trail).then(|| storage::AuditBucket {
+                retention_days: audit.retention_days,
+                trail_arn: self.trail_arn(),
+            }),
             noncurrent_version_days: self.env.config.storage.noncurrent_version_days,
             access_log_retention_days: self.env.config.storage.access_log_retention_days,
             replication,
@@ -159,6 +167,34 @@ impl<'e> Region<'e> {
         self.grants.extend(buckets.grant_data_read_write());
         self.daily_backups.push(buckets.config.attr_arn());
         self.parameters.buckets = Some((buckets.data.reference(), buckets.config.reference()));
+        self.audit_bucket = buckets.audit.as_ref().map(|b| b.reference());
+        Ok(())
+    }
+
+    /// The ARN of the trail this region's audit bucket receives from, when the region has the
+    /// trail (the primary, with the `audit` feature).
+    #[cfg(feature = "storage")]
+    fn trail_arn(&self) -> Option<Expr> {
+        #[cfg(feature = "audit")]
+        if self.role == RegionRole::Primary {
+            return Some(audit::trail_arn(&self.namer()));
+        }
+        None
+    }
+
+    /// The environment's multi-region trail into the audit bucket, or nothing when the
+    /// organisation's trail records the account (`audit.organization_trail`).
+    #[cfg(feature = "audit")]
+    pub fn audit_trail(&mut self) -> Result<(), Error> {
+        let Some(bucket) = self.audit_bucket.clone() else {
+            return Ok(());
+        };
+        self.body.merge(audit::trail(&audit::TrailProps::new(
+            self.namer(),
+            bucket,
+            self.base.key.arn(),
+        ))?)?;
+        self.users.trail = true;
         Ok(())
     }
 
@@ -474,6 +510,8 @@ pub struct KeyUsers {
     pub events: bool,
     /// The alert topic, to which CloudWatch alarms and EventBridge rules publish.
     pub alerts: bool,
+    /// The audit trail (CloudTrail encrypts its log files with the key).
+    pub trail: bool,
 }
 
 impl KeyUsers {
@@ -497,6 +535,7 @@ impl KeyUsers {
         [
             (self.events || self.alerts, "events.amazonaws.com"),
             (self.alerts, "cloudwatch.amazonaws.com"),
+            (self.trail, "cloudtrail.amazonaws.com"),
         ]
         .into_iter()
         .filter(|(on, _)| *on)

@@ -54,6 +54,8 @@ pub fn stack(env: &Environment) -> Result<Template, Error> {
         replica_key_arn: link.key_arn.clone(),
         minutes: 15,
     }))?;
+    #[cfg(feature = "audit")]
+    r.audit_trail()?;
     #[cfg(feature = "aurora")]
     r.aurora(aurora_role(env, &link))?;
     #[cfg(feature = "events")]

@@ -20,6 +20,7 @@ elb = session.client("elbv2", endpoint_url=endpoint)
 route53 = session.client("route53", endpoint_url=endpoint)
 backup = session.client("backup", endpoint_url=endpoint)
 s3 = session.client("s3", endpoint_url=endpoint)
+cloudtrail = session.client("cloudtrail", endpoint_url=endpoint)
 
 
 def services():
@@ -115,6 +116,17 @@ print(
                 if s3.get_bucket_location(Bucket=b["Name"]).get("LocationConstraint")
                 == (None if region == "us-east-1" else region)
             ),
+            "trails": [
+                {
+                    "name": t["Name"],
+                    "bucket": t["S3BucketName"],
+                    "multi_region": t["IsMultiRegionTrail"],
+                    "validation": t["LogFileValidationEnabled"],
+                    "logging": cloudtrail.get_trail_status(Name=t["Name"])["IsLogging"],
+                }
+                for t in cloudtrail.describe_trails()["trailList"]
+                if t.get("HomeRegion", region) == region
+            ],
             "routes": [
                 {"table": t["RouteTableId"], "destination": r.get("DestinationCidrBlock"), "peering": r.get("VpcPeeringConnectionId")}
                 for t in ec2.describe_route_tables()["RouteTables"]
