@@ -128,6 +128,16 @@ pub const RULES: &[Rule] = &[
         check: database_monitored,
     },
     Rule {
+        name: "restores-tested",
+        description: "every backup plan that protects Aurora or DynamoDB has a restore testing selection for that type, from a plan that includes the plan's vault",
+        check: restores_tested,
+    },
+    Rule {
+        name: "prod-vault-compliance-lock",
+        description: "prod's backup vaults are locked in compliance mode (ChangeableForDays set), so nobody can delete recovery points early",
+        check: prod_vault_compliance_lock,
+    },
+    Rule {
         name: "replication-watched",
         description: "every replication path (buckets, global tables, configuration replication, backup copies) has an alarm or alert on its failure",
         check: replication_watched,
@@ -208,10 +218,13 @@ fn text_of(v: &Value) -> Option<&str> {
 }
 
 fn contains_suffix(name: &str, suffix: &str) -> bool {
-    // Parameter paths carry it as a path segment: /<app>/<suffix>/….
+    // Parameter paths carry it as a path segment: /<app>/<suffix>/…; names that AWS allows no
+    // hyphens in (restore testing plans) carry it with underscores: restore_test_<suffix>.
+    let underscored = suffix.replace('-', "_");
     name.contains(&format!("/{suffix}/"))
         || name.contains(&format!("-{suffix}-"))
         || name.ends_with(&format!("-{suffix}"))
+        || name.ends_with(&format!("_{underscored}"))
 }
 
 /// Physical names that are not the type's primary identifier.
@@ -775,6 +788,49 @@ pub fn database_monitored(r: &ResourceView) -> Verdict {
     }
 }
 
+/// Backups of Aurora and DynamoDB are restored on a schedule to prove they restore.
+pub fn restores_tested(r: &ResourceView) -> Verdict {
+    if r.type_name() != "AWS::Backup::BackupSelection" {
+        return Verdict::NotApplicable;
+    }
+    let arns = r.props()["BackupSelection"]["Resources"].to_string();
+    let protected: Vec<&str> = [(":rds:", "Aurora"), (":dynamodb:", "DynamoDB")]
+        .into_iter()
+        .filter(|(service, _)| arns.contains(service) || arns.contains(&service.replace(':', "")))
+        .map(|(_, kind)| kind)
+        .collect();
+    let resources = r.template["Resources"].as_object();
+    let tested = |kind: &str| {
+        resources.into_iter().flatten().any(|(_, x)| {
+            x["Type"] == "AWS::Backup::RestoreTestingSelection"
+                && x["Properties"]["ProtectedResourceType"] == kind
+        })
+    };
+    let untested: Vec<&str> = protected.into_iter().filter(|k| !tested(k)).collect();
+    if untested.is_empty() {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(format!(
+            "backed up but never restored to test it: {} (add an AWS::Backup::RestoreTestingSelection)",
+            untested.join(", ")
+        ))
+    }
+}
+
+/// In prod, vaults are locked in compliance mode.
+pub fn prod_vault_compliance_lock(r: &ResourceView) -> Verdict {
+    if r.type_name() != "AWS::Backup::BackupVault" || r.suffix != "prod" {
+        return Verdict::NotApplicable;
+    }
+    if r.props()["LockConfiguration"]["ChangeableForDays"].is_number() {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(
+            "prod's vault is not in compliance mode: someone with the account's admin credentials could delete its recovery points (set backup.vault_lock_mode = \"compliance\")".into(),
+        )
+    }
+}
+
 /// Whether the template holds an alarm on `namespace`/`metric` whose dimension `dimension` is
 /// `value`.
 fn alarm_on(
@@ -1255,6 +1311,45 @@ mod tests {
         assert_eq!(verdict(access_logged, destination), Verdict::Compliant);
         let alone = json!({"R": {"Type": "AWS::S3::Bucket", "Properties": {}}});
         assert!(nc(verdict(access_logged, alone)));
+    }
+
+    #[test]
+    fn restores_tested_rule() {
+        let selection = json!({"Type": "AWS::Backup::BackupSelection", "Properties": {"BackupSelection": {
+            "Resources": [{"Fn::GetAtt": ["AuroraCluster", "DBClusterArn"]}, "arn:aws:dynamodb:us-east-1:1:table/t"]}}});
+        let test = |kind: &str| json!({"Type": "AWS::Backup::RestoreTestingSelection", "Properties": {"ProtectedResourceType": kind}});
+        assert_eq!(
+            verdict(
+                restores_tested,
+                json!({"R": selection, "A": test("Aurora"), "D": test("DynamoDB")})
+            ),
+            Verdict::Compliant
+        );
+        assert_eq!(
+            verdict(restores_tested, json!({"R": selection, "A": test("Aurora")})),
+            Verdict::NonCompliant("backed up but never restored to test it: DynamoDB (add an AWS::Backup::RestoreTestingSelection)".into())
+        );
+    }
+
+    #[test]
+    fn prod_vault_compliance_lock_rule() {
+        let vault = |lock: Value| json!({"R": {"Type": "AWS::Backup::BackupVault", "Properties": {"LockConfiguration": lock}}});
+        let template = vault(json!({"MinRetentionDays": 7, "ChangeableForDays": 3}));
+        let view = |t: &Value, suffix: &'static str| {
+            let v = ResourceView {
+                id: "R",
+                body: &t["Resources"]["R"],
+                template: t,
+                suffix,
+                role: "primary",
+            };
+            prod_vault_compliance_lock(&v)
+        };
+        let t = json!({"Resources": template});
+        assert_eq!(view(&t, "prod"), Verdict::Compliant);
+        let governance = json!({"Resources": vault(json!({"MinRetentionDays": 7}))});
+        assert!(nc(view(&governance, "prod")));
+        assert_eq!(view(&governance, "qa"), Verdict::NotApplicable);
     }
 
     #[test]

@@ -50,6 +50,13 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
     for (store, bound) in &b.rpo {
         writeln!(out, "  {store:<24} {bound}")?;
     }
+    writeln!(
+        out,
+        "restore from backup (data corruption, not a region loss):"
+    )?;
+    for (what, bound) in &b.restore {
+        writeln!(out, "  {what:<24} {bound}")?;
+    }
     Ok(if restored > RTO_LIMIT_SECONDS {
         writeln!(out, "over the {RTO_LIMIT_SECONDS} s limit")?;
         exit::FAILURE

@@ -131,6 +131,8 @@ pub struct Database {
     pub cluster: Handle<rds::DbCluster>,
     /// The database's security group.
     pub security_group: Handle<ec2::SecurityGroup>,
+    /// The cluster's DB subnet group.
+    pub subnet_group: Handle<rds::DbSubnetGroup>,
     /// The credentials secret (primary only; the secondary holds its replica).
     pub secret: Option<Handle<secretsmanager::Secret>>,
 }
@@ -383,6 +385,7 @@ pub fn build(props: &AuroraProps) -> Result<(Fragment, Database), Error> {
         Database {
             cluster,
             security_group: sg,
+            subnet_group,
             secret,
         },
     ))

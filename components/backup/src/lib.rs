@@ -26,13 +26,42 @@ use cfn::iam::assume_role_by;
 use cfn::naming::{self, Namer};
 use cfn::{Error, Expr, Fragment, Handle, LogicalId, Pseudo};
 
-/// Vault lock in governance mode: recovery points cannot be deleted before `min_days`.
+/// Vault lock: recovery points cannot be deleted before `min_days`. In governance mode
+/// (`compliance_after_days` none) a user with the right IAM permission can still remove the lock;
+/// in compliance mode, once the grace period of `compliance_after_days` (at least 3) has passed,
+/// nobody can — not the account's administrators, not AWS.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VaultLock {
     /// Shortest retention a recovery point may have.
     pub min_days: u32,
     /// Longest retention a recovery point may have.
     pub max_days: u32,
+    /// Compliance mode, immutable after this many days (`ChangeableForDays`). Default: none
+    /// (governance mode).
+    pub compliance_after_days: Option<u32>,
+}
+
+/// Restore tests: AWS Backup restores the latest recovery point of each protected resource on a
+/// schedule, keeps it for validation, then deletes it; a failed restore is a failed job.
+#[derive(Clone, Debug)]
+pub struct RestoreTests {
+    /// When tests run (AWS cron, UTC).
+    pub schedule: String,
+    /// The Aurora cluster (ARN), restored into its subnet group with its security group.
+    pub aurora: Option<AuroraRestore>,
+    /// DynamoDB tables, by ARN.
+    pub tables: Vec<Expr>,
+}
+
+/// Where an Aurora restore test lands.
+#[derive(Clone, Debug)]
+pub struct AuroraRestore {
+    /// The cluster's ARN.
+    pub cluster_arn: Expr,
+    /// Its DB subnet group (name).
+    pub subnet_group: Expr,
+    /// Its security group (id).
+    pub security_group: Expr,
 }
 
 /// Where daily recovery points are copied.
@@ -65,6 +94,8 @@ pub struct BackupProps {
     pub daily_resources: Vec<Expr>,
     /// Where daily recovery points are copied. Default: nowhere.
     pub copy_to: Option<CopyTo>,
+    /// Scheduled restore tests. Default: none.
+    pub restore_tests: Option<RestoreTests>,
 }
 
 impl BackupProps {
@@ -80,6 +111,7 @@ impl BackupProps {
             aurora_clusters: vec![],
             daily_resources: vec![],
             copy_to: None,
+            restore_tests: None,
         }
     }
 }
@@ -107,11 +139,13 @@ pub fn build(props: &BackupProps) -> Result<(Fragment, Handle<backup::BackupVaul
         .backup_vault_name(n.name(&naming::BACKUP_VAULT, None))
         .encryption_key_arn(props.key_arn.clone());
     if let Some(lock) = props.vault_lock {
-        vault = vault.lock_configuration(
-            backup::backup_vault::LockConfigurationType::new()
-                .min_retention_days(lock.min_days)
-                .max_retention_days(lock.max_days),
-        );
+        let mut config = backup::backup_vault::LockConfigurationType::new()
+            .min_retention_days(lock.min_days)
+            .max_retention_days(lock.max_days);
+        if let Some(days) = lock.compliance_after_days {
+            config = config.changeable_for_days(days);
+        }
+        vault = vault.lock_configuration(config);
     }
     let vault = f.add(id("BackupVault")?, vault)?;
     let managed = |name: &str| {
@@ -217,12 +251,82 @@ pub fn build(props: &BackupProps) -> Result<(Fragment, Handle<backup::BackupVaul
                 ),
         )?;
     }
+    if let Some(tests) = &props.restore_tests {
+        restore_tests(&mut f, props, tests, &vault, &role)?;
+    }
     f.output(
         id("BackupVaultName")?,
         "This region's backup vault",
         vault.reference(),
     )?;
     Ok((f, vault))
+}
+
+/// The restore testing plan (latest snapshot of the last week, from this vault) and a
+/// selection per resource type.
+fn restore_tests(
+    f: &mut Fragment,
+    props: &BackupProps,
+    tests: &RestoreTests,
+    vault: &Handle<backup::BackupVault>,
+    role: &Handle<iam::Role>,
+) -> Result<(), Error> {
+    // Plan and selection names take letters, digits and underscores only.
+    let name = |qualifier: Option<&str>| {
+        props
+            .namer
+            .name(&naming::RESTORE_TEST, qualifier)
+            .replace('-', "_")
+    };
+    let plan_name = name(None);
+    let plan = f.add(
+        id("RestoreTestingPlan")?,
+        backup::RestoreTestingPlan::new()
+            .restore_testing_plan_name(plan_name.as_str())
+            .schedule_expression(tests.schedule.as_str())
+            .start_window_hours(24)
+            .recovery_point_selection(
+                backup::restore_testing_plan::RestoreTestingRecoveryPointSelection::new()
+                    .algorithm("LATEST_WITHIN_WINDOW")
+                    .include_vaults(vec![Expr::get_att(vault.id(), "BackupVaultArn")])
+                    .recovery_point_types(vec!["SNAPSHOT"])
+                    .selection_window_days(7),
+            ),
+    )?;
+    let mut selections: Vec<(&str, &str, Vec<Expr>, Option<Expr>)> = Vec::new();
+    if let Some(a) = &tests.aurora {
+        selections.push((
+            "Aurora",
+            "aurora",
+            vec![a.cluster_arn.clone()],
+            Some(Expr::map([
+                ("dbsubnetgroupname", a.subnet_group.clone()),
+                (
+                    "vpcsecuritygroupids",
+                    Expr::sub_with("[\"${Group}\"]", [("Group", a.security_group.clone())]),
+                ),
+            ])),
+        ));
+    }
+    if !tests.tables.is_empty() {
+        selections.push(("DynamoDB", "dynamodb", tests.tables.clone(), None));
+    }
+    for (kind, qualifier, arns, overrides) in selections {
+        let mut selection = backup::RestoreTestingSelection::new()
+            .restore_testing_plan_name(plan_name.as_str())
+            .restore_testing_selection_name(name(Some(qualifier)))
+            .protected_resource_type(kind)
+            .protected_resource_arns(arns)
+            .iam_role_arn(role.attr_arn())
+            .validation_window_hours(2);
+        if let Some(o) = overrides {
+            selection = selection.restore_metadata_overrides(o);
+        }
+        let logical = id(&format!("{kind}RestoreTestingSelection"))?;
+        f.add(logical.clone(), selection)?;
+        f.depends_on(&logical, plan.id());
+    }
+    Ok(())
 }
 
 /// The rules of the backup props; [`BackupProps::problems`] and the configuration's validation
@@ -310,6 +414,7 @@ mod tests {
         bad.vault_lock = Some(VaultLock {
             min_days: 40,
             max_days: 30,
+            compliance_after_days: None,
         });
         let found: Vec<String> = bad.problems().iter().map(|p| p.to_string()).collect();
         assert_eq!(
@@ -379,19 +484,65 @@ mod tests {
     }
 
     #[test]
-    fn vault_lock_is_available_in_governance_mode() {
+    fn vault_lock_is_available_in_governance_and_compliance_mode() {
+        let lock = |compliance_after_days| {
+            let (f, _) = build(&BackupProps {
+                vault_lock: Some(VaultLock {
+                    min_days: 7,
+                    max_days: 365,
+                    compliance_after_days,
+                }),
+                ..props()
+            })
+            .unwrap();
+            Template::new("t", f).to_json()["Resources"]["BackupVault"]["Properties"]
+                ["LockConfiguration"]
+                .clone()
+        };
+        assert_eq!(
+            lock(None),
+            json!({"MinRetentionDays": 7, "MaxRetentionDays": 365})
+        );
+        assert_eq!(
+            lock(Some(3)),
+            json!({"MinRetentionDays": 7, "MaxRetentionDays": 365, "ChangeableForDays": 3})
+        );
+    }
+
+    #[test]
+    fn restore_tests_restore_aurora_into_its_network_and_the_tables() {
         let (f, _) = build(&BackupProps {
-            vault_lock: Some(VaultLock {
-                min_days: 7,
-                max_days: 365,
+            restore_tests: Some(RestoreTests {
+                schedule: "cron(0 6 ? * SUN *)".into(),
+                aurora: Some(AuroraRestore {
+                    cluster_arn: Expr::from("arn:aws:rds:us-east-1:1:cluster:aurora-qa"),
+                    subnet_group: Expr::from("aurora-subnets-qa"),
+                    security_group: Expr::from("sg-1"),
+                }),
+                tables: vec![Expr::from("arn:aws:dynamodb:us-east-1:1:table/sessions-qa")],
             }),
             ..props()
         })
         .unwrap();
         let t = Template::new("t", f).to_json();
-        assert_eq!(
-            t["Resources"]["BackupVault"]["Properties"]["LockConfiguration"],
-            json!({"MinRetentionDays": 7, "MaxRetentionDays": 365})
+        assert_has_resource_properties(
+            &t,
+            "AWS::Backup::RestoreTestingPlan",
+            json!({"RestoreTestingPlanName": "restore_test_qa", "ScheduleExpression": "cron(0 6 ? * SUN *)",
+                   "RecoveryPointSelection": {"Algorithm": "LATEST_WITHIN_WINDOW", "RecoveryPointTypes": ["SNAPSHOT"],
+                   "IncludeVaults": [{"Fn::GetAtt": ["BackupVault", "BackupVaultArn"]}]}}),
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::Backup::RestoreTestingSelection",
+            json!({"ProtectedResourceType": "Aurora", "RestoreTestingSelectionName": "restore_test_aurora_qa",
+                   "RestoreMetadataOverrides": {"dbsubnetgroupname": "aurora-subnets-qa",
+                   "vpcsecuritygroupids": {"Fn::Sub": ["[\"${Group}\"]", {"Group": "sg-1"}]}}}),
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::Backup::RestoreTestingSelection",
+            json!({"ProtectedResourceType": "DynamoDB", "ProtectedResourceArns": ["arn:aws:dynamodb:us-east-1:1:table/sessions-qa"]}),
         );
     }
 }

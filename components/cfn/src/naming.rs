@@ -91,6 +91,9 @@ rules! {
     BACKUP_VAULT = "backup-vault", 0, Regional, 50, "AWS Backup vault names";
     /// The backup plans (`backup-plan-aurora-<suffix>`, `backup-plan-daily-<suffix>`).
     BACKUP_PLAN = "backup-plan", 6, Regional, 50, "AWS Backup plan names";
+    /// The restore testing plan and its selections (`restore_test_<suffix>`, underscores: the
+    /// names take no hyphens).
+    RESTORE_TEST = "restore-test", 8, Regional, 50, "AWS Backup restore testing plan names";
     /// The role AWS Backup assumes.
     BACKUP_ROLE = "backup", 0, Account, 64, "IAM role names";
     /// The configuration replication state machines (`config-replicator-source-<suffix>`, …).

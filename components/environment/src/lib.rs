@@ -221,6 +221,25 @@ pub struct Backup {
     pub lock_min_retention_days: u32,
     /// With vault lock: the longest retention a recovery point may have. Default: 365.
     pub lock_max_retention_days: u32,
+    /// With vault lock: `governance` (a user with the IAM permission can remove the lock) or
+    /// `compliance` (after `lock_grace_days`, nobody can). Default: governance.
+    pub vault_lock_mode: LockMode,
+    /// Compliance mode's grace period in days (at least 3), during which the lock can still be
+    /// removed; then it is immutable. Default: 3.
+    pub lock_grace_days: u32,
+    /// When AWS Backup restores the latest Aurora and DynamoDB recovery points to test them
+    /// (AWS cron, UTC). Default: `cron(0 6 ? * SUN *)`, weekly.
+    pub restore_test_schedule: String,
+}
+
+/// How a vault lock holds.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum LockMode {
+    /// Removable by a user with the IAM permission.
+    Governance,
+    /// Immutable after the grace period, even for the account's administrators.
+    Compliance,
 }
 
 /// Canaries, alarms and notifications.

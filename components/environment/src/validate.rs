@@ -581,6 +581,19 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
         use backup::rules as r;
         check("backup.schedule", r::schedule(&b.schedule));
         check(
+            "backup.restore_test_schedule",
+            r::schedule(&b.restore_test_schedule),
+        );
+        check(
+            "backup.lock_grace_days",
+            (b.lock_grace_days < 3).then(|| {
+                format!(
+                    "{} is not allowed: AWS Backup's compliance lock needs a grace period of at least 3 days",
+                    b.lock_grace_days
+                )
+            }),
+        );
+        check(
             "backup.daily_retention_days",
             r::daily_retention_days(b.daily_retention_days),
         );

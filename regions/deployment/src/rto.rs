@@ -59,6 +59,8 @@ pub struct Budget {
     pub after: Vec<Line>,
     /// Recovery point bound per store.
     pub rpo: Vec<(String, String)>,
+    /// Restore from backup (data corruption, not a region loss): what bounds it, per line.
+    pub restore: Vec<(String, String)>,
     /// The most back-off one task's Retry can add under throttling (not in the totals).
     pub retry_seconds: u64,
 }
@@ -75,6 +77,78 @@ fn resources<'a>(t: &'a Value, ty: &str) -> Vec<(&'a String, &'a Value)> {
         .as_object()
         .map(|m| m.iter().filter(|(_, r)| r["Type"] == ty).collect())
         .unwrap_or_default()
+}
+
+/// The restore-from-backup path, read from the primary's backup plans and restore tests: how
+/// far back data can be restored, and where the time a restore takes is measured.
+fn restore_path(primary: &Value) -> Vec<(String, String)> {
+    let continuous = resources(primary, "AWS::Backup::BackupPlan")
+        .into_iter()
+        .flat_map(|(_, p)| {
+            p["Properties"]["BackupPlan"]["BackupPlanRule"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|r| r["EnableContinuousBackup"] == true)
+        .and_then(|r| r["Lifecycle"]["DeleteAfterDays"].as_u64());
+    let daily = resources(primary, "AWS::Backup::BackupPlan")
+        .into_iter()
+        .flat_map(|(_, p)| {
+            p["Properties"]["BackupPlan"]["BackupPlanRule"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|r| r["RuleName"] == "daily")
+        .and_then(|r| r["Lifecycle"]["DeleteAfterDays"].as_u64());
+    let tests = resources(primary, "AWS::Backup::RestoreTestingPlan")
+        .into_iter()
+        .next()
+        .map(|(_, p)| {
+            (
+                p["Properties"]["RestoreTestingPlanName"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string(),
+                p["Properties"]["ScheduleExpression"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string(),
+            )
+        });
+    let tested: Vec<String> = resources(primary, "AWS::Backup::RestoreTestingSelection")
+        .into_iter()
+        .filter_map(|(_, s)| s["Properties"]["ProtectedResourceType"].as_str())
+        .map(String::from)
+        .collect();
+    vec![
+        (
+            "recovery point".into(),
+            match continuous {
+                Some(d) => format!(
+                    "Aurora to any second of the last {d} days (continuous backup; the latest restorable time trails by about 5 min); the sessions table to any second of the last 35 days (point-in-time recovery)"
+                ),
+                None => "no continuous backup of Aurora".into(),
+            },
+        ),
+        (
+            "daily snapshots".into(),
+            daily.map_or("none".into(), |d| {
+                format!("kept {d} days, copied to the other region")
+            }),
+        ),
+        (
+            "restore time".into(),
+            match tests {
+                Some((name, schedule)) => format!(
+                    "not bounded by the templates (it grows with the data): measured by restore test {name} ({}) on {schedule}; read it with `aws backup list-restore-jobs --by-restore-testing-plan-arn …`",
+                    tested.join(", ")
+                ),
+                None => "not bounded and never measured: no restore testing plan".into(),
+            },
+        ),
+    ]
 }
 
 /// The threshold of the first alarm on `namespace`/`metric` in either template.
@@ -410,10 +484,12 @@ pub fn budget(primary: &Value, secondary: &Value) -> Result<Budget> {
         .map(|k| interval * rate.powi(k))
         .sum::<f64>()
         .ceil() as u64;
+    let restore = restore_path(primary);
     Ok(Budget {
         retry_seconds,
         critical,
         after,
         rpo,
+        restore,
     })
 }

@@ -47,6 +47,11 @@ pub struct Region<'e> {
     /// The alarm of every replication path added so far, made by `replication_alarms`.
     #[cfg(feature = "canaries")]
     paths: Vec<canaries::PathAlarm>,
+    /// The Aurora cluster as a restore test lands it (the primary's).
+    #[cfg(feature = "backup")]
+    restore_target: Option<backup::AuroraRestore>,
+    /// The tables restore tests restore.
+    restore_tables: Vec<Expr>,
     /// The audit bucket (its name), when the environment has its own trail.
     audit_bucket: Option<Expr>,
     /// The vault whose recovery points are copied to the other region (their failures alert).
@@ -89,6 +94,9 @@ impl<'e> Region<'e> {
             paths: Vec::new(),
             copies_from: None,
             audit_bucket: None,
+            #[cfg(feature = "backup")]
+            restore_target: None,
+            restore_tables: Vec::new(),
         })
     }
 
@@ -263,7 +271,8 @@ impl<'e> Region<'e> {
         self.users.sessions = true;
         self.grants
             .extend(sessions::table_grants(arn.clone(), self.base.key.arn()));
-        self.daily_backups.push(arn);
+        self.daily_backups.push(arn.clone());
+        self.restore_tables.push(arn);
         self.parameters.sessions = true;
     }
 
@@ -285,6 +294,14 @@ impl<'e> Region<'e> {
         self.users.aurora = true;
         self.grants.extend(database.grant_connect("app"));
         self.database_arn = Some(database.cluster.attr_db_cluster_arn());
+        #[cfg(feature = "backup")]
+        {
+            self.restore_target = Some(backup::AuroraRestore {
+                cluster_arn: database.cluster.attr_db_cluster_arn(),
+                subnet_group: database.subnet_group.reference(),
+                security_group: database.security_group.attr_group_id(),
+            });
+        }
         self.db_host = Some(database.writer_endpoint());
         self.parameters.database = Some((database.writer_endpoint(), database.reader_endpoint()));
         Ok(())
@@ -325,6 +342,15 @@ impl<'e> Region<'e> {
             vault_lock: b.vault_lock.then_some(backup::VaultLock {
                 min_days: b.lock_min_retention_days,
                 max_days: b.lock_max_retention_days,
+                compliance_after_days: (b.vault_lock_mode == environment::LockMode::Compliance)
+                    .then_some(b.lock_grace_days),
+            }),
+            // Each region tests what its vault holds: the primary's Aurora and tables, the
+            // secondary's tables (its vault has no Aurora recovery points of its own).
+            restore_tests: Some(backup::RestoreTests {
+                schedule: b.restore_test_schedule.clone(),
+                aurora: self.restore_target.clone().filter(|_| with_database),
+                tables: self.restore_tables.clone(),
             }),
             schedule: b.schedule.clone(),
             daily_retention_days: b.daily_retention_days,
