@@ -540,12 +540,18 @@ mod tests {
         assert_has_resource_properties(
             &t,
             "AWS::EC2::Subnet",
-            json!({"AvailabilityZone": "us-east-1a", "CidrBlock": "10.10.0.0/20", "MapPublicIpOnLaunch": false}),
+            json!({"AvailabilityZone": {"Ref": "AvailabilityZoneA"}, "CidrBlock": "10.10.0.0/20", "MapPublicIpOnLaunch": false}),
         );
         assert_has_resource_properties(
             &t,
             "AWS::EC2::Subnet",
-            json!({"AvailabilityZone": "us-east-1c", "CidrBlock": "10.10.128.0/20"}),
+            json!({"AvailabilityZone": {"Ref": "AvailabilityZoneC"}, "CidrBlock": "10.10.128.0/20"}),
+        );
+        // The configured zones are the parameters' defaults, typed so CloudFormation checks them.
+        assert_eq!(
+            t["Parameters"]["AvailabilityZoneC"],
+            json!({"Type": "AWS::EC2::AvailabilityZone::Name", "Default": "us-east-1c",
+                   "Description": "Availability zone C of the region, from the environment's configuration"})
         );
         assert_eq!(
             t["Resources"]["IsolatedSubnetC"]["Properties"]["CidrBlock"],
