@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result, bail};
-use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
+use aws_sdk_sfn::types::ExecutionStatus;
 use deployment::Synthesis;
 use environment::{Environment, RegionRole};
 use runbook::contract::Runbook;
@@ -259,13 +259,8 @@ impl<'a> Drill<'a> {
         let mut outputs = BTreeMap::new();
         for role in RegionRole::ALL {
             let entry = &synthesis.manifest.stacks[&role];
-            let stack = crate::stack::Stack {
-                client: aws::cloudformation(&entry.region, target).await,
-                name: entry.name.clone(),
-                region: entry.region.clone(),
-                poll: target.poll_interval(),
-            };
-            let deployed = stack
+            let deployed = crate::stack::Stack::of(entry, target)
+                .await
                 .describe()
                 .await?
                 .with_context(|| format!("stack {} is not deployed", entry.name))?;
@@ -500,22 +495,15 @@ impl<'a> Drill<'a> {
             .output(RegionRole::Primary, "AuroraGlobalClusterIdentifier")
             .ok()?;
         let rds = aws::rds(self.region(RegionRole::Secondary), self.target).await;
-        let r = rds
-            .describe_global_clusters()
-            .global_cluster_identifier(id)
-            .send()
-            .await
-            .ok()?;
-        let g = r.global_clusters().first()?;
-        if g.status() != Some("available") {
-            return None;
-        }
-        g.global_cluster_members()
-            .iter()
-            .find(|m| m.is_writer() == Some(true))
-            .and_then(|m| m.db_cluster_arn())
-            .and_then(|a| a.split(':').nth(3))
-            .map(String::from)
+        let (state, writer) = status::global_writer(&rds, id).await.ok()??;
+        (state == "available")
+            .then(|| {
+                writer
+                    .as_deref()
+                    .and_then(status::region_of_arn)
+                    .map(String::from)
+            })
+            .flatten()
     }
 
     /// Stores the report in the primary's configuration bucket; where.
@@ -557,42 +545,14 @@ async fn timeline(
     execution: &str,
     start: f64,
 ) -> Result<Vec<(f64, String)>> {
-    let mut entered = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = sfn
-            .get_execution_history()
-            .execution_arn(execution)
-            .set_next_token(token.clone())
-            .max_results(1000)
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "cannot read the history of {execution}: {}",
-                    aws::describe_error(&e)
-                )
-            })?;
-        for e in page.events() {
-            let entered_state = matches!(
-                e.r#type(),
-                HistoryEventType::TaskStateEntered
-                    | HistoryEventType::ChoiceStateEntered
-                    | HistoryEventType::PassStateEntered
-                    | HistoryEventType::WaitStateEntered
-                    | HistoryEventType::ParallelStateEntered
-                    | HistoryEventType::SucceedStateEntered
-                    | HistoryEventType::FailStateEntered
-            );
-            if entered_state && let Some(d) = e.state_entered_event_details() {
-                entered.push((e.timestamp().as_secs_f64() - start, d.name().to_string()));
-            }
-        }
-        token = page.next_token().map(String::from);
-        if token.is_none() {
-            return Ok(entered);
-        }
-    }
+    Ok(crate::runbook::history(sfn, execution)
+        .await?
+        .iter()
+        .filter_map(|e| {
+            crate::runbook::entered(e)
+                .map(|name| (e.timestamp().as_secs_f64() - start, name.to_string()))
+        })
+        .collect())
 }
 
 /// Everything the report holds.

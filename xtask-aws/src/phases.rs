@@ -84,12 +84,7 @@ impl Context {
             .stacks
             .get(&role)
             .with_context(|| format!("the manifest has no {role} stack"))?;
-        Ok(Stack {
-            client: aws::cloudformation(&entry.region, &self.common.target).await,
-            name: entry.name.clone(),
-            region: entry.region.clone(),
-            poll: self.common.target.poll_interval(),
-        })
+        Ok(Stack::of(entry, &self.common.target).await)
     }
 
     /// The template of `role` as compact JSON.

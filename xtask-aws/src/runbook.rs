@@ -52,12 +52,7 @@ pub fn run(runbook: Runbook, args: &Args, out: &mut dyn Write) -> Result<u8> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let stack = Stack {
-            client: aws::cloudformation(&entry.region, &args.target).await,
-            name: entry.name.clone(),
-            region: entry.region.clone(),
-            poll: args.target.poll_interval(),
-        };
+        let stack = Stack::of(&entry, &args.target).await;
         let deployed = stack.describe().await?.with_context(|| {
             format!(
                 "stack {} in {} is not deployed: run `cargo xtask deploy --suffix {}` first",
@@ -214,29 +209,7 @@ impl Execution {
         seen: &mut Seen,
         out: &mut dyn Write,
     ) -> Result<()> {
-        let mut events: Vec<HistoryEvent> = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .sfn
-                .get_execution_history()
-                .execution_arn(execution_arn)
-                .set_next_token(token.clone())
-                .max_results(1000)
-                .send()
-                .await
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "cannot read the history of {execution_arn}: {}",
-                        aws::describe_error(&e)
-                    )
-                })?;
-            events.extend(page.events().iter().cloned());
-            token = page.next_token().map(String::from);
-            if token.is_none() {
-                break;
-            }
-        }
+        let events = history(&self.sfn, execution_arn).await?;
         let elapsed = clock.elapsed().as_secs_f64();
         for event in events.iter().skip(seen.events) {
             if let Some(line) = describe_event(event, &mut seen.path) {
@@ -248,8 +221,37 @@ impl Execution {
     }
 }
 
-/// One line for an event worth showing; records every state entered in `path`.
-fn describe_event(event: &HistoryEvent, path: &mut Vec<String>) -> Option<String> {
+/// Every event of an execution's history, in order.
+pub(crate) async fn history(
+    sfn: &aws_sdk_sfn::Client,
+    execution_arn: &str,
+) -> Result<Vec<HistoryEvent>> {
+    let mut events: Vec<HistoryEvent> = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = sfn
+            .get_execution_history()
+            .execution_arn(execution_arn)
+            .set_next_token(token.clone())
+            .max_results(1000)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot read the history of {execution_arn}: {}",
+                    aws::describe_error(&e)
+                )
+            })?;
+        events.extend(page.events().iter().cloned());
+        token = page.next_token().map(String::from);
+        if token.is_none() {
+            return Ok(events);
+        }
+    }
+}
+
+/// The state an event enters, when it is a state-entered event.
+pub(crate) fn entered(event: &HistoryEvent) -> Option<&str> {
     match event.r#type() {
         HistoryEventType::TaskStateEntered
         | HistoryEventType::ChoiceStateEntered
@@ -257,20 +259,28 @@ fn describe_event(event: &HistoryEvent, path: &mut Vec<String>) -> Option<String
         | HistoryEventType::WaitStateEntered
         | HistoryEventType::ParallelStateEntered
         | HistoryEventType::SucceedStateEntered
-        | HistoryEventType::FailStateEntered => {
-            let name = event.state_entered_event_details()?.name().to_string();
-            path.push(name.clone());
-            if PollState::is_bookkeeping(&name) {
-                return None;
-            }
-            let attempt = if PollState::parse(&name).is_some_and(|(_, p)| p == PollState::Check) {
-                let n = path.iter().filter(|p| **p == name).count();
-                format!(" (check {n})")
-            } else {
-                String::new()
-            };
-            Some(format!("→ {name}{attempt}"))
+        | HistoryEventType::FailStateEntered => Some(event.state_entered_event_details()?.name()),
+        _ => None,
+    }
+}
+
+/// One line for an event worth showing; records every state entered in `path`.
+fn describe_event(event: &HistoryEvent, path: &mut Vec<String>) -> Option<String> {
+    if let Some(name) = entered(event) {
+        let name = name.to_string();
+        path.push(name.clone());
+        if PollState::is_bookkeeping(&name) {
+            return None;
         }
+        let attempt = if PollState::parse(&name).is_some_and(|(_, p)| p == PollState::Check) {
+            let n = path.iter().filter(|p| **p == name).count();
+            format!(" (check {n})")
+        } else {
+            String::new()
+        };
+        return Some(format!("→ {name}{attempt}"));
+    }
+    match event.r#type() {
         HistoryEventType::TaskFailed => {
             let d = event.task_failed_event_details()?;
             Some(format!(

@@ -160,6 +160,16 @@ fn absent_or_fail(message: String, context: impl FnOnce() -> String) -> Result<(
 }
 
 impl Stack {
+    /// The stack of manifest entry `entry`, reached through `target`.
+    pub async fn of(entry: &deployment::StackEntry, target: &xtask::online::Target) -> Stack {
+        Stack {
+            client: crate::aws::cloudformation(&entry.region, target).await,
+            name: entry.name.clone(),
+            region: entry.region.clone(),
+            poll: target.poll_interval(),
+        }
+    }
+
     /// The deployed stack, or `None` when there is none (a deleted stack counts as none).
     pub async fn describe(&self) -> Result<Option<Deployed>> {
         self.describe_by(&self.name).await

@@ -316,13 +316,15 @@ pub async fn evaluate(env: &Environment, synthesis: &Synthesis, target: &Target)
         primary,
         secondary,
     };
-    let (active, active_region) = r.active_region().await;
+    // Read once: both the active-region and the global-database checks judge it.
+    let writer = r.writer().await;
+    let (active, active_region) = r.active_region(&writer).await;
     let full_active = active_region
         .clone()
         .unwrap_or_else(|| r.primary.region.clone());
     let (stacks, database, sessions, s3, configuration, capacity, alarms, lock, backups) = tokio::join!(
         r.stacks(),
-        r.global_database(&full_active),
+        r.global_database(&full_active, &writer),
         r.sessions(),
         r.s3(),
         r.configuration(),
@@ -365,12 +367,7 @@ async fn side(synthesis: &Synthesis, role: RegionRole, target: &Target) -> Side 
         side.unreachable = Some(why);
         return side;
     }
-    let stack = Stack {
-        client: aws::cloudformation(&entry.region, target).await,
-        name: entry.name.clone(),
-        region: entry.region.clone(),
-        poll: target.poll_interval(),
-    };
+    let stack = Stack::of(entry, target).await;
     match stack.describe().await {
         Ok(d) => side.deployed = d,
         Err(e) => {
@@ -395,13 +392,7 @@ pub async fn stack_alarms(
     role: RegionRole,
     target: &Target,
 ) -> Result<BTreeMap<String, (String, String, String)>> {
-    let entry = &synthesis.manifest.stacks[&role];
-    let stack = Stack {
-        client: aws::cloudformation(&entry.region, target).await,
-        name: entry.name.clone(),
-        region: entry.region.clone(),
-        poll: target.poll_interval(),
-    };
+    let stack = Stack::of(&synthesis.manifest.stacks[&role], target).await;
     read_alarms(&stack, target).await
 }
 
@@ -497,7 +488,34 @@ fn not_ok(alarms: &[(&str, &str)]) -> Option<String> {
     (!bad.is_empty()).then(|| bad.join(", "))
 }
 
-fn region_of_arn(arn: &str) -> Option<&str> {
+/// The global database's status and its writer's ARN, or why they could not be read.
+type Writer = std::result::Result<(String, Option<String>), String>;
+
+/// The status of global database `id` and its writer's ARN, as RDS in `rds`'s region sees
+/// them; `None` when there is no such global database.
+pub(crate) async fn global_writer(
+    rds: &aws_sdk_rds::Client,
+    id: &str,
+) -> std::result::Result<Option<(String, Option<String>)>, String> {
+    let r = rds
+        .describe_global_clusters()
+        .global_cluster_identifier(id)
+        .send()
+        .await
+        .map_err(|e| aws::describe_error(&e))?;
+    Ok(r.global_clusters().first().map(|g| {
+        let writer = g
+            .global_cluster_members()
+            .iter()
+            .find(|m| m.is_writer() == Some(true))
+            .and_then(|m| m.db_cluster_arn())
+            .map(String::from);
+        (g.status().unwrap_or("unknown").to_string(), writer)
+    }))
+}
+
+/// The region of an ARN.
+pub(crate) fn region_of_arn(arn: &str) -> Option<&str> {
     arn.split(':').nth(3).filter(|r| !r.is_empty())
 }
 
@@ -594,7 +612,7 @@ impl Reader<'_> {
     }
 
     /// The active-region check, and the region serving when it can be told.
-    async fn active_region(&self) -> (Finding, Option<String>) {
+    async fn active_region(&self, writer: &Writer) -> (Finding, Option<String>) {
         let mut f = Finding::default();
         let recovery = &self.secondary;
         let paths = self.env.parameter_paths();
@@ -636,8 +654,7 @@ impl Reader<'_> {
             }
         };
         // Which cluster writes.
-        let writer = self.writer().await;
-        let writer_region = match &writer {
+        let writer_region = match writer {
             Ok((_, Some(arn))) => region_of_arn(arn).map(String::from),
             Ok((_, None)) => {
                 f.action(
@@ -683,7 +700,7 @@ impl Reader<'_> {
     }
 
     /// The global database's status and its writer's ARN.
-    async fn writer(&self) -> std::result::Result<(String, Option<String>), String> {
+    async fn writer(&self) -> Writer {
         let id = self
             .primary
             .output("AuroraGlobalClusterIdentifier")
@@ -698,40 +715,20 @@ impl Reader<'_> {
             if side.unreachable.is_some() {
                 continue;
             }
-            let rds = aws::rds(&side.region, self.target).await;
-            match rds
-                .describe_global_clusters()
-                .global_cluster_identifier(&id)
-                .send()
-                .await
-            {
-                Ok(r) => {
-                    let Some(g) = r.global_clusters().first() else {
-                        return Err(format!("global database {id} not found"));
-                    };
-                    let writer = g
-                        .global_cluster_members()
-                        .iter()
-                        .find(|m| m.is_writer() == Some(true))
-                        .and_then(|m| m.db_cluster_arn())
-                        .map(String::from);
-                    return Ok((g.status().unwrap_or("unknown").to_string(), writer));
-                }
+            match global_writer(&aws::rds(&side.region, self.target).await, &id).await {
+                Ok(Some(found)) => return Ok(found),
+                Ok(None) => return Err(format!("global database {id} not found")),
                 Err(e) => {
-                    last = format!(
-                        "cannot read global database {id} in {}: {}",
-                        side.region,
-                        aws::describe_error(&e)
-                    )
+                    last = format!("cannot read global database {id} in {}: {e}", side.region)
                 }
             }
         }
         Err(last)
     }
 
-    async fn global_database(&self, active: &str) -> Finding {
+    async fn global_database(&self, active: &str, writer: &Writer) -> Finding {
         let mut f = Finding::default();
-        match self.writer().await {
+        match writer.clone() {
             Ok((status, writer)) => {
                 if status == "available" && writer.is_some() {
                     f.ok(format!(

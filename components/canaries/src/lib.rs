@@ -322,7 +322,8 @@ pub fn canary(
     Ok(success_alarm)
 }
 
-fn capitalise(s: &str) -> String {
+/// `s` with its first letter upper-case (logical ids made from names).
+pub fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     c.next()
         .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())

@@ -82,26 +82,23 @@ fn resources<'a>(t: &'a Value, ty: &str) -> Vec<(&'a String, &'a Value)> {
 /// The restore-from-backup path, read from the primary's backup plans and restore tests: how
 /// far back data can be restored, and where the time a restore takes is measured.
 fn restore_path(primary: &Value) -> Vec<(String, String)> {
-    let continuous = resources(primary, "AWS::Backup::BackupPlan")
+    let rules: Vec<&Value> = resources(primary, "AWS::Backup::BackupPlan")
         .into_iter()
         .flat_map(|(_, p)| {
             p["Properties"]["BackupPlan"]["BackupPlanRule"]
                 .as_array()
-                .cloned()
-                .unwrap_or_default()
+                .into_iter()
+                .flatten()
         })
-        .find(|r| r["EnableContinuousBackup"] == true)
-        .and_then(|r| r["Lifecycle"]["DeleteAfterDays"].as_u64());
-    let daily = resources(primary, "AWS::Backup::BackupPlan")
-        .into_iter()
-        .flat_map(|(_, p)| {
-            p["Properties"]["BackupPlan"]["BackupPlanRule"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .find(|r| r["RuleName"] == "daily")
-        .and_then(|r| r["Lifecycle"]["DeleteAfterDays"].as_u64());
+        .collect();
+    let kept_days = |rule: &dyn Fn(&Value) -> bool| {
+        rules
+            .iter()
+            .find(|r| rule(r))
+            .and_then(|r| r["Lifecycle"]["DeleteAfterDays"].as_u64())
+    };
+    let continuous = kept_days(&|r| r["EnableContinuousBackup"] == true);
+    let daily = kept_days(&|r| r["RuleName"] == "daily");
     let tests = resources(primary, "AWS::Backup::RestoreTestingPlan")
         .into_iter()
         .next()

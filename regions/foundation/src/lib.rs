@@ -139,7 +139,7 @@ impl<'e> Region<'e> {
                 ("RuleId".to_string(), Expr::from(r.rule_id)),
             ];
             let stem = r.stem;
-            let upper = capitalise(stem);
+            let upper = canaries::capitalise(stem);
             self.paths.push(canaries::PathAlarm {
                 logical: format!("{upper}ReplicationFailedAlarm"),
                 qualifier: format!("s3-{stem}-failed"),
@@ -866,12 +866,4 @@ fn parameters_read(env: &Environment) -> cfn::iam::Statement {
         ],
         [paths.prefix_arn().expr(), paths.arn("*").expr()],
     )
-}
-
-#[cfg(all(feature = "storage", feature = "canaries"))]
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-        .unwrap_or_default()
 }
