@@ -143,6 +143,21 @@ pub const RULES: &[Rule] = &[
         check: replication_watched,
     },
     Rule {
+        name: "public-load-balancer-has-web-acl",
+        description: "every internet-facing load balancer is associated with a WAF web ACL",
+        check: public_load_balancer_has_web_acl,
+    },
+    Rule {
+        name: "db-credentials-rotate",
+        description: "every secret that holds database credentials has a rotation schedule",
+        check: db_credentials_rotate,
+    },
+    Rule {
+        name: "firewall-not-a-failover-signal",
+        description: "no alarm on the web ACL's metrics feeds the failover signal (composite alarm, health check, runbook trigger)",
+        check: firewall_not_a_failover_signal,
+    },
+    Rule {
         name: "events-scoped-to-environment",
         description: "every event rule matches only its environment's events: on the environment's own bus, or with the environment in its pattern",
         check: events_scoped_to_environment,
@@ -831,6 +846,106 @@ pub fn prod_vault_compliance_lock(r: &ResourceView) -> Verdict {
     }
 }
 
+fn resources(template: &Value) -> impl Iterator<Item = (&String, &Value)> {
+    template["Resources"].as_object().into_iter().flatten()
+}
+
+/// An internet-facing load balancer sits behind a web ACL (an association in the same template).
+pub fn public_load_balancer_has_web_acl(r: &ResourceView) -> Verdict {
+    if r.type_name() != "AWS::ElasticLoadBalancingV2::LoadBalancer"
+        || r.props()["Scheme"] == "internal"
+    {
+        return Verdict::NotApplicable;
+    }
+    let me = serde_json::json!({"Ref": r.id});
+    let associated = resources(r.template).any(|(_, x)| {
+        x["Type"] == "AWS::WAFv2::WebACLAssociation" && x["Properties"]["ResourceArn"] == me
+    });
+    if associated {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(
+            "internet-facing with no web ACL: add an AWS::WAFv2::WebACLAssociation (the firewall component)".into(),
+        )
+    }
+}
+
+/// A secret that holds database credentials (an RDS cluster or instance reads it, or it is
+/// attached to one) rotates: a rotation schedule names it or its attachment.
+pub fn db_credentials_rotate(r: &ResourceView) -> Verdict {
+    if r.type_name() != "AWS::SecretsManager::Secret" {
+        return Verdict::NotApplicable;
+    }
+    let me = serde_json::json!({"Ref": r.id});
+    let reads_me = |x: &Value| {
+        let text = x["Properties"].to_string();
+        text.contains(&format!("resolve:secretsmanager:${{{}}}", r.id))
+            || text.contains(&format!("\"Ref\":\"{}\"", r.id))
+    };
+    let holds_credentials = resources(r.template).any(|(_, x)| {
+        matches!(
+            x["Type"].as_str(),
+            Some("AWS::RDS::DBCluster" | "AWS::RDS::DBInstance")
+        ) && reads_me(x)
+            || x["Type"] == "AWS::SecretsManager::SecretTargetAttachment"
+                && x["Properties"]["SecretId"] == me
+    });
+    if !holds_credentials {
+        return Verdict::NotApplicable;
+    }
+    let attachments: Vec<Value> = resources(r.template)
+        .filter(|(_, x)| {
+            x["Type"] == "AWS::SecretsManager::SecretTargetAttachment"
+                && x["Properties"]["SecretId"] == me
+        })
+        .map(|(id, _)| serde_json::json!({"Ref": id}))
+        .collect();
+    let rotated = resources(r.template).any(|(_, x)| {
+        let id = &x["Properties"]["SecretId"];
+        x["Type"] == "AWS::SecretsManager::RotationSchedule"
+            && (*id == me || attachments.contains(id))
+            && (!x["Properties"]["HostedRotationLambda"].is_null()
+                || !x["Properties"]["RotationLambdaARN"].is_null())
+    });
+    if rotated {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(
+            "holds database credentials that never rotate: add an AWS::SecretsManager::RotationSchedule (aurora.rotation_days)".into(),
+        )
+    }
+}
+
+/// Nothing the web ACL counts can start a failover: no alarm on `AWS/WAFV2` is named by a
+/// composite alarm, a health check or an event rule (the runbook's trigger).
+pub fn firewall_not_a_failover_signal(r: &ResourceView) -> Verdict {
+    if !matches!(
+        r.type_name(),
+        "AWS::CloudWatch::CompositeAlarm" | "AWS::Route53::HealthCheck" | "AWS::Events::Rule"
+    ) {
+        return Verdict::NotApplicable;
+    }
+    let text = r.props().to_string();
+    let fed: Vec<String> = resources(r.template)
+        .filter(|(_, x)| {
+            x["Type"] == "AWS::CloudWatch::Alarm" && x["Properties"]["Namespace"] == "AWS/WAFV2"
+        })
+        .filter(|(id, x)| {
+            let name = x["Properties"]["AlarmName"].to_string();
+            text.contains(&format!("\"{id}\"")) || (name != "null" && text.contains(name.trim_matches('"')))
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    if fed.is_empty() {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(format!(
+            "feeds the failover signal from the firewall's metrics ({}): a blocked attack must not move the application",
+            fed.join(", ")
+        ))
+    }
+}
+
 /// Whether the template holds an alarm on `namespace`/`metric` whose dimension `dimension` is
 /// `value`.
 fn alarm_on(
@@ -1350,6 +1465,85 @@ mod tests {
         let governance = json!({"Resources": vault(json!({"MinRetentionDays": 7}))});
         assert!(nc(view(&governance, "prod")));
         assert_eq!(view(&governance, "qa"), Verdict::NotApplicable);
+    }
+
+    #[test]
+    fn public_load_balancer_has_web_acl_rule() {
+        let lb = |scheme: &str| json!({"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {"Scheme": scheme}});
+        let association = json!({"Type": "AWS::WAFv2::WebACLAssociation",
+            "Properties": {"ResourceArn": {"Ref": "R"}, "WebACLArn": {"Fn::GetAtt": ["Acl", "Arn"]}}});
+        assert_eq!(
+            verdict(
+                public_load_balancer_has_web_acl,
+                json!({"R": lb("internet-facing"), "A": association})
+            ),
+            Verdict::Compliant
+        );
+        assert!(nc(verdict(
+            public_load_balancer_has_web_acl,
+            json!({"R": lb("internet-facing")})
+        )));
+        assert_eq!(
+            verdict(
+                public_load_balancer_has_web_acl,
+                json!({"R": lb("internal")})
+            ),
+            Verdict::NotApplicable
+        );
+    }
+
+    #[test]
+    fn db_credentials_rotate_rule() {
+        let secret = json!({"Type": "AWS::SecretsManager::Secret", "Properties": {}});
+        let cluster = json!({"Type": "AWS::RDS::DBCluster", "Properties": {
+            "MasterUserPassword": {"Fn::Sub": "{{resolve:secretsmanager:${R}:SecretString:password}}"}}});
+        let attachment = json!({"Type": "AWS::SecretsManager::SecretTargetAttachment",
+            "Properties": {"SecretId": {"Ref": "R"}, "TargetId": {"Ref": "C"}}});
+        let schedule = json!({"Type": "AWS::SecretsManager::RotationSchedule", "Properties": {
+            "SecretId": {"Ref": "T"}, "HostedRotationLambda": {"RotationType": "PostgreSQLSingleUser"}}});
+        assert_eq!(
+            verdict(
+                db_credentials_rotate,
+                json!({"R": secret, "C": cluster, "T": attachment, "S": schedule})
+            ),
+            Verdict::Compliant
+        );
+        assert!(nc(verdict(
+            db_credentials_rotate,
+            json!({"R": secret, "C": cluster})
+        )));
+        // A schedule without a function rotates nothing.
+        let idle = json!({"Type": "AWS::SecretsManager::RotationSchedule", "Properties": {"SecretId": {"Ref": "R"}}});
+        assert!(nc(verdict(
+            db_credentials_rotate,
+            json!({"R": secret, "C": cluster, "S": idle})
+        )));
+        // A secret no database reads is not the rule's concern.
+        assert_eq!(
+            verdict(db_credentials_rotate, json!({"R": secret})),
+            Verdict::NotApplicable
+        );
+    }
+
+    #[test]
+    fn firewall_not_a_failover_signal_rule() {
+        let waf_alarm = json!({"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": "waf-blocked-qa", "Namespace": "AWS/WAFV2", "MetricName": "BlockedRequests"}});
+        let canary_alarm = json!({"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": "canary-qa", "Namespace": "CloudWatchSynthetics", "MetricName": "SuccessPercent"}});
+        let composite = |rule: &str| json!({"Type": "AWS::CloudWatch::CompositeAlarm",
+            "Properties": {"AlarmRule": rule}});
+        assert_eq!(
+            verdict(
+                firewall_not_a_failover_signal,
+                json!({"R": composite("ALARM(\"canary-qa\")"), "W": waf_alarm, "C": canary_alarm})
+            ),
+            Verdict::Compliant
+        );
+        assert!(nc(verdict(
+            firewall_not_a_failover_signal,
+            json!({"R": composite("ALARM(\"canary-qa\") OR ALARM(\"waf-blocked-qa\")"), "W": waf_alarm, "C": canary_alarm})
+        )));
     }
 
     #[test]

@@ -248,6 +248,9 @@ impl Stack {
                 ChangeSetType::Update
             })
             .capabilities(Capability::CapabilityNamedIam)
+            // The primary's template declares the AWS::SecretsManager transform (its hosted
+            // rotation function): CloudFormation refuses it without this acknowledgement.
+            .capabilities(Capability::CapabilityAutoExpand)
             .include_nested_stacks(false)
             .description(format!("cargo xtask, phase {label}"));
         request = match template {

@@ -101,7 +101,30 @@ pub struct AuroraProps {
     pub vpc_id: Expr,
     /// The security group whose members may connect on 5432. Required.
     pub client_security_group: Expr,
+    /// How the master secret rotates (the primary's; the secondary holds a replica). Required.
+    pub rotation: Rotation,
 }
+
+/// The rotation of the master secret: a hosted single-user rotation function (Secrets
+/// Manager's PostgreSQL template, through the `AWS::SecretsManager` transform) in the private
+/// subnets, which reaches the writer on 5432 and Secrets Manager through its interface endpoint.
+#[derive(Clone, Debug)]
+pub struct Rotation {
+    /// Days between rotations, 1 to 365. Default: 30.
+    pub days: u32,
+    /// The subnets the function runs in (the private ones). Required.
+    pub subnets: Vec<Expr>,
+    /// The interface endpoints' security group (Secrets Manager is reached through it).
+    /// Required.
+    pub endpoint_security_group: Expr,
+}
+
+/// The transform that turns a `HostedRotationLambda` into a rotation function.
+pub const ROTATION_TRANSFORM: &str = "AWS::SecretsManager-2024-09-16";
+
+/// Characters the generated password never contains (RDS refuses `/`, `@`, `"` and spaces), the
+/// same at creation and at every rotation.
+pub const EXCLUDED_CHARACTERS: &str = "\"@/\\ '";
 
 impl AuroraProps {
     /// Props with the defaults for `role`, placed in `network`, encrypted with `key`.
@@ -120,7 +143,24 @@ impl AuroraProps {
             subnets: Network::ids(&network.isolated_subnets),
             vpc_id: network.vpc_id(),
             client_security_group: network.app_security_group.attr_group_id(),
+            rotation: Rotation {
+                days: 30,
+                subnets: network
+                    .private_subnets
+                    .iter()
+                    .map(Handle::reference)
+                    .collect(),
+                endpoint_security_group: network.endpoint_security_group.attr_group_id(),
+            },
         }
+    }
+}
+
+impl AuroraProps {
+    /// The same props with the master secret rotating every `days`.
+    pub fn rotating_every(mut self, days: u32) -> Self {
+        self.rotation.days = days;
+        self
     }
 }
 
@@ -262,14 +302,17 @@ pub fn build(props: &AuroraProps) -> Result<(Fragment, Database), Error> {
             )?;
             let mut secret = secretsmanager::Secret::new()
                 .name(n.name(&naming::DB_SECRET, None))
-                .description("Aurora master credentials (rotate after creation)")
+                .description(format!(
+                    "Aurora master credentials, rotated every {} days in this region, replicated to the other",
+                    props.rotation.days
+                ))
                 .kms_key_id(props.key_arn.clone())
                 .generate_secret_string(
                     secretsmanager::secret::GenerateSecretString::new()
                         .secret_string_template(format!("{{\"username\":\"{master_username}\"}}"))
                         .generate_string_key("password")
                         .password_length(32)
-                        .exclude_characters("\"@/\\ '"),
+                        .exclude_characters(EXCLUDED_CHARACTERS),
                 );
             if let Some(r) = secret_replica {
                 secret = secret.replica_regions(Expr::if_(
@@ -316,6 +359,9 @@ pub fn build(props: &AuroraProps) -> Result<(Fragment, Database), Error> {
         }
     };
     let cluster = f.add(id("AuroraCluster")?, cluster)?;
+    if let Some(secret) = &secret {
+        rotation(&mut f, props, secret, &cluster, &sg)?;
+    }
 
     // Enhanced monitoring: OS metrics of each instance, published by RDS with this role.
     let monitoring_role = if props.monitoring_interval_seconds > 0 {
@@ -389,6 +435,83 @@ pub fn build(props: &AuroraProps) -> Result<(Fragment, Database), Error> {
             secret,
         },
     ))
+}
+
+/// The master secret's rotation: the secret learns the cluster (host, port, engine), a
+/// function in the private subnets with its own security group (5432 to the database, 443 to the
+/// endpoints) rotates it every `days`, once the first instance exists.
+fn rotation(
+    f: &mut Fragment,
+    props: &AuroraProps,
+    secret: &Handle<secretsmanager::Secret>,
+    cluster: &Handle<rds::DbCluster>,
+    db_sg: &Handle<ec2::SecurityGroup>,
+) -> Result<(), Error> {
+    let n = &props.namer;
+    let r = &props.rotation;
+    let attachment = f.add(
+        id("AuroraSecretAttachment")?,
+        secretsmanager::SecretTargetAttachment::new()
+            .secret_id(secret.reference())
+            .target_id(cluster.reference())
+            .target_type("AWS::RDS::DBCluster"),
+    )?;
+    let rotation_sg = f.add(
+        id("AuroraRotationSecurityGroup")?,
+        ec2::SecurityGroup::new()
+            .group_name(n.name(&naming::DB_ROTATION_SG, None))
+            .group_description("Aurora rotation function: PostgreSQL to the database, HTTPS to the endpoints")
+            .vpc_id(props.vpc_id.clone())
+            .security_group_egress(vec![
+                ec2::security_group::Egress::new()
+                    .ip_protocol("tcp")
+                    .from_port(5432)
+                    .to_port(5432)
+                    .destination_security_group_id(db_sg.attr_group_id())
+                    .description("PostgreSQL to the database"),
+                ec2::security_group::Egress::new()
+                    .ip_protocol("tcp")
+                    .from_port(443)
+                    .to_port(443)
+                    .destination_security_group_id(r.endpoint_security_group.clone())
+                    .description("HTTPS to the interface endpoints (Secrets Manager)"),
+            ]),
+    )?;
+    f.add(
+        id("AuroraRotationIngress")?,
+        ec2::SecurityGroupIngress::new()
+            .group_id(db_sg.attr_group_id())
+            .ip_protocol("tcp")
+            .from_port(5432)
+            .to_port(5432)
+            .source_security_group_id(rotation_sg.attr_group_id())
+            .description("PostgreSQL from the rotation function"),
+    )?;
+    let schedule = id("AuroraSecretRotation")?;
+    f.add(
+        schedule.clone(),
+        secretsmanager::RotationSchedule::new()
+            .secret_id(attachment.reference())
+            .hosted_rotation_lambda(
+                secretsmanager::rotation_schedule::HostedRotationLambda::new()
+                    .rotation_type("PostgreSQLSingleUser")
+                    .rotation_lambda_name(n.name(&naming::DB_ROTATION_FUNCTION, None))
+                    .vpc_subnet_ids(Expr::join(",", r.subnets.clone()))
+                    .vpc_security_group_ids(rotation_sg.attr_group_id())
+                    .kms_key_arn(props.key_arn.clone())
+                    .exclude_characters(EXCLUDED_CHARACTERS),
+            )
+            .rotation_rules(
+                secretsmanager::rotation_schedule::RotationRules::new()
+                    .automatically_after_days(r.days),
+            )
+            // A deploy that changes the schedule does not rotate there and then.
+            .rotate_immediately_on_update(false),
+    )?;
+    // The first rotation runs at creation: an instance must answer it.
+    f.depends_on(&schedule, &id("AuroraInstance1")?);
+    f.transform(ROTATION_TRANSFORM);
+    Ok(())
 }
 
 /// The rules of Aurora's props, each a check of one value that returns what is wrong (the bad
@@ -482,6 +605,13 @@ pub mod rules {
     /// Names PostgreSQL or RDS keep for themselves.
     pub const RESERVED_USERNAMES: [&str; 5] = ["admin", "postgres", "rdsadmin", "root", "master"];
 
+    /// Days between rotations of the master password, 1 to 365 (Secrets Manager's range for a
+    /// schedule in days is 1 to 1000; a password older than a year is no rotation).
+    pub fn rotation_days(d: u32) -> Option<String> {
+        (!(1..=365).contains(&d))
+            .then(|| format!("{d} is not allowed: days between rotations, 1 to 365"))
+    }
+
     /// The master user: an identifier that PostgreSQL and RDS do not reserve.
     pub fn master_username(name: &str) -> Option<String> {
         (!identifier(name) || RESERVED_USERNAMES.contains(&name)).then(|| {
@@ -522,6 +652,7 @@ impl AuroraProps {
             "monitoring_interval_seconds",
             rules::monitoring_interval_seconds(self.monitoring_interval_seconds),
         );
+        p.check("rotation.days", rules::rotation_days(self.rotation.days));
         if let Role::Primary {
             managed_rpo_seconds,
             readers,
@@ -568,7 +699,67 @@ mod tests {
             subnets: Expr::from(vec!["subnet-1", "subnet-2", "subnet-3"]),
             vpc_id: Expr::from("vpc-1"),
             client_security_group: Expr::from("sg-app"),
+            rotation: Rotation {
+                days: 30,
+                subnets: vec![Expr::from("subnet-p1"), Expr::from("subnet-p2")],
+                endpoint_security_group: Expr::from("sg-endpoints"),
+            },
         }
+    }
+
+    #[test]
+    fn the_primary_rotates_the_master_secret_from_the_private_subnets() {
+        let t = render(primary());
+        assert_eq!(t["Transform"], json!([ROTATION_TRANSFORM]));
+        assert_has_resource_properties(
+            &t,
+            "AWS::SecretsManager::SecretTargetAttachment",
+            json!({"SecretId": {"Ref": "AuroraSecret"}, "TargetId": {"Ref": "AuroraCluster"},
+                   "TargetType": "AWS::RDS::DBCluster"}),
+        );
+        let schedule = &t["Resources"]["AuroraSecretRotation"];
+        assert_eq!(schedule["DependsOn"], json!(["AuroraInstance1"]));
+        assert_eq!(
+            schedule["Properties"],
+            json!({
+                "SecretId": {"Ref": "AuroraSecretAttachment"},
+                "RotateImmediatelyOnUpdate": false,
+                "RotationRules": {"AutomaticallyAfterDays": 30},
+                "HostedRotationLambda": {
+                    "RotationType": "PostgreSQLSingleUser",
+                    "RotationLambdaName": "aurora-rotation-qa",
+                    "VpcSubnetIds": {"Fn::Join": [",", ["subnet-p1", "subnet-p2"]]},
+                    "VpcSecurityGroupIds": {"Fn::GetAtt": ["AuroraRotationSecurityGroup", "GroupId"]},
+                    "KmsKeyArn": "arn:aws:kms:us-east-1:1:key/a",
+                    "ExcludeCharacters": EXCLUDED_CHARACTERS
+                }
+            })
+        );
+        // The function reaches the database and the endpoints, nothing else.
+        let egress = &t["Resources"]["AuroraRotationSecurityGroup"]["Properties"]["SecurityGroupEgress"];
+        assert_eq!(egress.as_array().unwrap().len(), 2);
+        assert_eq!(egress[1]["DestinationSecurityGroupId"], "sg-endpoints");
+        assert_has_resource_properties(
+            &t,
+            "AWS::EC2::SecurityGroupIngress",
+            json!({"GroupId": {"Fn::GetAtt": ["AuroraSecurityGroup", "GroupId"]}, "FromPort": 5432,
+                   "SourceSecurityGroupId": {"Fn::GetAtt": ["AuroraRotationSecurityGroup", "GroupId"]}}),
+        );
+        // The secondary holds only the replica: nothing rotates there.
+        let t = render(Role::Secondary {
+            global_cluster_id: Expr::from("g"),
+        });
+        assert_resource_count(&t, "AWS::SecretsManager::RotationSchedule", 0);
+        assert!(t.get("Transform").is_none());
+    }
+
+    #[test]
+    fn a_rotation_interval_outside_a_year_is_refused() {
+        assert_eq!(rules::rotation_days(30), None);
+        let mut p = props(primary());
+        p.rotation.days = 0;
+        let err = build(&p).err().unwrap().to_string();
+        assert!(err.contains("rotation.days") && err.contains("1 to 365"), "{err}");
     }
 
     fn primary() -> Role {

@@ -493,6 +493,52 @@ pub fn copy_failure_alerts(
     Ok(())
 }
 
+/// Alerts the topic when a rotation of `secret` (its ARN) fails or is abandoned: Secrets
+/// Manager reports both through CloudTrail. While the other region writes (failed over), the
+/// rotation function cannot change the password, so every scheduled rotation fails here, safely
+/// (the current password stays), and says so.
+pub fn rotation_failure_alerts(
+    f: &mut Fragment,
+    props: &MonitoringProps,
+    monitoring: &Monitoring,
+    secret: Expr,
+) -> Result<(), Error> {
+    f.add(
+        id("SecretRotationFailedRule")?,
+        events::Rule::new()
+            .name(props.namer.name(&naming::ALERT_RULE, Some("rotation")))
+            .description("A rotation of the database credentials failed: alerts the topic")
+            .event_bus_name("default")
+            .state("ENABLED")
+            .event_pattern(Expr::map([
+                ("source", Expr::list(["aws.secretsmanager"])),
+                (
+                    "detail-type",
+                    Expr::list(["AWS Service Event via CloudTrail"]),
+                ),
+                (
+                    "detail",
+                    Expr::map([
+                        (
+                            "eventName",
+                            Expr::list(["RotationFailed", "RotationAbandoned"]),
+                        ),
+                        (
+                            "additionalEventData",
+                            Expr::map([("SecretId", Expr::List(vec![secret]))]),
+                        ),
+                    ]),
+                ),
+            ]))
+            .targets(vec![
+                events::rule::Target::new()
+                    .id("alert")
+                    .arn(monitoring.topic.reference()),
+            ]),
+    )?;
+    Ok(())
+}
+
 /// The rules of the monitoring props; [`MonitoringProps::problems`] and the configuration's
 /// validation both use them.
 pub mod rules {

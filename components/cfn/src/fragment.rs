@@ -132,6 +132,7 @@ pub struct Fragment {
     pub(crate) conditions: BTreeMap<LogicalId, Expr>,
     pub(crate) resources: BTreeMap<LogicalId, Resource>,
     pub(crate) outputs: BTreeMap<LogicalId, Output>,
+    pub(crate) transforms: std::collections::BTreeSet<String>,
 }
 
 impl Fragment {
@@ -273,8 +274,21 @@ impl Fragment {
         Ok(())
     }
 
+    /// Declares a macro the template needs CloudFormation to run (its top-level `Transform`),
+    /// e.g. `AWS::SecretsManager-2024-09-16` for a hosted rotation function. A template with a
+    /// transform is deployed with `CAPABILITY_AUTO_EXPAND`.
+    pub fn transform(&mut self, name: &str) {
+        self.transforms.insert(name.to_string());
+    }
+
+    /// The transforms the fragment declares.
+    pub fn transforms(&self) -> impl Iterator<Item = &str> {
+        self.transforms.iter().map(String::as_str)
+    }
+
     /// Moves everything of `other` into this fragment, rejecting any logical id both define.
     pub fn merge(&mut self, other: Fragment) -> Result<(), Error> {
+        self.transforms.extend(other.transforms);
         for (id, p) in other.parameters {
             self.check_free(&id, "Parameters")?;
             self.parameters.insert(id, p);

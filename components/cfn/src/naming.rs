@@ -110,6 +110,14 @@ rules! {
     CONFIG_BUCKET = "config", 0, Global, 63, "S3 bucket names";
     /// The audit trail (CloudTrail).
     AUDIT_TRAIL = "audit", 0, Regional, 128, "CloudTrail trail names";
+    /// The web ACL in front of the region's load balancer.
+    WEB_ACL = "trading-waf", 0, Regional, 128, "WAF web ACL names";
+    /// The web ACL's request log (WAF requires the `aws-waf-logs-` prefix).
+    WAF_LOG_GROUP = "aws-waf-logs-trading", 0, Regional, 512, "CloudWatch Logs log group names";
+    /// The hosted function that rotates the Aurora master secret.
+    DB_ROTATION_FUNCTION = "aurora-rotation", 0, Regional, 64, "Lambda function names";
+    /// The rotation function's security group.
+    DB_ROTATION_SG = "aurora-rotation", 0, Regional, 255, "EC2 security group names";
     /// The audit trail's log files.
     AUDIT_BUCKET = "audit", 0, Global, 63, "S3 bucket names";
     /// The S3 server access logs of the data and configuration buckets.

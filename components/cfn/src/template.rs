@@ -173,6 +173,9 @@ impl Template {
         let mut root = Map::new();
         root.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
         root.insert("Description".into(), json!(self.description));
+        if !b.transforms.is_empty() {
+            root.insert("Transform".into(), json!(b.transforms));
+        }
         if !b.parameters.is_empty() {
             let params = b
                 .parameters

@@ -66,6 +66,8 @@ pub struct Config {
     pub storage: Storage,
     /// The audit trail.
     pub audit: Audit,
+    /// The web application firewall on both load balancers.
+    pub firewall: Firewall,
     /// Sessions table settings.
     pub sessions: Sessions,
     /// Aurora global database settings.
@@ -167,6 +169,17 @@ pub struct Audit {
     pub retention_days: u32,
 }
 
+/// The web application firewall (AWS WAF) in front of both regions' load balancers.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Firewall {
+    /// Requests one client address may make in any five minutes before WAF blocks it, 100 to
+    /// 2,000,000,000. Default: 2000.
+    pub rate_limit: u32,
+    /// Days the request log is kept (a CloudWatch Logs retention). Default: 90.
+    pub log_retention_days: u32,
+}
+
 /// Sessions table settings.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -203,6 +216,8 @@ pub struct Aurora {
     pub database_name: String,
     /// The master user, whose password is generated into Secrets Manager. Default: `trading_admin`.
     pub master_username: String,
+    /// Days between rotations of the master password, 1 to 365. Default: 30.
+    pub rotation_days: u32,
 }
 
 /// AWS Backup settings.

@@ -446,6 +446,14 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
         storage::rules::noncurrent_version_days(c.storage.access_log_retention_days),
     );
     check(
+        "firewall.rate_limit",
+        firewall::rules::rate_limit(c.firewall.rate_limit),
+    );
+    check(
+        "firewall.log_retention_days",
+        cfn::rules::log_retention_days(c.firewall.log_retention_days),
+    );
+    check(
         "sessions.ttl_attribute",
         sessions::rules::ttl_attribute(&c.sessions.ttl_attribute),
     );
@@ -498,6 +506,7 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
             "aurora.master_username",
             r::master_username(&a.master_username),
         );
+        check("aurora.rotation_days", r::rotation_days(a.rotation_days));
     }
     let d = &c.dns;
     check(

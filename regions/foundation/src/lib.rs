@@ -20,6 +20,10 @@ pub struct Foundation {
     pub network: network::Network,
 }
 
+/// The database user the application signs in as, with IAM authentication (created once by
+/// the application's migrations: `CREATE USER app; GRANT rds_iam TO app;`).
+pub const APP_DB_USER: &str = "app";
+
 /// A region stack being assembled; see the crate's documentation.
 pub struct Region<'e> {
     /// The environment.
@@ -56,6 +60,8 @@ pub struct Region<'e> {
     audit_bucket: Option<Expr>,
     /// The vault whose recovery points are copied to the other region (their failures alert).
     copies_from: Option<Expr>,
+    /// The rotated credentials secret (its failed rotations alert).
+    rotated_secret: Option<Expr>,
 }
 
 /// The region's alert topic and canary plumbing, for its canaries and alarms.
@@ -93,6 +99,7 @@ impl<'e> Region<'e> {
             #[cfg(feature = "canaries")]
             paths: Vec::new(),
             copies_from: None,
+            rotated_secret: None,
             audit_bucket: None,
             #[cfg(feature = "backup")]
             restore_target: None,
@@ -289,11 +296,13 @@ impl<'e> Region<'e> {
             performance_insights_retention_days: a.performance_insights_retention_days,
             monitoring_interval_seconds: a.monitoring_interval_seconds,
             ..aurora::AuroraProps::new(self.namer(), role, &self.base.key, &self.base.network)
-        })?;
+        }
+        .rotating_every(a.rotation_days))?;
         self.body.merge(f)?;
         self.users.aurora = true;
-        self.grants.extend(database.grant_connect("app"));
+        self.grants.extend(database.grant_connect(APP_DB_USER));
         self.database_arn = Some(database.cluster.attr_db_cluster_arn());
+        self.rotated_secret = database.secret.as_ref().map(cfn::Handle::reference);
         #[cfg(feature = "backup")]
         {
             self.restore_target = Some(backup::AuroraRestore {
@@ -433,7 +442,7 @@ impl<'e> Region<'e> {
     /// use every data component of the region.
     #[cfg(feature = "service")]
     pub fn service(&mut self, certificate_arn: Expr) -> Result<service::Service, Error> {
-        service(
+        let app = service(
             self.env,
             self.role,
             &self.base,
@@ -443,7 +452,27 @@ impl<'e> Region<'e> {
                 task_statements: self.grants.clone(),
             },
             &mut self.body,
-        )
+        )?;
+        #[cfg(feature = "firewall")]
+        self.firewall(&app)?;
+        Ok(app)
+    }
+
+    /// The web ACL in front of the load balancer: the same rules in both regions, from the
+    /// environment's `firewall` settings.
+    #[cfg(feature = "firewall")]
+    fn firewall(&mut self, app: &service::Service) -> Result<(), Error> {
+        let w = &self.env.config.firewall;
+        let (f, _) = firewall::build(&firewall::FirewallProps {
+            rate_limit: w.rate_limit,
+            log_retention_days: w.log_retention_days,
+            ..firewall::FirewallProps::new(
+                self.namer(),
+                self.base.key.arn(),
+                app.load_balancer.reference(),
+            )
+        })?;
+        self.body.merge(f)
     }
 
     /// The region's alert topic, the canaries' artifacts bucket and role.
@@ -481,6 +510,14 @@ impl<'e> Region<'e> {
         }
         if let Some(vault) = self.copies_from.clone() {
             canaries::copy_failure_alerts(&mut self.body, &watch.props, &watch.monitoring, vault)?;
+        }
+        if let Some(secret) = self.rotated_secret.clone() {
+            canaries::rotation_failure_alerts(
+                &mut self.body,
+                &watch.props,
+                &watch.monitoring,
+                secret,
+            )?;
         }
         Ok(names)
     }
@@ -631,15 +668,11 @@ fn service(
     body: &mut Fragment,
 ) -> Result<service::Service, Error> {
     use cfn::Expr;
-    use cfn::arn::Arn;
     use cfn::iam::Statement;
     use cfn::naming::ParameterPaths;
     let s = &env.config.service;
     let paths = env.parameter_paths();
     let prefix = paths.prefix().to_string();
-    let secret_name = env.namer(role).name(&cfn::naming::DB_SECRET, None);
-    let secret =
-        |field: &str| Arn::new("secretsmanager", format!("secret:{secret_name}:{field}::")).expr();
     let active_region = paths
         .arn(&ParameterPaths::shared_key(ParameterPaths::ACTIVE_REGION))
         .expr();
@@ -661,6 +694,11 @@ fn service(
             "DB_NAME".to_string(),
             Expr::from(env.config.aurora.database_name.as_str()),
         ),
+        // The application signs in as its own user with IAM authentication (the task role's
+        // rds-db:connect grant): no password reaches the container, so rotating the master
+        // secret never touches a running task (docs/decisions.md).
+        ("DB_USER".to_string(), Expr::from(APP_DB_USER)),
+        ("DB_AUTH".to_string(), Expr::from("iam")),
     ];
     if let Some(host) = inputs.db_host {
         environment.push(("DB_HOST".to_string(), host));
@@ -672,24 +710,13 @@ fn service(
         port: s.port,
         health_path: s.health_path.clone(),
         environment,
-        secrets: vec![
-            ("DB_USERNAME".to_string(), secret("username")),
-            ("DB_PASSWORD".to_string(), secret("password")),
-            ("ACTIVE_REGION".to_string(), active_region.clone()),
-        ],
+        secrets: vec![("ACTIVE_REGION".to_string(), active_region.clone())],
     };
     let desired = match role {
         RegionRole::Primary => s.primary_desired_count,
         RegionRole::Secondary => s.secondary_desired_count,
     };
-    let execution_statements = vec![
-        Statement::allow(
-            ["secretsmanager:GetSecretValue"],
-            [Arn::new("secretsmanager", format!("secret:{secret_name}-*")).expr()],
-        ),
-        Statement::allow(["ssm:GetParameters"], [active_region]),
-        Statement::allow(["kms:Decrypt"], [base.key.arn()]),
-    ];
+    let execution_statements = vec![Statement::allow(["ssm:GetParameters"], [active_region])];
     // The secondary's floor follows the failover: a parameter the deployer sets.
     let min_capacity = match role {
         RegionRole::Primary => None,
