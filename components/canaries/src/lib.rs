@@ -493,16 +493,18 @@ pub fn copy_failure_alerts(
     Ok(())
 }
 
-/// Alerts the topic when a rotation of `secret` (its ARN) fails or is abandoned: Secrets
-/// Manager reports both through CloudTrail. While the other region writes (failed over), the
+/// Alerts the topic when a rotation of the secret named `secret` fails or is abandoned:
+/// Secrets Manager reports both through CloudTrail, naming the secret by its ARN (the name, a
+/// dash and six random characters) or by its name; the pattern matches either. While the other region writes (failed over), the
 /// rotation function cannot change the password, so every scheduled rotation fails here, safely
 /// (the current password stays), and says so.
 pub fn rotation_failure_alerts(
     f: &mut Fragment,
     props: &MonitoringProps,
     monitoring: &Monitoring,
-    secret: Expr,
+    secret: &str,
 ) -> Result<(), Error> {
+    let arn_prefix = cfn::arn::Arn::new("secretsmanager", format!("secret:{secret}-")).expr();
     f.add(
         id("SecretRotationFailedRule")?,
         events::Rule::new()
@@ -525,7 +527,13 @@ pub fn rotation_failure_alerts(
                         ),
                         (
                             "additionalEventData",
-                            Expr::map([("SecretId", Expr::List(vec![secret]))]),
+                            Expr::map([(
+                                "SecretId",
+                                Expr::List(vec![
+                                    Expr::map([("prefix", arn_prefix)]),
+                                    Expr::from(secret),
+                                ]),
+                            )]),
                         ),
                     ]),
                 ),

@@ -60,8 +60,8 @@ pub struct Region<'e> {
     audit_bucket: Option<Expr>,
     /// The vault whose recovery points are copied to the other region (their failures alert).
     copies_from: Option<Expr>,
-    /// The rotated credentials secret (its failed rotations alert).
-    rotated_secret: Option<Expr>,
+    /// The rotated credentials secret's name (its failed rotations alert).
+    rotated_secret: Option<String>,
 }
 
 /// The region's alert topic and canary plumbing, for its canaries and alarms.
@@ -302,7 +302,10 @@ impl<'e> Region<'e> {
         self.users.aurora = true;
         self.grants.extend(database.grant_connect(APP_DB_USER));
         self.database_arn = Some(database.cluster.attr_db_cluster_arn());
-        self.rotated_secret = database.secret.as_ref().map(cfn::Handle::reference);
+        self.rotated_secret = database
+            .secret
+            .as_ref()
+            .map(|_| self.namer().name(&cfn::naming::DB_SECRET, None));
         #[cfg(feature = "backup")]
         {
             self.restore_target = Some(backup::AuroraRestore {
@@ -516,7 +519,7 @@ impl<'e> Region<'e> {
                 &mut self.body,
                 &watch.props,
                 &watch.monitoring,
-                secret,
+                &secret,
             )?;
         }
         Ok(names)
