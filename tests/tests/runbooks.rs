@@ -430,3 +430,24 @@ fn every_name_a_runbook_task_uses_is_made_by_the_stack() {
         assert!(checked > 20, "only {checked} names checked");
     }
 }
+
+/// A rotation of the master secret in flight cannot reach a runbook: no runbook calls Secrets
+/// Manager or names the secret, so failover and failback never depend on which password is
+/// current (docs/decisions.md, "The master password rotates in us-east-1").
+#[test]
+fn no_runbook_reads_the_database_credentials() {
+    let s = tests::synth("qa");
+    let secondary = tests::json(&s.secondary);
+    let defs = definitions(&secondary);
+    assert!(defs.len() >= 2, "both runbooks are in the template");
+    for (name, def) in defs {
+        for call in runbook::api_calls(&def) {
+            assert!(!call.starts_with("secretsmanager:"), "{name} calls {call}");
+        }
+        let text = def.to_string();
+        assert!(
+            !text.contains("aurora-master") && !text.contains("secretsmanager"),
+            "{name} names the master secret"
+        );
+    }
+}

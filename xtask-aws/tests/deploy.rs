@@ -96,6 +96,40 @@ fn deploy_redeploy_diff_and_destroy() {
             "multi_region": true, "validation": true, "logging": true}])
     );
     assert_eq!(east2["trails"], serde_json::json!([]));
+    // Both load balancers sit behind the same rules, each logging to its region's group.
+    for (state, region) in [(&east1, "us-east-1"), (&east2, "us-east-2")] {
+        let firewalls = state["firewalls"].as_object().unwrap();
+        assert_eq!(firewalls.len(), 1, "{region}: {firewalls:?}");
+        let acl = firewalls.values().next().unwrap();
+        assert_eq!(
+            acl,
+            &serde_json::json!({"name": "trading-waf-e2e",
+                "rules": ["ip-reputation", "rate-limit", "known-bad-inputs", "common"],
+                "logs": ["aws-waf-logs-trading-e2e"]}),
+            "{region}"
+        );
+    }
+    // The master secret rotates in us-east-1, knows its cluster, and is replicated to us-east-2.
+    let secret = |state: &Value| {
+        state["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "trading/aurora-master-e2e")
+            .cloned()
+            .expect("the master secret exists")
+    };
+    let master = secret(&east1);
+    assert_eq!(master["primary_region"], "us-east-1");
+    assert_eq!(master["replicas"], serde_json::json!(["us-east-2"]));
+    assert_eq!(master["rotation"], true);
+    assert_eq!(master["rotation_days"], 30);
+    assert_eq!(master["function"], "aurora-rotation-e2e");
+    assert_eq!(
+        master["keys"],
+        serde_json::json!(["dbClusterIdentifier", "engine", "host", "password", "port", "username"])
+    );
+    assert_eq!(secret(&east2)["primary_region"], "us-east-1");
     let peering = east2["peerings"]
         .as_array()
         .unwrap()

@@ -117,6 +117,8 @@ pub struct Rotation {
     /// The interface endpoints' security group (Secrets Manager is reached through it).
     /// Required.
     pub endpoint_security_group: Expr,
+    /// Days the function's log group keeps its logs. Default: 365.
+    pub log_retention_days: u32,
 }
 
 /// The transform that turns a `HostedRotationLambda` into a rotation function.
@@ -151,6 +153,7 @@ impl AuroraProps {
                     .map(Handle::reference)
                     .collect(),
                 endpoint_security_group: network.endpoint_security_group.attr_group_id(),
+                log_retention_days: 365,
             },
         }
     }
@@ -487,6 +490,16 @@ fn rotation(
             .source_security_group_id(rotation_sg.attr_group_id())
             .description("PostgreSQL from the rotation function"),
     )?;
+    // Lambda would make `/aws/lambda/<function>` on first run, unencrypted, kept for ever and
+    // left behind by a destroy; made here, it is encrypted, expires and goes with the stack.
+    let function = n.name(&naming::DB_ROTATION_FUNCTION, None);
+    let log_group = f.add(
+        id("AuroraRotationLogGroup")?,
+        cfn::aws::logs::LogGroup::new()
+            .log_group_name(format!("/aws/lambda/{function}"))
+            .kms_key_id(props.key_arn.clone())
+            .retention_in_days(r.log_retention_days),
+    )?;
     let schedule = id("AuroraSecretRotation")?;
     f.add(
         schedule.clone(),
@@ -495,7 +508,7 @@ fn rotation(
             .hosted_rotation_lambda(
                 secretsmanager::rotation_schedule::HostedRotationLambda::new()
                     .rotation_type("PostgreSQLSingleUser")
-                    .rotation_lambda_name(n.name(&naming::DB_ROTATION_FUNCTION, None))
+                    .rotation_lambda_name(function.as_str())
                     .vpc_subnet_ids(Expr::join(",", r.subnets.clone()))
                     .vpc_security_group_ids(rotation_sg.attr_group_id())
                     .kms_key_arn(props.key_arn.clone())
@@ -508,8 +521,9 @@ fn rotation(
             // A deploy that changes the schedule does not rotate there and then.
             .rotate_immediately_on_update(false),
     )?;
-    // The first rotation runs at creation: an instance must answer it.
+    // The first rotation runs at creation: an instance must answer it, into its log group.
     f.depends_on(&schedule, &id("AuroraInstance1")?);
+    f.depends_on(&schedule, log_group.id());
     f.transform(ROTATION_TRANSFORM);
     Ok(())
 }
@@ -653,6 +667,10 @@ impl AuroraProps {
             rules::monitoring_interval_seconds(self.monitoring_interval_seconds),
         );
         p.check("rotation.days", rules::rotation_days(self.rotation.days));
+        p.check(
+            "rotation.log_retention_days",
+            cfn::rules::log_retention_days(self.rotation.log_retention_days),
+        );
         if let Role::Primary {
             managed_rpo_seconds,
             readers,
@@ -703,6 +721,7 @@ mod tests {
                 days: 30,
                 subnets: vec![Expr::from("subnet-p1"), Expr::from("subnet-p2")],
                 endpoint_security_group: Expr::from("sg-endpoints"),
+                log_retention_days: 365,
             },
         }
     }
@@ -718,7 +737,16 @@ mod tests {
                    "TargetType": "AWS::RDS::DBCluster"}),
         );
         let schedule = &t["Resources"]["AuroraSecretRotation"];
-        assert_eq!(schedule["DependsOn"], json!(["AuroraInstance1"]));
+        assert_eq!(
+            schedule["DependsOn"],
+            json!(["AuroraInstance1", "AuroraRotationLogGroup"])
+        );
+        assert_has_resource_properties(
+            &t,
+            "AWS::Logs::LogGroup",
+            json!({"LogGroupName": "/aws/lambda/aurora-rotation-qa", "RetentionInDays": 365,
+                   "KmsKeyId": "arn:aws:kms:us-east-1:1:key/a"}),
+        );
         assert_eq!(
             schedule["Properties"],
             json!({

@@ -21,6 +21,49 @@ route53 = session.client("route53", endpoint_url=endpoint)
 backup = session.client("backup", endpoint_url=endpoint)
 s3 = session.client("s3", endpoint_url=endpoint)
 cloudtrail = session.client("cloudtrail", endpoint_url=endpoint)
+wafv2 = session.client("wafv2", endpoint_url=endpoint)
+secretsmanager = session.client("secretsmanager", endpoint_url=endpoint)
+
+
+def firewalls():
+    """Each load balancer's web ACL: its rules in order and where it logs."""
+    found = {}
+    for lb in elb.describe_load_balancers()["LoadBalancers"]:
+        acl = wafv2.get_web_acl_for_resource(ResourceArn=lb["LoadBalancerArn"]).get("WebACL")
+        if not acl:
+            found[lb["LoadBalancerName"]] = None
+            continue
+        try:
+            logging = wafv2.get_logging_configuration(ResourceArn=acl["ARN"])["LoggingConfiguration"]
+            destinations = [d.split(":log-group:", 1)[-1] for d in logging["LogDestinationConfigs"]]
+        except wafv2.exceptions.WAFNonexistentItemException:
+            destinations = []
+        found[lb["LoadBalancerName"]] = {
+            "name": acl["Name"],
+            "rules": [r["Name"] for r in sorted(acl.get("Rules", []), key=lambda r: r["Priority"])],
+            "logs": destinations,
+        }
+    return found
+
+
+def secrets():
+    """Each secret: where it is primary, its replicas, its rotation and its value's keys."""
+    found = []
+    for s in secretsmanager.list_secrets()["SecretList"]:
+        d = secretsmanager.describe_secret(SecretId=s["ARN"])
+        value = json.loads(secretsmanager.get_secret_value(SecretId=s["ARN"])["SecretString"])
+        found.append(
+            {
+                "name": d["Name"],
+                "primary_region": d.get("PrimaryRegion", region),
+                "replicas": sorted(r["Region"] for r in d.get("ReplicationStatus", [])),
+                "rotation": d.get("RotationEnabled", False),
+                "rotation_days": (d.get("RotationRules") or {}).get("AutomaticallyAfterDays"),
+                "function": (d.get("RotationLambdaARN") or "").rsplit(":", 1)[-1],
+                "keys": sorted(value),
+            }
+        )
+    return found
 
 
 def services():
@@ -127,6 +170,8 @@ print(
                 for t in cloudtrail.describe_trails()["trailList"]
                 if t.get("HomeRegion", region) == region
             ],
+            "firewalls": firewalls(),
+            "secrets": secrets(),
             "routes": [
                 {"table": t["RouteTableId"], "destination": r.get("DestinationCidrBlock"), "peering": r.get("VpcPeeringConnectionId")}
                 for t in ec2.describe_route_tables()["RouteTables"]

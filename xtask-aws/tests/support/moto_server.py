@@ -241,6 +241,25 @@
     S3BucketDoesNotExistException fails the stack), `IsLogging` starts logging, and the trail is
     deleted with its stack.
 
+33. Web ACLs through CloudFormation. moto 5.2 has WAFv2's API but none of AWS::WAFv2::WebACL,
+    WebACLAssociation or LoggingConfiguration in CloudFormation (stand-ins, item 11), so no load
+    balancer had a firewall. They are made on moto's WAFv2 backend as WAF makes them: an
+    association needs the load balancer to exist in the region, a logging destination must be a
+    log group that exists and is named `aws-waf-logs-…` (else WAFInvalidParameterException), and
+    a web ACL still associated with a resource cannot be deleted (WAFAssociatedItemException), so
+    a stack that deleted them in the wrong order fails here as it would in AWS.
+
+34. Secrets, transforms and rotation. moto 5.2 accepts AWS::SecretsManager::Secret,
+    SecretTargetAttachment and RotationSchedule without creating them (item 11), and ignores a
+    template's `Transform`. Here: CreateChangeSet refuses a template that declares a transform
+    unless CAPABILITY_AUTO_EXPAND is acknowledged (InsufficientCapabilitiesException, as
+    CloudFormation does), and a `HostedRotationLambda` without the `AWS::SecretsManager`
+    transform; the secret is created on moto's Secrets Manager backend (its generated value, key,
+    replicas in the other region, which an update adds or removes); an attachment writes the
+    cluster's engine, host, port and identifier into the secret's value; a rotation schedule
+    turns rotation on with its interval and the hosted function's ARN (the function itself, made
+    by the transform's nested stack from AWS's code, is not run here).
+
 Usage: python moto_server.py -H 127.0.0.1 -p PORT
 """
 
@@ -2341,6 +2360,460 @@ class _TrailResource(CloudFormationModel):
 
     def get_cfn_attribute(self, attribute_name):
         return self.trail.arn
+
+# --- 33. Web ACLs through CloudFormation ---------------------------------------------------------
+
+from moto.wafv2 import models as wafv2_models
+from moto.wafv2.exceptions import WAFv2ClientError, WAFNonexistentItemException
+from moto.logs.models import logs_backends
+
+
+class _WafError(WAFv2ClientError):
+    def __init__(self, code, message):
+        super().__init__(code, message)
+
+
+def _waf(account_id, region_name):
+    return wafv2_models.wafv2_backends[account_id][region_name]
+
+
+class _WebAclResource(CloudFormationModel):
+    """AWS::WAFv2::WebACL on moto's WAFv2 backend."""
+
+    __module__ = "moto.wafv2.harness"
+
+    def __init__(self, acl):
+        self.acl = acl
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::WAFv2::WebACL"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "Name"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        acl = _waf(account_id, region_name).create_web_acl(
+            p.get("Name", resource_name),
+            p["VisibilityConfig"],
+            p["DefaultAction"],
+            p["Scope"],
+            p.get("Description", ""),
+            [],
+            p.get("Rules", []),
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+        return cls(acl)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        acl = original_resource.acl
+        p = cloudformation_json["Properties"]
+        acl.rules = [
+            wafv2_models.FakeRule(**{wafv2_models.camelcase_to_underscores(k): v for k, v in r.items()})
+            for r in p.get("Rules", [])
+        ]
+        acl.default_action = p["DefaultAction"]
+        return original_resource
+
+    def delete(self, account_id, region_name):
+        if self.acl.associated_resources:
+            raise _WafError(
+                "WAFAssociatedItemException",
+                "AWS WAF couldn’t perform the operation because your resource is being used by another resource or it’s associated with another resource.",
+            )
+        _waf(account_id, region_name).wacls.pop(self.acl.arn, None)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+    @property
+    def physical_resource_id(self):
+        return f"{self.acl.name}|{self.acl.id}|REGIONAL"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ("Arn", "Id", "Capacity", "LabelNamespace")
+
+    def get_cfn_attribute(self, attribute_name):
+        if attribute_name == "Arn":
+            return self.acl.arn
+        if attribute_name == "Id":
+            return self.acl.id
+        if attribute_name == "Capacity":
+            return 0
+        return f"awswaf:{self.acl.arn.split(':')[4]}:webacl:{self.acl.name}:"
+
+
+class _WebAclAssociationResource(CloudFormationModel):
+    """AWS::WAFv2::WebACLAssociation: the load balancer must exist in the region."""
+
+    __module__ = "moto.wafv2.harness"
+
+    def __init__(self, acl_arn, resource_arn):
+        self.acl_arn = acl_arn
+        self.resource_arn = resource_arn
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::WAFv2::WebACLAssociation"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        resource_arn, acl_arn = p["ResourceArn"], p["WebACLArn"]
+        if ":elasticloadbalancing:" in resource_arn:
+            lbs = elbv2_models.elbv2_backends[account_id][region_name].load_balancers
+            if resource_arn not in lbs:
+                raise WAFNonexistentItemException()
+        _waf(account_id, region_name).associate_web_acl(acl_arn, resource_arn)
+        return cls(acl_arn, resource_arn)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    def delete(self, account_id, region_name):
+        _waf(account_id, region_name).disassociate_web_acl(self.resource_arn)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+    @property
+    def physical_resource_id(self):
+        return f"{self.acl_arn}|{self.resource_arn}"
+
+
+class _WafLoggingResource(CloudFormationModel):
+    """AWS::WAFv2::LoggingConfiguration: to an existing `aws-waf-logs-` log group."""
+
+    __module__ = "moto.wafv2.harness"
+
+    def __init__(self, acl_arn):
+        self.acl_arn = acl_arn
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::WAFv2::LoggingConfiguration"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        groups = logs_backends[account_id][region_name].groups
+        for destination in p["LogDestinationConfigs"]:
+            name = destination.split(":log-group:", 1)[-1]
+            if not name.startswith("aws-waf-logs-") or destination.endswith(":*"):
+                raise _WafError(
+                    "WAFInvalidParameterException",
+                    f"Error reason: The ARN isn't valid. A valid ARN begins with arn: and includes other information separated by colons or slashes., field: LOG_DESTINATION, parameter: {destination}",
+                )
+            if name not in groups:
+                raise _WafError(
+                    "WAFLogDestinationPermissionIssueException",
+                    f"Unable to deliver logs to the configured destination: {destination} does not exist.",
+                )
+        _waf(account_id, region_name).put_logging_configuration(
+            p["ResourceArn"],
+            p["LogDestinationConfigs"],
+            p.get("RedactedFields"),
+            False,
+            p.get("LoggingFilter"),
+        )
+        return cls(p["ResourceArn"])
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    def delete(self, account_id, region_name):
+        _waf(account_id, region_name).logging_configurations.pop(self.acl_arn, None)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+    @property
+    def physical_resource_id(self):
+        return self.acl_arn
+
+
+# --- 34. Secrets, transforms and rotation ------------------------------------------------------------
+
+import random as _random
+import string as _string
+
+from moto.cloudformation import responses as cfn_responses
+from moto.secretsmanager.models import secretsmanager_backends
+from moto.rds.models import rds_backends
+
+
+class _InsufficientCapabilities(ValidationError):
+    code = "InsufficientCapabilitiesException"
+
+
+_cfn_create_change_set = cfn_responses.CloudFormationResponse.create_change_set
+
+
+def _create_change_set_acknowledged(self):
+    body = self._get_param("TemplateBody")
+    url = self._get_param("TemplateURL")
+    if url:
+        body = self._get_stack_from_s3_url(url)
+    elif self._get_bool_param("UsePreviousTemplate", False):
+        body = self.cloudformation_backend.get_stack(self._get_param("StackName")).template
+    try:
+        template = json.loads(body) if body else {}
+    except ValueError:
+        template = {}
+    transforms = template.get("Transform") or []
+    transforms = [transforms] if isinstance(transforms, str) else transforms
+    capabilities = self._get_param("Capabilities", []) or []
+    if transforms and "CAPABILITY_AUTO_EXPAND" not in capabilities:
+        raise _InsufficientCapabilities(
+            message="Requires capabilities : [CAPABILITY_AUTO_EXPAND]"
+        )
+    hosted = [
+        logical
+        for logical, r in (template.get("Resources") or {}).items()
+        if r.get("Type") == "AWS::SecretsManager::RotationSchedule"
+        and "HostedRotationLambda" in (r.get("Properties") or {})
+    ]
+    if hosted and not any(t.startswith("AWS::SecretsManager-") for t in transforms):
+        raise ValidationError(
+            message=f"Template format error: {hosted[0]}: HostedRotationLambda needs the AWS::SecretsManager transform declared at the template's top level"
+        )
+    return _cfn_create_change_set(self)
+
+
+cfn_responses.CloudFormationResponse.create_change_set = _create_change_set_acknowledged
+
+
+def _secrets(account_id, region_name):
+    return secretsmanager_backends[account_id][region_name]
+
+
+def _generate(spec):
+    excluded = set(spec.get("ExcludeCharacters", ""))
+    alphabet = [c for c in _string.ascii_letters + _string.digits + _string.punctuation if c not in excluded]
+    length = int(spec.get("PasswordLength", 32))
+    return "".join(_random.SystemRandom().choice(alphabet) for _ in range(length))
+
+
+class _SecretResource(CloudFormationModel):
+    """AWS::SecretsManager::Secret on moto's backend, with its replicas."""
+
+    __module__ = "moto.secretsmanager.harness"
+
+    def __init__(self, arn, replicas):
+        self.arn = arn
+        self.replicas = replicas
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::SecretsManager::Secret"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "Name"
+
+    @staticmethod
+    def _replicas(p):
+        return [
+            {k: v for k, v in (("Region", r["Region"]), ("KmsKeyId", r.get("KmsKeyId"))) if v}
+            for r in p.get("ReplicaRegions") or []
+        ]
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        generate = p.get("GenerateSecretString")
+        value = p.get("SecretString")
+        if generate:
+            doc = json.loads(generate.get("SecretStringTemplate") or "{}")
+            doc[generate.get("GenerateStringKey", "password")] = _generate(generate)
+            value = json.dumps(doc)
+        replicas = cls._replicas(p)
+        secret = json.loads(
+            _secrets(account_id, region_name).create_secret(
+                p.get("Name", resource_name),
+                value,
+                None,
+                p.get("Description"),
+                None,
+                p.get("KmsKeyId"),
+                None,
+                replicas,
+                False,
+            )
+        )
+        return cls(secret["ARN"], [r["Region"] for r in replicas])
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        backend = _secrets(account_id, region_name)
+        wanted = cls._replicas(cloudformation_json["Properties"])
+        have = set(original_resource.replicas)
+        added = [r for r in wanted if r["Region"] not in have]
+        removed = list(have - {r["Region"] for r in wanted})
+        if added:
+            backend.replicate_secret_to_regions(original_resource.arn, added, False)
+        if removed:
+            backend.remove_regions_from_replication(original_resource.arn, removed)
+        original_resource.replicas = [r["Region"] for r in wanted]
+        return original_resource
+
+    def delete(self, account_id, region_name):
+        backend = _secrets(account_id, region_name)
+        if self.replicas:
+            backend.remove_regions_from_replication(self.arn, self.replicas)
+        backend.delete_secret(self.arn, None, True)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+    @property
+    def physical_resource_id(self):
+        return self.arn
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ("Id",)
+
+    def get_cfn_attribute(self, attribute_name):
+        return self.arn
+
+
+class _SecretAttachmentResource(CloudFormationModel):
+    """AWS::SecretsManager::SecretTargetAttachment: the cluster's connection in the secret."""
+
+    __module__ = "moto.secretsmanager.harness"
+
+    def __init__(self, arn):
+        self.arn = arn
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::SecretsManager::SecretTargetAttachment"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        backend = _secrets(account_id, region_name)
+        secret_id, target = p["SecretId"], p["TargetId"]
+        value = json.loads(backend.get_secret_value(secret_id, None, "AWSCURRENT")["SecretString"])
+        cluster = rds_backends[account_id][region_name].clusters.get(target)
+        if cluster is None:
+            raise ValidationError(message=f"DB cluster {target} not found")
+        value.update(
+            engine="postgres",
+            host=cluster.endpoint,
+            port=int(cluster.port or 5432),
+            dbClusterIdentifier=target,
+        )
+        backend.put_secret_value(secret_id, json.dumps(value), None, None, ["AWSCURRENT"])
+        return cls(backend.describe_secret(secret_id).arn)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    def delete(self, account_id, region_name):
+        pass
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+    @property
+    def physical_resource_id(self):
+        return self.arn
+
+
+class _RotationScheduleResource(CloudFormationModel):
+    """AWS::SecretsManager::RotationSchedule: rotation on, every N days, by the hosted function."""
+
+    __module__ = "moto.secretsmanager.harness"
+
+    def __init__(self, arn):
+        self.arn = arn
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::SecretsManager::RotationSchedule"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        import time
+
+        p = cloudformation_json["Properties"]
+        secret = _secrets(account_id, region_name).describe_secret(p["SecretId"])
+        hosted = p.get("HostedRotationLambda") or {}
+        function = p.get("RotationLambdaARN") or (
+            f"arn:aws:lambda:{region_name}:{account_id}:function:"
+            f"{hosted.get('RotationLambdaName', resource_name)}"
+        )
+        days = int((p.get("RotationRules") or {}).get("AutomaticallyAfterDays", 0))
+        secret.rotation_requested = True
+        secret.rotation_enabled = True
+        secret.rotation_lambda_arn = function
+        secret.auto_rotate_after_days = days
+        secret.next_rotation_date = int(time.time()) + days * 86400
+        return cls(secret.arn)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    def delete(self, account_id, region_name):
+        try:
+            secret = _secrets(account_id, region_name).describe_secret(self.arn)
+        except Exception:  # noqa: BLE001 - deleted with its secret
+            return
+        secret.rotation_enabled = False
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+    @property
+    def physical_resource_id(self):
+        return self.arn
+
 
 if __name__ == "__main__":
     main(sys.argv[1:])
