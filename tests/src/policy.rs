@@ -932,7 +932,8 @@ pub fn firewall_not_a_failover_signal(r: &ResourceView) -> Verdict {
         })
         .filter(|(id, x)| {
             let name = x["Properties"]["AlarmName"].to_string();
-            text.contains(&format!("\"{id}\"")) || (name != "null" && text.contains(name.trim_matches('"')))
+            text.contains(&format!("\"{id}\""))
+                || (name != "null" && text.contains(name.trim_matches('"')))
         })
         .map(|(id, _)| id.clone())
         .collect();
@@ -1531,8 +1532,10 @@ mod tests {
             "AlarmName": "waf-blocked-qa", "Namespace": "AWS/WAFV2", "MetricName": "BlockedRequests"}});
         let canary_alarm = json!({"Type": "AWS::CloudWatch::Alarm", "Properties": {
             "AlarmName": "canary-qa", "Namespace": "CloudWatchSynthetics", "MetricName": "SuccessPercent"}});
-        let composite = |rule: &str| json!({"Type": "AWS::CloudWatch::CompositeAlarm",
-            "Properties": {"AlarmRule": rule}});
+        let composite = |rule: &str| {
+            json!({"Type": "AWS::CloudWatch::CompositeAlarm",
+            "Properties": {"AlarmRule": rule}})
+        };
         assert_eq!(
             verdict(
                 firewall_not_a_failover_signal,

@@ -127,7 +127,14 @@ fn deploy_redeploy_diff_and_destroy() {
     assert_eq!(master["function"], "aurora-rotation-e2e");
     assert_eq!(
         master["keys"],
-        serde_json::json!(["dbClusterIdentifier", "engine", "host", "password", "port", "username"])
+        serde_json::json!([
+            "dbClusterIdentifier",
+            "engine",
+            "host",
+            "password",
+            "port",
+            "username"
+        ])
     );
     assert_eq!(secret(&east2)["primary_region"], "us-east-1");
     let peering = east2["peerings"]

@@ -463,7 +463,9 @@ fn rotation(
         id("AuroraRotationSecurityGroup")?,
         ec2::SecurityGroup::new()
             .group_name(n.name(&naming::DB_ROTATION_SG, None))
-            .group_description("Aurora rotation function: PostgreSQL to the database, HTTPS to the endpoints")
+            .group_description(
+                "Aurora rotation function: PostgreSQL to the database, HTTPS to the endpoints",
+            )
             .vpc_id(props.vpc_id.clone())
             .security_group_egress(vec![
                 ec2::security_group::Egress::new()
@@ -764,7 +766,8 @@ mod tests {
             })
         );
         // The function reaches the database and the endpoints, nothing else.
-        let egress = &t["Resources"]["AuroraRotationSecurityGroup"]["Properties"]["SecurityGroupEgress"];
+        let egress =
+            &t["Resources"]["AuroraRotationSecurityGroup"]["Properties"]["SecurityGroupEgress"];
         assert_eq!(egress.as_array().unwrap().len(), 2);
         assert_eq!(egress[1]["DestinationSecurityGroupId"], "sg-endpoints");
         assert_has_resource_properties(
@@ -787,7 +790,10 @@ mod tests {
         let mut p = props(primary());
         p.rotation.days = 0;
         let err = build(&p).err().unwrap().to_string();
-        assert!(err.contains("rotation.days") && err.contains("1 to 365"), "{err}");
+        assert!(
+            err.contains("rotation.days") && err.contains("1 to 365"),
+            "{err}"
+        );
     }
 
     fn primary() -> Role {

@@ -52,7 +52,8 @@ pub const MANAGED_GROUPS: &[(&str, &str)] = &[
 ];
 
 /// The reputation list, evaluated first.
-pub const REPUTATION_GROUP: (&str, &str) = ("ip-reputation", "AWSManagedRulesAmazonIpReputationList");
+pub const REPUTATION_GROUP: (&str, &str) =
+    ("ip-reputation", "AWSManagedRulesAmazonIpReputationList");
 
 /// Properties of the firewall.
 #[derive(Clone, Debug)]
@@ -134,11 +135,7 @@ fn visibility(metric: String) -> wafv2::web_acl::VisibilityConfig {
         .metric_name(metric)
 }
 
-fn managed(
-    acl_name: &str,
-    priority: u32,
-    (rule, group): (&str, &str),
-) -> wafv2::web_acl::Rule {
+fn managed(acl_name: &str, priority: u32, (rule, group): (&str, &str)) -> wafv2::web_acl::Rule {
     wafv2::web_acl::Rule::new()
         .name(rule)
         .priority(priority)
@@ -221,10 +218,7 @@ pub fn build(props: &FirewallProps) -> Result<(Fragment, Firewall), Error> {
                     "SingleHeader",
                     Expr::map([("Name", Expr::from("authorization"))]),
                 )]),
-                Expr::map([(
-                    "SingleHeader",
-                    Expr::map([("Name", Expr::from("cookie"))]),
-                )]),
+                Expr::map([("SingleHeader", Expr::map([("Name", Expr::from("cookie"))]))]),
             ]),
     )?;
     f.depends_on(&logging, log_group.id());
@@ -264,7 +258,10 @@ mod tests {
             names,
             ["ip-reputation", "rate-limit", "known-bad-inputs", "common"]
         );
-        let priorities: Vec<_> = rules.iter().map(|r| r["Priority"].as_u64().unwrap()).collect();
+        let priorities: Vec<_> = rules
+            .iter()
+            .map(|r| r["Priority"].as_u64().unwrap())
+            .collect();
         assert_eq!(priorities, [0, 1, 2, 3]);
         assert_eq!(
             rules[1]["Statement"]["RateBasedStatement"],

@@ -287,17 +287,19 @@ impl<'e> Region<'e> {
     #[cfg(feature = "aurora")]
     pub fn aurora(&mut self, role: aurora::Role) -> Result<(), Error> {
         let a = &self.env.config.aurora;
-        let (f, database) = aurora::build(&aurora::AuroraProps {
-            engine_version: a.engine_version.clone(),
-            min_capacity: a.min_capacity_acu,
-            max_capacity: a.max_capacity_acu,
-            secondary_instances: a.secondary_instances,
-            backup_retention_days: a.backup_retention_days,
-            performance_insights_retention_days: a.performance_insights_retention_days,
-            monitoring_interval_seconds: a.monitoring_interval_seconds,
-            ..aurora::AuroraProps::new(self.namer(), role, &self.base.key, &self.base.network)
-        }
-        .rotating_every(a.rotation_days))?;
+        let (f, database) = aurora::build(
+            &aurora::AuroraProps {
+                engine_version: a.engine_version.clone(),
+                min_capacity: a.min_capacity_acu,
+                max_capacity: a.max_capacity_acu,
+                secondary_instances: a.secondary_instances,
+                backup_retention_days: a.backup_retention_days,
+                performance_insights_retention_days: a.performance_insights_retention_days,
+                monitoring_interval_seconds: a.monitoring_interval_seconds,
+                ..aurora::AuroraProps::new(self.namer(), role, &self.base.key, &self.base.network)
+            }
+            .rotating_every(a.rotation_days),
+        )?;
         self.body.merge(f)?;
         self.users.aurora = true;
         self.grants.extend(database.grant_connect(APP_DB_USER));
