@@ -6,6 +6,8 @@ use std::io::Write;
 
 use anyhow::Result;
 
+use environment::RegionRole;
+
 use crate::changes::{Change, render};
 use crate::phases::{Context, LiveState, Resolution, header};
 use crate::stack::ChangeSetResult;
@@ -24,15 +26,70 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
     })
 }
 
+/// The monthly cost of the deployed templates and of the proposed ones (`deployment::cost`),
+/// so each stack's change set is shown with what it does to the bill.
+struct Costs {
+    deployed: deployment::cost::Estimate,
+    proposed: deployment::cost::Estimate,
+}
+
+impl Costs {
+    async fn read(context: &Context) -> Result<Costs> {
+        let mut deployed = [serde_json::json!({}), serde_json::json!({})];
+        for (slot, role) in [RegionRole::Primary, RegionRole::Secondary]
+            .into_iter()
+            .enumerate()
+        {
+            if context.is_impaired(role) {
+                // Unknown: priced as the proposal, so the delta says nothing it cannot know.
+                deployed[slot] = context.synthesis.template(role).to_json();
+                continue;
+            }
+            let stack = context.stack(role).await?;
+            if let Some(t) = stack.template().await? {
+                deployed[slot] = t;
+            }
+        }
+        let prices = deployment::cost::Prices::vendored()?;
+        Ok(Costs {
+            deployed: deployment::cost::estimate(
+                &context.env,
+                &deployed[0],
+                &deployed[1],
+                &prices,
+            )?,
+            proposed: xtask::cost::of(&context.env, &context.synthesis)?,
+        })
+    }
+
+    fn line(&self, region: &str, out: &mut dyn Write) -> Result<()> {
+        let now = self.deployed.region_standby(region);
+        let then = self.proposed.region_standby(region);
+        writeln!(
+            out,
+            "  monthly cost of {region}, steady: {} now, {} after this change ({})",
+            xtask::cost::usd(now),
+            xtask::cost::usd(then),
+            xtask::cost::delta(then - now)
+        )?;
+        Ok(())
+    }
+}
+
 async fn diff(context: &Context, live: &LiveState, out: &mut dyn Write) -> Result<u8> {
     let phases = context.phase_order(live);
     let mut pending = false;
+    let costs = Costs::read(context).await?;
+    let mut costed = std::collections::BTreeSet::new();
     for (index, phase) in phases.iter().copied().enumerate() {
         let stack = context.stack(phase.stack).await?;
         header(out, index, phases.len(), phase, &stack)?;
         if context.is_impaired(phase.stack) {
             writeln!(out, "  skipped: {} is impaired", stack.region)?;
             continue;
+        }
+        if costed.insert(phase.stack) {
+            costs.line(&stack.region, out)?;
         }
         let deployed = stack.describe().await?;
         let Some(deployed) = deployed.filter(|d| !d.needs_recreation()) else {
@@ -91,6 +148,16 @@ async fn diff(context: &Context, live: &LiveState, out: &mut dyn Write) -> Resul
             }
         }
     }
+    writeln!(
+        out,
+        "monthly cost of {}, all regions: {} now, {} after this change ({}); after a failover {} (cargo xtask cost --suffix {} has the lines)",
+        context.env.suffix.as_str(),
+        xtask::cost::usd(costs.deployed.standby_total()),
+        xtask::cost::usd(costs.proposed.standby_total()),
+        xtask::cost::delta(costs.proposed.standby_total() - costs.deployed.standby_total()),
+        xtask::cost::usd(costs.proposed.failover_total()),
+        context.env.suffix.as_str(),
+    )?;
     Ok(if pending {
         exit::DIFFERENCES
     } else {

@@ -170,6 +170,31 @@ impl Stack {
         }
     }
 
+    /// The deployed template as it was submitted (before transforms), when the stack exists.
+    pub async fn template(&self) -> Result<Option<serde_json::Value>> {
+        match self
+            .client
+            .get_template()
+            .stack_name(&self.name)
+            .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
+            .send()
+            .await
+        {
+            Ok(t) => Ok(t
+                .template_body()
+                .and_then(|body| serde_json::from_str(body).ok())),
+            Err(e) => {
+                absent_or_fail(describe_error(&e), || {
+                    format!(
+                        "cannot read the template of {} in {}",
+                        self.name, self.region
+                    )
+                })?;
+                Ok(None)
+            }
+        }
+    }
+
     /// The deployed stack, or `None` when there is none (a deleted stack counts as none).
     pub async fn describe(&self) -> Result<Option<Deployed>> {
         self.describe_by(&self.name).await

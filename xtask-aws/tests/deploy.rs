@@ -26,6 +26,14 @@ fn deploy_redeploy_diff_and_destroy() {
         "{}",
         before.stdout
     );
+    // Next to the change sets, what they do to the bill: nothing is deployed yet.
+    assert!(
+        before
+            .stdout
+            .contains("monthly cost of us-east-1, steady: $0.00 now, $"),
+        "{}",
+        before.stdout
+    );
 
     // Deploy all three phases.
     let deploy = moto.xtask("deploy", "e2e", &["--yes"]);
@@ -258,12 +266,23 @@ fn deploy_redeploy_diff_and_destroy() {
         again.stdout
     );
     println!("no-op redeploy: {:.1} s", again.elapsed.as_secs_f64());
-    moto.xtask("diff", "e2e", &[]).expect_code(0);
+    let same = moto.xtask("diff", "e2e", &[]);
+    same.expect_code(0);
+    // The deployed templates price as the proposed ones: no change, no delta.
+    for region in ["us-east-1", "us-east-2"] {
+        let line = same
+            .stdout
+            .lines()
+            .find(|l| l.contains(&format!("monthly cost of {region}, steady:")))
+            .unwrap_or_else(|| panic!("no cost line for {region}: {}", same.stdout));
+        assert!(line.ends_with("(±$0.00)"), "{line}");
+    }
 
-    // A configuration change shows as a modification.
+    // A configuration change shows as a modification, with what it does to the bill: canaries
+    // every 5 minutes instead of every minute (8,760 runs a month instead of 43,800 at $0.0012).
     std::fs::write(
         moto.env_dir().join("e2e.toml"),
-        "[network]\nflow_log_retention_days = 90\n",
+        "[network]\nflow_log_retention_days = 90\n[monitoring]\nschedule = \"rate(5 minutes)\"\n",
     )
     .unwrap();
     let changed = moto.xtask("diff", "e2e", &[]);
@@ -271,6 +290,16 @@ fn deploy_redeploy_diff_and_destroy() {
     assert!(
         changed.stdout.contains("~ Modify  FlowLogGroup"),
         "{}",
+        changed.stdout
+    );
+    assert!(
+        changed.stdout.contains("after this change (-$42.05)"),
+        "one canary in us-east-1: {}",
+        changed.stdout
+    );
+    assert!(
+        changed.stdout.contains("after this change (-$84.10)"),
+        "two canaries in us-east-2: {}",
         changed.stdout
     );
     // diff leaves no change set behind and deploys nothing.

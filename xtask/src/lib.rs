@@ -4,6 +4,7 @@
 //! `xtask-aws` binary (see [`online`]); this crate never links the AWS SDK. Only xtask reads
 //! env/*.toml, writes files and runs other programs.
 
+pub mod cost;
 pub mod diagram;
 pub mod fsx;
 pub mod online;
@@ -57,6 +58,12 @@ pub enum Command {
     Diagram(diagram::Args),
     /// Worst-case recovery time and recovery point bounds, from the templates (exit 1 over 15 min).
     Rto(rto::Args),
+    /// What the environment costs a month per component and region, steady and after a
+    /// failover, from the templates and vendored list prices (offline; --json for scripts)
+    ///
+    /// Usage no template says (data stored, requests, traffic) comes from `[cost]` in env/;
+    /// a resource type without a price is listed as not priced, never counted as free.
+    Cost(cost::Args),
     /// Start the failover runbook in the recovery region and stream it (--dry-run: preconditions only)
     ///
     /// Exit 0: done; 1: failed (the error and the path are printed); 3: the outage was not
@@ -96,6 +103,7 @@ impl Command {
             Command::Synth(_)
             | Command::Diagram(_)
             | Command::Rto(_)
+            | Command::Cost(_)
             | Command::Schemas(_)
             | Command::Test(_) => None,
         }
@@ -115,6 +123,7 @@ impl Command {
             Command::Synth(_)
             | Command::Diagram(_)
             | Command::Rto(_)
+            | Command::Cost(_)
             | Command::Schemas(_)
             | Command::Test(_) => false,
         }
@@ -138,6 +147,7 @@ pub fn run_offline(command: &Command, out: &mut dyn std::io::Write) -> anyhow::R
         Command::Synth(args) => synth::run(args, out).map(|_| exit::SUCCESS),
         Command::Diagram(args) => diagram::run(args, out).map(|_| exit::SUCCESS),
         Command::Rto(args) => rto::run(args, out),
+        Command::Cost(args) => cost::run(args, out),
         Command::Schemas(args) => schemas::run(args, out),
         Command::Test(args) => test::run(args).map(|_| exit::SUCCESS),
         _ => anyhow::bail!(

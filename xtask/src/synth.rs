@@ -29,7 +29,7 @@ pub struct Args {
 }
 
 /// What one stack's template holds, as printed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StackSummary {
     /// Which stack.
     pub role: RegionRole,
@@ -47,6 +47,8 @@ pub struct StackSummary {
     pub bytes: usize,
     /// Where it was written.
     pub path: PathBuf,
+    /// The region's steady monthly cost in USD (`cargo xtask cost` has the lines).
+    pub monthly_usd: f64,
 }
 
 /// A path as people should read it: relative to the current folder when inside it.
@@ -156,6 +158,7 @@ fn bill_of_materials(out: &mut dyn Write) -> Result<()> {
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<Vec<StackSummary>> {
     let started = Instant::now();
     let (env, s) = synthesize(&args.env_dir, &args.suffix)?;
+    let estimate = crate::cost::of(&env, &s)?;
     let dir = args.out.join(env.suffix.as_str());
     let mut files = Vec::new();
     let mut summaries = Vec::new();
@@ -175,6 +178,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<Vec<StackSummary>> {
             outputs: template.body().outputs().len(),
             bytes: text.len(),
             path: path.clone(),
+            monthly_usd: estimate.region_standby(&entry.region),
         });
         files.push((path, text));
     }
@@ -184,7 +188,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<Vec<StackSummary>> {
     for s in &summaries {
         writeln!(
             out,
-            "{:<9} {:<24} {:<9} {:>3} resources {:>2} parameters {:>2} outputs {:>7} bytes  {}",
+            "{:<9} {:<24} {:<9} {:>3} resources {:>2} parameters {:>2} outputs {:>7} bytes  {:>10}/month  {}",
             s.role,
             s.name,
             s.region,
@@ -192,6 +196,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<Vec<StackSummary>> {
             s.parameters,
             s.outputs,
             s.bytes,
+            crate::cost::usd(s.monthly_usd),
             shown(&s.path)
         )?;
     }

@@ -82,9 +82,78 @@ pub struct Config {
     pub dns: Dns,
     /// The application service.
     pub service: Service,
+    /// Usage a template cannot say, for `cargo xtask cost`.
+    pub cost: Cost,
     /// Feature flags: `/<app>/<suffix>/shared/flags/<name>` in both regions, replicated from
     /// the primary at run time. Default: `trading-enabled = "true"`.
     pub flags: std::collections::BTreeMap<String, String>,
+}
+
+/// Monthly usage that no template says (data stored, requests, traffic), which `cargo xtask
+/// cost` prices; change them to the environment's own figures. "Serving" is the region that
+/// takes traffic: us-east-1 in the steady state, us-east-2 after a failover.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Cost {
+    /// Millions of requests a month to the serving region (the web ACL inspects each).
+    pub requests_millions: f64,
+    /// Average Load Balancer Capacity Units of the serving region's load balancer.
+    pub alb_lcus: f64,
+    /// GB a month through each region's NAT gateways (image pulls, external APIs).
+    pub nat_gb: f64,
+    /// GB a month through each interface endpoint.
+    pub endpoint_gb: f64,
+    /// The database's size in GB (each region's cluster stores a copy).
+    pub aurora_storage_gb: f64,
+    /// Millions of I/O requests a month on the serving writer (Aurora Standard).
+    pub aurora_io_millions: f64,
+    /// Millions of write I/Os a month the global database replicates to the other region.
+    pub aurora_replicated_write_io_millions: f64,
+    /// The sessions table's size in GB (each replica stores it).
+    pub sessions_storage_gb: f64,
+    /// Millions of session writes a month in the serving region (each replicated once).
+    pub sessions_write_millions: f64,
+    /// GB stored in each region's data bucket.
+    pub bucket_gb: f64,
+    /// GB of new bucket data replicated to the other region each month.
+    pub replicated_gb: f64,
+    /// GB a month ingested into each log group.
+    pub log_gb_per_group: f64,
+    /// Millions of application events a month published to the serving region's bus.
+    pub events_millions: f64,
+    /// Thousands of state transitions a month per state machine.
+    pub state_transitions_thousands: f64,
+    /// GB a month crossing the peering connection.
+    pub peering_gb: f64,
+}
+
+impl Cost {
+    /// Every figure with its key, for validation and documentation.
+    pub fn figures(&self) -> [(&'static str, f64); 15] {
+        [
+            ("requests_millions", self.requests_millions),
+            ("alb_lcus", self.alb_lcus),
+            ("nat_gb", self.nat_gb),
+            ("endpoint_gb", self.endpoint_gb),
+            ("aurora_storage_gb", self.aurora_storage_gb),
+            ("aurora_io_millions", self.aurora_io_millions),
+            (
+                "aurora_replicated_write_io_millions",
+                self.aurora_replicated_write_io_millions,
+            ),
+            ("sessions_storage_gb", self.sessions_storage_gb),
+            ("sessions_write_millions", self.sessions_write_millions),
+            ("bucket_gb", self.bucket_gb),
+            ("replicated_gb", self.replicated_gb),
+            ("log_gb_per_group", self.log_gb_per_group),
+            ("events_millions", self.events_millions),
+            (
+                "state_transitions_thousands",
+                self.state_transitions_thousands,
+            ),
+            ("peering_gb", self.peering_gb),
+        ]
+    }
 }
 
 /// Data residency: the regions an environment may use.

@@ -445,6 +445,13 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
         "storage.access_log_retention_days",
         storage::rules::noncurrent_version_days(c.storage.access_log_retention_days),
     );
+    for (key, value) in c.cost.figures() {
+        check(
+            &format!("cost.{key}"),
+            (!(value.is_finite() && value >= 0.0))
+                .then(|| format!("{value} is not allowed: a monthly usage, 0 or more")),
+        );
+    }
     check(
         "firewall.rate_limit",
         firewall::rules::rate_limit(c.firewall.rate_limit),

@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 
+pub mod cost;
 pub mod diagram;
 pub mod rto;
 
