@@ -57,11 +57,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
         "  {:<9} {:<13} {:<42} {:>3} {:>12} {:>14}",
         "region", "component", "resource type", "n", "steady", "after failover"
     )?;
-    let mut region = String::new();
     for l in &e.lines {
-        if l.region != region {
-            region.clone_from(&l.region);
-        }
         writeln!(
             out,
             "  {:<9} {:<13} {:<42} {:>3} {:>12} {:>14}",
@@ -74,8 +70,8 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
         )?;
     }
     let regions = [
-        (env.region(environment::RegionRole::Primary).name.clone()),
-        (env.region(environment::RegionRole::Secondary).name.clone()),
+        env.region(environment::RegionRole::Primary).name.clone(),
+        env.region(environment::RegionRole::Secondary).name.clone(),
     ];
     for r in &regions {
         let (standby, failover): (f64, f64) = e

@@ -74,3 +74,33 @@ availability_zones = ["us-east-1a", "us-east-2b", "us-east-2b"]
     }
     assert_eq!(text.len(), expect.len(), "{}", text.join("\n"));
 }
+
+#[test]
+fn edge_credentials_and_cost_settings_are_checked_with_file_and_key() {
+    let found = errors(
+        "qa",
+        "[firewall]\nrate_limit = 10\nlog_retention_days = 31\n[aurora]\nrotation_days = 0\n[cost]\nnat_gb = -1\n",
+    );
+    let said: Vec<(String, String, String)> = found
+        .into_iter()
+        .map(|e| (e.file, e.key, e.message))
+        .collect();
+    for (key, start) in [
+        ("firewall.rate_limit", "10 is not allowed"),
+        ("firewall.log_retention_days", "31 is not allowed"),
+        (
+            "aurora.rotation_days",
+            "0 is not allowed: days between rotations, 1 to 365",
+        ),
+        (
+            "cost.nat_gb",
+            "-1 is not allowed: a monthly usage, 0 or more",
+        ),
+    ] {
+        assert!(
+            said.iter()
+                .any(|(file, k, m)| file == "env/x.toml" && k == key && m.starts_with(start)),
+            "{key}: {said:?}"
+        );
+    }
+}
