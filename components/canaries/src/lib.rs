@@ -466,38 +466,30 @@ pub fn copy_failure_alerts(
     monitoring: &Monitoring,
     source_vault_arn: Expr,
 ) -> Result<(), Error> {
-    f.add(
-        id("BackupCopyFailedRule")?,
-        events::Rule::new()
-            .name(props.namer.name(&naming::ALERT_RULE, Some("backup-copy")))
-            .description("A cross-region backup copy failed: alerts the topic")
-            .event_bus_name("default")
-            .state("ENABLED")
-            .event_pattern(Expr::map([
-                ("source", Expr::list(["aws.backup"])),
-                ("detail-type", Expr::list(["Copy Job State Change"])),
-                (
-                    "detail",
-                    Expr::map([
-                        ("state", Expr::list(["FAILED", "PARTIAL"])),
-                        ("sourceBackupVaultArn", Expr::List(vec![source_vault_arn])),
-                    ]),
-                ),
-            ]))
-            .targets(vec![
-                events::rule::Target::new()
-                    .id("alert")
-                    .arn(monitoring.topic.reference()),
-            ]),
-    )?;
-    Ok(())
+    alert_rule(
+        f,
+        (props, monitoring),
+        ("BackupCopyFailedRule", "backup-copy"),
+        "A cross-region backup copy failed: alerts the topic",
+        Expr::map([
+            ("source", Expr::list(["aws.backup"])),
+            ("detail-type", Expr::list(["Copy Job State Change"])),
+            (
+                "detail",
+                Expr::map([
+                    ("state", Expr::list(["FAILED", "PARTIAL"])),
+                    ("sourceBackupVaultArn", Expr::List(vec![source_vault_arn])),
+                ]),
+            ),
+        ]),
+    )
 }
 
 /// Alerts the topic when a rotation of the secret named `secret` fails or is abandoned:
 /// Secrets Manager reports both through CloudTrail, naming the secret by its ARN (the name, a
-/// dash and six random characters) or by its name; the pattern matches either. While the other region writes (failed over), the
-/// rotation function cannot change the password, so every scheduled rotation fails here, safely
-/// (the current password stays), and says so.
+/// dash and six random characters) or by its name; the pattern matches either. While the other
+/// region writes (failed over), the rotation function cannot change the password, so every
+/// scheduled rotation fails here, safely (the current password stays), and says so.
 pub fn rotation_failure_alerts(
     f: &mut Fragment,
     props: &MonitoringProps,
@@ -505,39 +497,57 @@ pub fn rotation_failure_alerts(
     secret: &str,
 ) -> Result<(), Error> {
     let arn_prefix = cfn::arn::Arn::new("secretsmanager", format!("secret:{secret}-")).expr();
+    alert_rule(
+        f,
+        (props, monitoring),
+        ("SecretRotationFailedRule", "rotation"),
+        "A rotation of the database credentials failed: alerts the topic",
+        Expr::map([
+            ("source", Expr::list(["aws.secretsmanager"])),
+            (
+                "detail-type",
+                Expr::list(["AWS Service Event via CloudTrail"]),
+            ),
+            (
+                "detail",
+                Expr::map([
+                    (
+                        "eventName",
+                        Expr::list(["RotationFailed", "RotationAbandoned"]),
+                    ),
+                    (
+                        "additionalEventData",
+                        Expr::map([(
+                            "SecretId",
+                            Expr::List(vec![
+                                Expr::map([("prefix", arn_prefix)]),
+                                Expr::from(secret),
+                            ]),
+                        )]),
+                    ),
+                ]),
+            ),
+        ]),
+    )
+}
+
+/// A rule on the default bus that forwards the events `pattern` matches to the region's topic,
+/// named `alert-<qualifier>-<suffix>`.
+fn alert_rule(
+    f: &mut Fragment,
+    (props, monitoring): (&MonitoringProps, &Monitoring),
+    (logical, qualifier): (&str, &str),
+    description: &str,
+    pattern: Expr,
+) -> Result<(), Error> {
     f.add(
-        id("SecretRotationFailedRule")?,
+        id(logical)?,
         events::Rule::new()
-            .name(props.namer.name(&naming::ALERT_RULE, Some("rotation")))
-            .description("A rotation of the database credentials failed: alerts the topic")
+            .name(props.namer.name(&naming::ALERT_RULE, Some(qualifier)))
+            .description(description)
             .event_bus_name("default")
             .state("ENABLED")
-            .event_pattern(Expr::map([
-                ("source", Expr::list(["aws.secretsmanager"])),
-                (
-                    "detail-type",
-                    Expr::list(["AWS Service Event via CloudTrail"]),
-                ),
-                (
-                    "detail",
-                    Expr::map([
-                        (
-                            "eventName",
-                            Expr::list(["RotationFailed", "RotationAbandoned"]),
-                        ),
-                        (
-                            "additionalEventData",
-                            Expr::map([(
-                                "SecretId",
-                                Expr::List(vec![
-                                    Expr::map([("prefix", arn_prefix)]),
-                                    Expr::from(secret),
-                                ]),
-                            )]),
-                        ),
-                    ]),
-                ),
-            ]))
+            .event_pattern(pattern)
             .targets(vec![
                 events::rule::Target::new()
                     .id("alert")

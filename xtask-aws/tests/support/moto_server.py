@@ -2368,6 +2368,21 @@ from moto.wafv2.exceptions import WAFv2ClientError, WAFNonexistentItemException
 from moto.logs.models import logs_backends
 
 
+class _Harnessed:
+    """What the harness's models of items 33 and 34 share: an update makes the resource again
+    from its new properties, and deletion goes through the instance's `delete` (moto calls both)."""
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+
 class _WafError(WAFv2ClientError):
     def __init__(self, code, message):
         super().__init__(code, message)
@@ -2377,7 +2392,7 @@ def _waf(account_id, region_name):
     return wafv2_models.wafv2_backends[account_id][region_name]
 
 
-class _WebAclResource(CloudFormationModel):
+class _WebAclResource(_Harnessed, CloudFormationModel):
     """AWS::WAFv2::WebACL on moto's WAFv2 backend."""
 
     __module__ = "moto.wafv2.harness"
@@ -2435,10 +2450,6 @@ class _WebAclResource(CloudFormationModel):
             )
         _waf(account_id, region_name).wacls.pop(self.acl.arn, None)
 
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
-        pass
-
     @property
     def physical_resource_id(self):
         return f"{self.acl.name}|{self.acl.id}|REGIONAL"
@@ -2457,7 +2468,7 @@ class _WebAclResource(CloudFormationModel):
         return f"awswaf:{self.acl.arn.split(':')[4]}:webacl:{self.acl.name}:"
 
 
-class _WebAclAssociationResource(CloudFormationModel):
+class _WebAclAssociationResource(_Harnessed, CloudFormationModel):
     """AWS::WAFv2::WebACLAssociation: the load balancer must exist in the region."""
 
     __module__ = "moto.wafv2.harness"
@@ -2493,16 +2504,12 @@ class _WebAclAssociationResource(CloudFormationModel):
     def delete(self, account_id, region_name):
         _waf(account_id, region_name).disassociate_web_acl(self.resource_arn)
 
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
-        pass
-
     @property
     def physical_resource_id(self):
         return f"{self.acl_arn}|{self.resource_arn}"
 
 
-class _WafLoggingResource(CloudFormationModel):
+class _WafLoggingResource(_Harnessed, CloudFormationModel):
     """AWS::WAFv2::LoggingConfiguration: to an existing `aws-waf-logs-` log group."""
 
     __module__ = "moto.wafv2.harness"
@@ -2541,18 +2548,8 @@ class _WafLoggingResource(CloudFormationModel):
         )
         return cls(p["ResourceArn"])
 
-    @classmethod
-    def update_from_cloudformation_json(
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    ):
-        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
-
     def delete(self, account_id, region_name):
         _waf(account_id, region_name).logging_configurations.pop(self.acl_arn, None)
-
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
-        pass
 
     @property
     def physical_resource_id(self):
@@ -2621,7 +2618,7 @@ def _generate(spec):
     return "".join(_random.SystemRandom().choice(alphabet) for _ in range(length))
 
 
-class _SecretResource(CloudFormationModel):
+class _SecretResource(_Harnessed, CloudFormationModel):
     """AWS::SecretsManager::Secret on moto's backend, with its replicas."""
 
     __module__ = "moto.secretsmanager.harness"
@@ -2694,10 +2691,6 @@ class _SecretResource(CloudFormationModel):
             backend.remove_regions_from_replication(self.arn, self.replicas)
         backend.delete_secret(self.arn, None, True)
 
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
-        pass
-
     @property
     def physical_resource_id(self):
         return self.arn
@@ -2710,7 +2703,7 @@ class _SecretResource(CloudFormationModel):
         return self.arn
 
 
-class _SecretAttachmentResource(CloudFormationModel):
+class _SecretAttachmentResource(_Harnessed, CloudFormationModel):
     """AWS::SecretsManager::SecretTargetAttachment: the cluster's connection in the secret."""
 
     __module__ = "moto.secretsmanager.harness"
@@ -2742,17 +2735,7 @@ class _SecretAttachmentResource(CloudFormationModel):
         backend.put_secret_value(secret_id, json.dumps(value), None, None, ["AWSCURRENT"])
         return cls(backend.describe_secret(secret_id).arn)
 
-    @classmethod
-    def update_from_cloudformation_json(
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    ):
-        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
-
     def delete(self, account_id, region_name):
-        pass
-
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
         pass
 
     @property
@@ -2760,7 +2743,7 @@ class _SecretAttachmentResource(CloudFormationModel):
         return self.arn
 
 
-class _RotationScheduleResource(CloudFormationModel):
+class _RotationScheduleResource(_Harnessed, CloudFormationModel):
     """AWS::SecretsManager::RotationSchedule: rotation on, every N days, by the hosted function."""
 
     __module__ = "moto.secretsmanager.harness"
@@ -2793,22 +2776,12 @@ class _RotationScheduleResource(CloudFormationModel):
         secret.next_rotation_date = int(time.time()) + days * 86400
         return cls(secret.arn)
 
-    @classmethod
-    def update_from_cloudformation_json(
-        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-    ):
-        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
-
     def delete(self, account_id, region_name):
         try:
             secret = _secrets(account_id, region_name).describe_secret(self.arn)
         except Exception:  # noqa: BLE001 - deleted with its secret
             return
         secret.rotation_enabled = False
-
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
-        pass
 
     @property
     def physical_resource_id(self):
