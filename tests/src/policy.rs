@@ -158,6 +158,16 @@ pub const RULES: &[Rule] = &[
         check: firewall_not_a_failover_signal,
     },
     Rule {
+        name: "recovery-account-can-read-copies",
+        description: "a backup plan that copies to another account's vault lets that account use the region's key",
+        check: recovery_account_can_read_copies,
+    },
+    Rule {
+        name: "prod-copies-outside-the-account",
+        description: "prod's primary copies its recovery points out of the account's reach: a logically air-gapped vault or another account",
+        check: prod_copies_outside_the_account,
+    },
+    Rule {
         name: "events-scoped-to-environment",
         description: "every event rule matches only its environment's events: on the environment's own bus, or with the environment in its pattern",
         check: events_scoped_to_environment,
@@ -947,6 +957,79 @@ pub fn firewall_not_a_failover_signal(r: &ResourceView) -> Verdict {
     }
 }
 
+/// The destination vault ARNs of a backup plan's copy actions, as text.
+fn copy_destinations(r: &ResourceView) -> Vec<String> {
+    let mut out = Vec::new();
+    for rule in as_list(&r.props()["BackupPlan"]["BackupPlanRule"]) {
+        let mut texts = Vec::new();
+        strings_in(&rule["CopyActions"], &mut texts);
+        out.extend(texts.into_iter().filter(|t| t.contains(":backup-vault:")));
+    }
+    out
+}
+
+/// The 12-digit account a vault ARN names, when it names one literally (not `${AWS::AccountId}`).
+fn foreign_account(arn: &str) -> Option<String> {
+    let plain = arn
+        .replace("${AWS::Partition}", "aws")
+        .replace("${AWS::Region}", "region")
+        .replace("${AWS::AccountId}", "this-account");
+    let account = plain.split(':').nth(4)?.to_string();
+    (account.len() == 12 && account.chars().all(|c| c.is_ascii_digit())).then_some(account)
+}
+
+/// A copy to another account's vault needs that account in the region key's policy: it must
+/// decrypt the copy and re-encrypt it under its own key.
+pub fn recovery_account_can_read_copies(r: &ResourceView) -> Verdict {
+    if r.type_name() != "AWS::Backup::BackupPlan" {
+        return Verdict::NotApplicable;
+    }
+    let accounts: Vec<String> = copy_destinations(r)
+        .iter()
+        .filter_map(|a| foreign_account(a))
+        .collect();
+    if accounts.is_empty() {
+        return Verdict::NotApplicable;
+    }
+    let keys: Vec<String> = resources(r.template)
+        .filter(|(_, x)| x["Type"] == "AWS::KMS::Key")
+        .map(|(_, x)| x["Properties"]["KeyPolicy"].to_string())
+        .collect();
+    let missing: Vec<&String> = accounts
+        .iter()
+        .filter(|a| !keys.iter().any(|k| k.contains(&format!(":iam::{a}:root"))))
+        .collect();
+    if missing.is_empty() {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(format!(
+            "copies to account {} whose copies cannot be read: the region key's policy does not let it use the key (keys::KeysProps::recovery_account)",
+            missing
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    }
+}
+
+/// In prod, the primary's daily recovery points are also copied out of the account's reach.
+pub fn prod_copies_outside_the_account(r: &ResourceView) -> Verdict {
+    if r.type_name() != "AWS::Backup::BackupPlan" || r.suffix != "prod" || r.role != "primary" {
+        return Verdict::NotApplicable;
+    }
+    let out = copy_destinations(r)
+        .iter()
+        .any(|a| a.contains(":backup-vault:air-gapped-vault-") || foreign_account(a).is_some());
+    if out {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(
+            "prod's recovery points stay in the account: set backup.air_gapped_vault = true or backup.copy_account_id".into(),
+        )
+    }
+}
+
 /// Whether the template holds an alarm on `namespace`/`metric` whose dimension `dimension` is
 /// `value`.
 fn alarm_on(
@@ -1547,6 +1630,61 @@ mod tests {
             firewall_not_a_failover_signal,
             json!({"R": composite("ALARM(\"canary-qa\") OR ALARM(\"waf-blocked-qa\")"), "W": waf_alarm, "C": canary_alarm})
         )));
+    }
+
+    #[test]
+    fn recovery_account_can_read_copies_rule() {
+        let plan = json!({"Type": "AWS::Backup::BackupPlan", "Properties": {"BackupPlan": {"BackupPlanRule": [
+            {"RuleName": "daily", "CopyActions": [{"DestinationBackupVaultArn":
+                {"Fn::Sub": "arn:${AWS::Partition}:backup:${AWS::Region}:210987654321:backup-vault:recovery"}}]}]}}});
+        let key = |principal: &str| {
+            json!({"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {"Statement": [
+            {"Principal": {"AWS": {"Fn::Sub": format!("arn:${{AWS::Partition}}:iam::{principal}:root")}}}]}}})
+        };
+        assert_eq!(
+            verdict(
+                recovery_account_can_read_copies,
+                json!({"R": plan, "K": key("210987654321")})
+            ),
+            Verdict::Compliant
+        );
+        assert!(nc(verdict(
+            recovery_account_can_read_copies,
+            json!({"R": plan, "K": key("${AWS::AccountId}")})
+        )));
+        // Copies within the account are not its concern.
+        let local = json!({"Type": "AWS::Backup::BackupPlan", "Properties": {"BackupPlan": {"BackupPlanRule": [
+            {"RuleName": "daily", "CopyActions": [{"DestinationBackupVaultArn":
+                {"Fn::Sub": "arn:${AWS::Partition}:backup:us-east-2:${AWS::AccountId}:backup-vault:backup-vault-qa"}}]}]}}});
+        assert_eq!(
+            verdict(recovery_account_can_read_copies, json!({"R": local})),
+            Verdict::NotApplicable
+        );
+    }
+
+    #[test]
+    fn prod_copies_outside_the_account_rule() {
+        let plan = |vault: &str| {
+            json!({"R": {"Type": "AWS::Backup::BackupPlan", "Properties": {"BackupPlan": {"BackupPlanRule": [
+            {"RuleName": "daily", "CopyActions": [{"Fn::If": ["Linked", {"DestinationBackupVaultArn":
+                {"Fn::Sub": format!("arn:${{AWS::Partition}}:backup:us-east-2:${{AWS::AccountId}}:backup-vault:{vault}")}},
+                {"Ref": "AWS::NoValue"}]}]}]}}}})
+        };
+        let view = |t: &Value, suffix: &str| {
+            let v = ResourceView {
+                id: "R",
+                body: &t["Resources"]["R"],
+                template: t,
+                suffix,
+                role: "primary",
+            };
+            prod_copies_outside_the_account(&v)
+        };
+        let gapped = json!({"Resources": plan("air-gapped-vault-prod")});
+        let inside = json!({"Resources": plan("backup-vault-prod")});
+        assert_eq!(view(&gapped, "prod"), Verdict::Compliant);
+        assert!(nc(view(&inside, "prod")));
+        assert_eq!(view(&inside, "qa"), Verdict::NotApplicable);
     }
 
     #[test]

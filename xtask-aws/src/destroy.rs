@@ -136,7 +136,7 @@ async fn survey(context: &Context) -> Result<Survey> {
                         validation: vec![],
                     })
                 }
-                "AWS::Backup::BackupVault" => {
+                "AWS::Backup::BackupVault" | "AWS::Backup::LogicallyAirGappedBackupVault" => {
                     let backup = aws::backup(&stack.region, &context.common.target).await;
                     if let Some(state) = cleanup::vault(&backup, &physical).await? {
                         survey.vaults.push(Vault {

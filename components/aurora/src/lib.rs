@@ -14,7 +14,7 @@
 //!
 //! let namer = Namer::new(Suffix::parse("qa").unwrap(), "us-east-2");
 //! let (_, key) = keys::build(&keys::KeysProps {
-//!     namer: namer.clone(), pending_window_days: 7, via_services: vec!["rds".into()], cloudwatch_logs: true, service_principals: vec![],
+//!     namer: namer.clone(), pending_window_days: 7, via_services: vec!["rds".into()], cloudwatch_logs: true, service_principals: vec![], recovery_account: None,
 //! })?;
 //! let (_, net) = network::build(&network::NetworkProps::new(
 //!     namer.clone(), "10.20.0.0/16".parse().unwrap(),

@@ -73,6 +73,57 @@ pub struct CopyTo {
     pub condition: Option<LogicalId>,
 }
 
+/// Copies of the daily recovery points to a vault in another account, in the same region.
+#[derive(Clone, Debug)]
+pub struct AccountCopy {
+    /// The other account (12 digits).
+    pub account_id: String,
+    /// The vault's name there (its team creates it, with an access policy that lets this
+    /// account copy into it: [`recovery_vault_access_policy`]).
+    pub vault_name: String,
+}
+
+/// A logically air-gapped vault: compliance-locked by AWS, encrypted with an AWS-owned key (so
+/// no key of this account can be scheduled for deletion to make its copies unreadable), its
+/// recovery points kept between `min_days` and `max_days`.
+#[derive(Clone, Debug)]
+pub struct AirGappedVault {
+    /// The shortest retention a copy may have, at least 7.
+    pub min_days: u32,
+    /// The longest.
+    pub max_days: u32,
+}
+
+/// The ARN of the air-gapped vault `namer` names in its region (for the other region's copy
+/// actions).
+pub fn air_gapped_vault_arn(namer: &Namer) -> Expr {
+    Arn::new(
+        "backup",
+        format!(
+            "backup-vault:{}",
+            namer.name(&naming::AIR_GAPPED_VAULT, None)
+        ),
+    )
+    .in_region(namer.region())
+    .expr()
+}
+
+/// The access policy the recovery account sets on its vault so that this account (`${AWS::AccountId}`
+/// where the stack runs) can copy recovery points into it; an output of the stack for that
+/// account's team.
+pub fn recovery_vault_access_policy() -> Expr {
+    Expr::join(
+        "",
+        [
+            Expr::from(
+                r#"{"Version":"2012-10-17","Statement":[{"Sid":"CopyFromTheTradingAccount","Effect":"Allow","Principal":{"AWS":""#,
+            ),
+            cfn::iam::account_root(),
+            Expr::from(r#""},"Action":"backup:CopyIntoBackupVault","Resource":"*"}]}"#),
+        ],
+    )
+}
+
 /// Properties of the region's backups.
 #[derive(Clone, Debug)]
 pub struct BackupProps {
@@ -94,11 +145,35 @@ pub struct BackupProps {
     pub daily_resources: Vec<Expr>,
     /// Where daily recovery points are copied. Default: nowhere.
     pub copy_to: Option<CopyTo>,
+    /// Where else they are copied: the other region's logically air-gapped vault. Default:
+    /// nowhere.
+    pub air_gapped_copy: Option<CopyTo>,
+    /// Copies to another account's vault. Default: none.
+    pub account_copy: Option<AccountCopy>,
+    /// A logically air-gapped vault in this region, for the other region's copies. Default:
+    /// none.
+    pub air_gapped_vault: Option<AirGappedVault>,
     /// Scheduled restore tests. Default: none.
     pub restore_tests: Option<RestoreTests>,
 }
 
 impl BackupProps {
+    /// Every problem of the air-gapped and cross-account settings.
+    pub fn copy_problems(&self) -> Vec<cfn::Problem> {
+        let mut p = cfn::Problems::new();
+        if let Some(a) = &self.account_copy {
+            p.check("account_copy.account_id", rules::account_id(&a.account_id));
+            p.check("account_copy.vault_name", rules::vault_name(&a.vault_name));
+        }
+        if let Some(l) = &self.air_gapped_vault {
+            p.check(
+                "air_gapped_vault",
+                rules::air_gapped_retention(l.min_days, l.max_days),
+            );
+        }
+        p.into_vec()
+    }
+
     /// Props with the defaults.
     pub fn new(namer: Namer, key_arn: Expr) -> Self {
         BackupProps {
@@ -111,6 +186,9 @@ impl BackupProps {
             aurora_clusters: vec![],
             daily_resources: vec![],
             copy_to: None,
+            air_gapped_copy: None,
+            account_copy: None,
+            air_gapped_vault: None,
             restore_tests: None,
         }
     }
@@ -148,6 +226,23 @@ pub fn build(props: &BackupProps) -> Result<(Fragment, Handle<backup::BackupVaul
         vault = vault.lock_configuration(config);
     }
     let vault = f.add(id("BackupVault")?, vault)?;
+    if let Some(lag) = &props.air_gapped_vault {
+        // Encrypted with an AWS-owned key on purpose: a compromised account cannot schedule the
+        // deletion of a key it does not own to make the copies unreadable (docs/decisions.md).
+        let id_lag = id("AirGappedVault")?;
+        f.add(
+            id_lag.clone(),
+            backup::LogicallyAirGappedBackupVault::new()
+                .backup_vault_name(n.name(&naming::AIR_GAPPED_VAULT, None))
+                .min_retention_days(lag.min_days)
+                .max_retention_days(lag.max_days),
+        )?;
+        f.suppress(
+            &id_lag,
+            "encrypted-with-cmk",
+            "a logically air-gapped vault uses an AWS-owned key so that no key of this account can make its copies unreadable",
+        );
+    }
     let managed = |name: &str| {
         Arn::new("iam", format!("policy/{name}"))
             .without_region()
@@ -169,24 +264,41 @@ pub fn build(props: &BackupProps) -> Result<(Fragment, Handle<backup::BackupVaul
     )?;
 
     let copy_actions = || -> Expr {
-        match &props.copy_to {
-            None => Expr::pseudo(Pseudo::NoValue),
-            Some(copy) => {
-                let actions = Expr::List(vec![
-                    backup::backup_plan::CopyActionResourceType::new()
-                        .destination_backup_vault_arn(copy.vault_arn.clone())
-                        .lifecycle(
-                            backup::backup_plan::LifecycleResourceType::new()
-                                .delete_after_days(props.daily_retention_days),
-                        )
-                        .into(),
-                ]);
-                match &copy.condition {
-                    Some(c) => Expr::if_(c, actions, Expr::pseudo(Pseudo::NoValue)),
-                    None => actions,
-                }
-            }
+        let action = |vault_arn: Expr| -> Expr {
+            backup::backup_plan::CopyActionResourceType::new()
+                .destination_backup_vault_arn(vault_arn)
+                .lifecycle(
+                    backup::backup_plan::LifecycleResourceType::new()
+                        .delete_after_days(props.daily_retention_days),
+                )
+                .into()
+        };
+        let when = |copy: &CopyTo, item: Expr| match &copy.condition {
+            Some(c) => Expr::if_(c, item, Expr::pseudo(Pseudo::NoValue)),
+            None => item,
+        };
+        // Only the other region's vault: the whole list under its condition (as before).
+        if props.air_gapped_copy.is_none() && props.account_copy.is_none() {
+            return match &props.copy_to {
+                None => Expr::pseudo(Pseudo::NoValue),
+                Some(copy) => when(copy, Expr::List(vec![action(copy.vault_arn.clone())])),
+            };
         }
+        let mut actions = Vec::new();
+        for copy in [&props.copy_to, &props.air_gapped_copy]
+            .into_iter()
+            .flatten()
+        {
+            actions.push(when(copy, action(copy.vault_arn.clone())));
+        }
+        if let Some(a) = &props.account_copy {
+            actions.push(action(
+                Arn::new("backup", format!("backup-vault:{}", a.vault_name))
+                    .in_account(&a.account_id)
+                    .expr(),
+            ));
+        }
+        Expr::List(actions)
     };
     let daily_rule = || {
         backup::backup_plan::BackupRuleResourceType::new()
@@ -249,6 +361,16 @@ pub fn build(props: &BackupProps) -> Result<(Fragment, Handle<backup::BackupVaul
                         .iam_role_arn(role.attr_arn())
                         .resources(resources.to_vec()),
                 ),
+        )?;
+    }
+    if let Some(a) = &props.account_copy {
+        f.output(
+            id("RecoveryVaultAccessPolicy")?,
+            format!(
+                "Set on vault {} in account {} (this region) so this account can copy into it",
+                a.vault_name, a.account_id
+            ),
+            recovery_vault_access_policy(),
         )?;
     }
     if let Some(tests) = &props.restore_tests {
@@ -332,6 +454,30 @@ fn restore_tests(
 /// The rules of the backup props; [`BackupProps::problems`] and the configuration's validation
 /// both use them.
 pub mod rules {
+    /// An AWS account id: 12 digits.
+    pub fn account_id(a: &str) -> Option<String> {
+        (!(a.len() == 12 && a.chars().all(|c| c.is_ascii_digit())))
+            .then(|| format!("{a:?} is not allowed: an AWS account id, 12 digits"))
+    }
+
+    /// A backup vault name: 2 to 50 letters, digits, `-` or `_`.
+    pub fn vault_name(v: &str) -> Option<String> {
+        let ok = (2..=50).contains(&v.len())
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        (!ok).then(|| format!("{v:?} is not allowed: 2 to 50 letters, digits, - or _"))
+    }
+
+    /// A logically air-gapped vault keeps copies at least 7 days (AWS's floor), and the longest
+    /// retention is not shorter than the shortest.
+    pub fn air_gapped_retention(min: u32, max: u32) -> Option<String> {
+        (min < 7 || max < min).then(|| {
+            format!(
+                "{min} to {max} days is not allowed: a logically air-gapped vault keeps copies at least 7 days (daily_retention_days must be 7 or more)"
+            )
+        })
+    }
+
     /// An AWS cron expression with six fields.
     pub fn schedule(s: &str) -> Option<String> {
         let inner = s.strip_prefix("cron(").and_then(|s| s.strip_suffix(')'));
@@ -394,7 +540,9 @@ impl BackupProps {
                 rules::daily_retention_under_lock(self.daily_retention_days, lock.min_days),
             );
         }
-        p.into_vec()
+        let mut all = p.into_vec();
+        all.extend(self.copy_problems());
+        all
     }
 }
 
@@ -481,6 +629,93 @@ mod tests {
             "AWS::Backup::BackupSelection",
             json!({"BackupSelection": {"Resources": ["arn:aws:dynamodb:us-east-1:1:table/sessions-qa"], "IamRoleArn": {"Fn::GetAtt": ["BackupRole", "Arn"]}}}),
         );
+    }
+
+    #[test]
+    fn copies_leave_the_account_for_an_air_gapped_vault_and_a_recovery_account() {
+        let p = BackupProps {
+            air_gapped_copy: Some(CopyTo {
+                vault_arn: air_gapped_vault_arn(&Namer::new(
+                    Suffix::parse("qa").unwrap(),
+                    "us-east-2",
+                )),
+                condition: Some(LogicalId::new("Linked").unwrap()),
+            }),
+            account_copy: Some(AccountCopy {
+                account_id: "210987654321".into(),
+                vault_name: "trading-dr-recovery".into(),
+            }),
+            ..props()
+        };
+        let (f, _) = build(&p).unwrap();
+        let t = Template::new("t", f).to_json();
+        let rules =
+            &t["Resources"]["DailyBackupPlan"]["Properties"]["BackupPlan"]["BackupPlanRule"];
+        assert_eq!(
+            rules[0]["CopyActions"],
+            json!([
+                {"DestinationBackupVaultArn": {"Fn::Sub": "arn:${AWS::Partition}:backup:us-east-2:${AWS::AccountId}:backup-vault:backup-vault-qa"},
+                 "Lifecycle": {"DeleteAfterDays": 35}},
+                {"Fn::If": ["Linked",
+                    {"DestinationBackupVaultArn": {"Fn::Sub": "arn:${AWS::Partition}:backup:us-east-2:${AWS::AccountId}:backup-vault:air-gapped-vault-qa"},
+                     "Lifecycle": {"DeleteAfterDays": 35}},
+                    {"Ref": "AWS::NoValue"}]},
+                {"DestinationBackupVaultArn": {"Fn::Sub": "arn:${AWS::Partition}:backup:${AWS::Region}:210987654321:backup-vault:trading-dr-recovery"},
+                 "Lifecycle": {"DeleteAfterDays": 35}},
+            ])
+        );
+        let parts = &t["Outputs"]["RecoveryVaultAccessPolicy"]["Value"]["Fn::Join"][1];
+        let policy = format!(
+            "{}{}{}",
+            parts[0].as_str().unwrap(),
+            "arn:aws:iam::111122223333:root",
+            parts[2].as_str().unwrap()
+        );
+        let policy: serde_json::Value = serde_json::from_str(&policy).unwrap();
+        assert_eq!(
+            policy["Statement"][0]["Action"],
+            "backup:CopyIntoBackupVault"
+        );
+        assert_eq!(
+            parts[1],
+            json!({"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"})
+        );
+        // The air-gapped vault itself, in the region that receives the copies.
+        let p = BackupProps {
+            air_gapped_vault: Some(AirGappedVault {
+                min_days: 7,
+                max_days: 35,
+            }),
+            ..props()
+        };
+        let (f, _) = build(&p).unwrap();
+        let t = Template::new("t", f).to_json();
+        assert_has_resource_properties(
+            &t,
+            "AWS::Backup::LogicallyAirGappedBackupVault",
+            json!({"BackupVaultName": "air-gapped-vault-qa", "MinRetentionDays": 7, "MaxRetentionDays": 35}),
+        );
+        assert!(
+            t["Resources"]["AirGappedVault"]["Properties"]
+                .get("EncryptionKeyArn")
+                .is_none(),
+            "an AWS-owned key, not this account's"
+        );
+        // Bad settings are refused, named.
+        let bad = BackupProps {
+            account_copy: Some(AccountCopy {
+                account_id: "1234".into(),
+                vault_name: "a".into(),
+            }),
+            air_gapped_vault: Some(AirGappedVault {
+                min_days: 7,
+                max_days: 5,
+            }),
+            ..props()
+        };
+        let found: Vec<String> = bad.problems().iter().map(|p| p.to_string()).collect();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found[0].starts_with("account_copy.account_id: \"1234\" is not allowed"));
     }
 
     #[test]

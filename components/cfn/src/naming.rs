@@ -89,6 +89,9 @@ rules! {
     SESSIONS_TABLE = "sessions", 0, Regional, 255, "DynamoDB table names";
     /// The region's backup vault.
     BACKUP_VAULT = "backup-vault", 0, Regional, 50, "AWS Backup vault names";
+    /// The logically air-gapped vault (in the secondary) that keeps copies out of the account's
+    /// reach.
+    AIR_GAPPED_VAULT = "air-gapped-vault", 0, Regional, 50, "AWS Backup vault names";
     /// The backup plans (`backup-plan-aurora-<suffix>`, `backup-plan-daily-<suffix>`).
     BACKUP_PLAN = "backup-plan", 6, Regional, 50, "AWS Backup plan names";
     /// The restore testing plan and its selections (`restore_test_<suffix>`, underscores: the

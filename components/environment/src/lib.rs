@@ -314,6 +314,15 @@ pub struct Backup {
     /// When AWS Backup restores the latest Aurora and DynamoDB recovery points to test them
     /// (AWS cron, UTC). Default: `cron(0 6 ? * SUN *)`, weekly.
     pub restore_test_schedule: String,
+    /// Another account (12 digits) whose vault `copy_vault_name`, in each region, receives
+    /// copies of the daily recovery points; empty for none. Default: empty.
+    pub copy_account_id: String,
+    /// The vault in `copy_account_id` (its team creates it with the access policy the stacks
+    /// output as `RecoveryVaultAccessPolicy`). Default: `trading-dr-recovery`.
+    pub copy_vault_name: String,
+    /// A logically air-gapped vault in the secondary region that receives copies of the
+    /// primary's daily recovery points (compliance-locked, AWS-owned key). Default: false.
+    pub air_gapped_vault: bool,
 }
 
 /// How a vault lock holds.

@@ -596,6 +596,16 @@ fn semantic(c: &Config, files: &Files, errors: &mut Vec<ConfigError>) {
     {
         use backup::rules as r;
         check("backup.schedule", r::schedule(&b.schedule));
+        if !b.copy_account_id.is_empty() {
+            check("backup.copy_account_id", r::account_id(&b.copy_account_id));
+            check("backup.copy_vault_name", r::vault_name(&b.copy_vault_name));
+        }
+        if b.air_gapped_vault {
+            check(
+                "backup.air_gapped_vault",
+                r::air_gapped_retention(7, b.daily_retention_days),
+            );
+        }
         check(
             "backup.restore_test_schedule",
             r::schedule(&b.restore_test_schedule),

@@ -79,7 +79,7 @@ availability_zones = ["us-east-1a", "us-east-2b", "us-east-2b"]
 fn edge_credentials_and_cost_settings_are_checked_with_file_and_key() {
     let found = errors(
         "qa",
-        "[firewall]\nrate_limit = 10\nlog_retention_days = 31\n[aurora]\nrotation_days = 0\n[cost]\nnat_gb = -1\n",
+        "[firewall]\nrate_limit = 10\nlog_retention_days = 31\n[aurora]\nrotation_days = 0\n[cost]\nnat_gb = -1\n[backup]\ncopy_account_id = \"12\"\ndaily_retention_days = 5\nair_gapped_vault = true\n",
     );
     let said: Vec<(String, String, String)> = found
         .into_iter()

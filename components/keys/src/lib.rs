@@ -9,7 +9,7 @@
 //!     pending_window_days: 7,
 //!     via_services: vec!["rds".into()],
 //!     cloudwatch_logs: true,
-//!     service_principals: vec![],
+//!     service_principals: vec![], recovery_account: None,
 //! };
 //! let (fragment, key) = keys::build(&props)?;
 //! assert_eq!(fragment.resources().len(), 2);
@@ -72,6 +72,10 @@ pub struct KeysProps {
     /// Service principals (`events.amazonaws.com`, …) that use the key themselves, for this
     /// account's resources only. Default: none.
     pub service_principals: Vec<String>,
+    /// Another account (12 digits) that receives copies of this region's recovery points: it
+    /// must be able to decrypt and re-encrypt them (AWS Backup's cross-account copy). Default:
+    /// none.
+    pub recovery_account: Option<String>,
 }
 
 /// The key, for components that encrypt with it.
@@ -160,6 +164,28 @@ pub fn build(props: &KeysProps) -> Result<(Fragment, RegionKey), Error> {
         );
     }
 
+    if let Some(account) = &props.recovery_account {
+        // As AWS Backup documents for cross-account copies of encrypted recovery points: the
+        // destination account uses the source key to read the copy and write its own.
+        statements.push(
+            Statement::allow(
+                USE_ACTIONS.iter().copied().chain([
+                    "kms:CreateGrant",
+                    "kms:ListGrants",
+                    "kms:RevokeGrant",
+                ]),
+                [Expr::from("*")],
+            )
+            .sid("RecoveryAccountCopiesRecoveryPoints")
+            .aws_principal(
+                cfn::arn::Arn::new("iam", "root")
+                    .without_region()
+                    .in_account(account)
+                    .expr(),
+            ),
+        );
+    }
+
     let mut f = Fragment::new();
     let key = f.add(
         LogicalId::new("RegionKey")?,
@@ -225,6 +251,7 @@ mod tests {
             via_services: vec!["rds".into(), "secretsmanager".into()],
             cloudwatch_logs: true,
             service_principals: vec![],
+            recovery_account: None,
         }
     }
 
@@ -243,6 +270,42 @@ mod tests {
             &t,
             "AWS::KMS::Alias",
             json!({"AliasName": "alias/trading-data-qa", "TargetKeyId": {"Ref": "RegionKey"}}),
+        );
+    }
+
+    #[test]
+    fn a_recovery_account_may_read_and_re_encrypt_the_copies_and_no_one_else() {
+        let (f, _) = build(&props()).unwrap();
+        let t = Template::new("t", f).to_json();
+        assert!(!t.to_string().contains("RecoveryAccount"));
+        let (f, _) = build(&KeysProps {
+            recovery_account: Some("210987654321".into()),
+            ..props()
+        })
+        .unwrap();
+        let t = Template::new("t", f).to_json();
+        let statements = t["Resources"]["RegionKey"]["Properties"]["KeyPolicy"]["Statement"]
+            .as_array()
+            .unwrap();
+        let s = statements
+            .iter()
+            .find(|s| s["Sid"] == "RecoveryAccountCopiesRecoveryPoints")
+            .expect("the recovery account's statement");
+        assert_eq!(
+            s["Principal"],
+            json!({"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::210987654321:root"}})
+        );
+        let actions: Vec<&str> = s["Action"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert!(actions.contains(&"kms:Decrypt") && actions.contains(&"kms:CreateGrant"));
+        assert!(
+            !actions
+                .iter()
+                .any(|a| a.contains("Delete") || a.contains("Disable"))
         );
     }
 

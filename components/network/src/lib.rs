@@ -8,7 +8,7 @@
 //!
 //! let namer = Namer::new(Suffix::parse("qa").unwrap(), "us-east-1");
 //! let (_, key) = keys::build(&keys::KeysProps {
-//!     namer: namer.clone(), pending_window_days: 7, via_services: vec![], cloudwatch_logs: true, service_principals: vec![],
+//!     namer: namer.clone(), pending_window_days: 7, via_services: vec![], cloudwatch_logs: true, service_principals: vec![], recovery_account: None,
 //! })?;
 //! let props = network::NetworkProps::new(
 //!     namer,
@@ -524,6 +524,7 @@ mod tests {
                     via_services: vec![],
                     cloudwatch_logs: true,
                     service_principals: vec![],
+                    recovery_account: None,
                 })
                 .unwrap()
                 .1,

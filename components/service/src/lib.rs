@@ -13,7 +13,7 @@
 //!
 //! let namer = Namer::new(Suffix::parse("qa").unwrap(), "us-east-1");
 //! # let (_, key) = keys::build(&keys::KeysProps {
-//! #     namer: namer.clone(), pending_window_days: 7, via_services: vec![], cloudwatch_logs: true, service_principals: vec![],
+//! #     namer: namer.clone(), pending_window_days: 7, via_services: vec![], cloudwatch_logs: true, service_principals: vec![], recovery_account: None,
 //! # })?;
 //! # let (_, net) = network::build(&network::NetworkProps::new(
 //! #     namer.clone(), "10.10.0.0/16".parse().unwrap(),
@@ -758,6 +758,7 @@ mod tests {
             via_services: vec![],
             cloudwatch_logs: true,
             service_principals: vec![],
+            recovery_account: None,
         })
         .unwrap();
         let (_, net) = network::build(&network::NetworkProps::new(

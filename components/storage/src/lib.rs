@@ -12,7 +12,7 @@
 //! let namer = Namer::new(Suffix::parse("qa").unwrap(), "us-east-2");
 //! let (_, key) = keys::build(&keys::KeysProps {
 //!     namer: namer.clone(), pending_window_days: 7, via_services: vec!["s3".into()], cloudwatch_logs: false,
-//!     service_principals: vec![],
+//!     service_principals: vec![], recovery_account: None,
 //! })?;
 //! let (fragment, buckets) = storage::build(&storage::StorageProps::new(namer, &key))?;
 //! assert_eq!(fragment.resources().len(), 6); // two buckets, the access-log bucket, their policies

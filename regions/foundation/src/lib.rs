@@ -372,6 +372,23 @@ impl<'e> Region<'e> {
             aurora_clusters,
             daily_resources: self.daily_backups.clone(),
             copy_to: copy_to.clone(),
+            // The primary also copies into the secondary's air-gapped vault, once it exists.
+            air_gapped_copy: (b.air_gapped_vault && self.role == RegionRole::Primary).then(|| {
+                backup::CopyTo {
+                    vault_arn: backup::air_gapped_vault_arn(&self.other_namer()),
+                    condition: copy_to.as_ref().and_then(|c| c.condition.clone()),
+                }
+            }),
+            air_gapped_vault: (b.air_gapped_vault && self.role == RegionRole::Secondary).then_some(
+                backup::AirGappedVault {
+                    min_days: 7,
+                    max_days: b.daily_retention_days,
+                },
+            ),
+            account_copy: (!b.copy_account_id.is_empty()).then(|| backup::AccountCopy {
+                account_id: b.copy_account_id.clone(),
+                vault_name: b.copy_vault_name.clone(),
+            }),
             ..backup::BackupProps::new(self.namer(), self.base.key.arn())
         })?;
         self.body.merge(f)?;
@@ -625,6 +642,8 @@ fn key(
         via_services: users.via_services(),
         cloudwatch_logs: cfg!(feature = "network"),
         service_principals: users.service_principals(),
+        recovery_account: Some(env.config.backup.copy_account_id.clone())
+            .filter(|a| users.backup && !a.is_empty()),
     })
 }
 
