@@ -512,11 +512,13 @@ pub fn no_open_ingress(r: &ResourceView) -> Verdict {
 }
 
 /// The logical ids of the load balancers whose security groups include `sg`.
+/// Every resource of `template`, as (logical id, body).
+fn resources(template: &Value) -> impl Iterator<Item = (&String, &Value)> {
+    template["Resources"].as_object().into_iter().flatten()
+}
+
 fn load_balancers_of(template: &Value, sg: &str) -> Vec<String> {
-    template["Resources"]
-        .as_object()
-        .into_iter()
-        .flatten()
+    resources(template)
         .filter(|(_, r)| {
             r["Type"] == "AWS::ElasticLoadBalancingV2::LoadBalancer"
                 && as_list(&r["Properties"]["SecurityGroups"])
@@ -552,7 +554,6 @@ pub fn http_only_redirects(r: &ResourceView) -> Verdict {
             "port 80 open from anywhere on a group that fronts no load balancer: close it".into(),
         );
     }
-    let resources = r.template["Resources"].as_object();
     let redirects = |actions: &Value| {
         let actions = as_list(actions);
         !actions.is_empty()
@@ -561,9 +562,7 @@ pub fn http_only_redirects(r: &ResourceView) -> Verdict {
                 .all(|a| a["Type"] == "redirect" && a["RedirectConfig"]["Protocol"] == "HTTPS")
     };
     for lb in balancers {
-        let listeners: Vec<(&String, &Value)> = resources
-            .into_iter()
-            .flatten()
+        let listeners: Vec<(&String, &Value)> = resources(r.template)
             .filter(|(_, x)| {
                 x["Type"] == "AWS::ElasticLoadBalancingV2::Listener"
                     && target(&x["Properties"]["LoadBalancerArn"]) == Some(lb.as_str())
@@ -581,7 +580,7 @@ pub fn http_only_redirects(r: &ResourceView) -> Verdict {
                     "{id} on port 80 does not only redirect to HTTPS: plain HTTP would reach the application"
                 ));
             }
-            let forwarding_rule = resources.into_iter().flatten().any(|(_, x)| {
+            let forwarding_rule = resources(r.template).any(|(_, x)| {
                 x["Type"] == "AWS::ElasticLoadBalancingV2::ListenerRule"
                     && target(&x["Properties"]["ListenerArn"]) == Some(id.as_str())
                     && !redirects(&x["Properties"]["Actions"])
@@ -749,13 +748,9 @@ pub fn access_logged(r: &ResourceView) -> Verdict {
     if !r.props()["LoggingConfiguration"]["DestinationBucketName"].is_null() {
         return Verdict::Compliant;
     }
-    let destination = r.template["Resources"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .any(|(_, x)| {
-            target(&x["Properties"]["LoggingConfiguration"]["DestinationBucketName"]) == Some(r.id)
-        });
+    let destination = resources(r.template).any(|(_, x)| {
+        target(&x["Properties"]["LoggingConfiguration"]["DestinationBucketName"]) == Some(r.id)
+    });
     if destination {
         Verdict::Compliant
     } else {
@@ -824,9 +819,8 @@ pub fn restores_tested(r: &ResourceView) -> Verdict {
         .filter(|(service, _)| arns.contains(service) || arns.contains(&service.replace(':', "")))
         .map(|(_, kind)| kind)
         .collect();
-    let resources = r.template["Resources"].as_object();
     let tested = |kind: &str| {
-        resources.into_iter().flatten().any(|(_, x)| {
+        resources(r.template).any(|(_, x)| {
             x["Type"] == "AWS::Backup::RestoreTestingSelection"
                 && x["Properties"]["ProtectedResourceType"] == kind
         })
@@ -854,10 +848,6 @@ pub fn prod_vault_compliance_lock(r: &ResourceView) -> Verdict {
             "prod's vault is not in compliance mode: someone with the account's admin credentials could delete its recovery points (set backup.vault_lock_mode = \"compliance\")".into(),
         )
     }
-}
-
-fn resources(template: &Value) -> impl Iterator<Item = (&String, &Value)> {
-    template["Resources"].as_object().into_iter().flatten()
 }
 
 /// An internet-facing load balancer sits behind a web ACL (an association in the same template).
@@ -892,17 +882,6 @@ pub fn db_credentials_rotate(r: &ResourceView) -> Verdict {
         text.contains(&format!("resolve:secretsmanager:${{{}}}", r.id))
             || text.contains(&format!("\"Ref\":\"{}\"", r.id))
     };
-    let holds_credentials = resources(r.template).any(|(_, x)| {
-        matches!(
-            x["Type"].as_str(),
-            Some("AWS::RDS::DBCluster" | "AWS::RDS::DBInstance")
-        ) && reads_me(x)
-            || x["Type"] == "AWS::SecretsManager::SecretTargetAttachment"
-                && x["Properties"]["SecretId"] == me
-    });
-    if !holds_credentials {
-        return Verdict::NotApplicable;
-    }
     let attachments: Vec<Value> = resources(r.template)
         .filter(|(_, x)| {
             x["Type"] == "AWS::SecretsManager::SecretTargetAttachment"
@@ -910,6 +889,15 @@ pub fn db_credentials_rotate(r: &ResourceView) -> Verdict {
         })
         .map(|(id, _)| serde_json::json!({"Ref": id}))
         .collect();
+    let read_by_database = resources(r.template).any(|(_, x)| {
+        matches!(
+            x["Type"].as_str(),
+            Some("AWS::RDS::DBCluster" | "AWS::RDS::DBInstance")
+        ) && reads_me(x)
+    });
+    if attachments.is_empty() && !read_by_database {
+        return Verdict::NotApplicable;
+    }
     let rotated = resources(r.template).any(|(_, x)| {
         let id = &x["Properties"]["SecretId"];
         x["Type"] == "AWS::SecretsManager::RotationSchedule"
@@ -1039,10 +1027,7 @@ fn alarm_on(
     dimension: &str,
     value: &Value,
 ) -> bool {
-    template["Resources"]
-        .as_object()
-        .into_iter()
-        .flatten()
+    resources(template)
         .filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm")
         .map(|(_, r)| &r["Properties"])
         .any(|p| {
@@ -1085,10 +1070,7 @@ pub fn replication_watched(r: &ResourceView) -> Verdict {
                 .into_iter()
                 .flatten()
                 .any(|rule| !rule["CopyActions"].is_null());
-            let alerted = t["Resources"]
-                .as_object()
-                .into_iter()
-                .flatten()
+            let alerted = resources(t)
                 .filter(|(_, x)| x["Type"] == "AWS::Events::Rule")
                 .any(|(_, x)| {
                     let p = &x["Properties"]["EventPattern"];

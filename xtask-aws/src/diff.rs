@@ -58,7 +58,7 @@ impl Costs {
                 &deployed[1],
                 &prices,
             )?,
-            proposed: xtask::cost::of(&context.env, &context.synthesis)?,
+            proposed: xtask::cost::of(&context.env, &context.synthesis, &prices)?,
         })
     }
 

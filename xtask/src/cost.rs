@@ -22,26 +22,30 @@ pub struct Args {
     pub json: bool,
 }
 
-/// The estimate of the environment `args` names, from freshly synthesized templates.
-pub fn of(env: &Environment, synthesis: &deployment::Synthesis) -> Result<Estimate> {
-    let prices = Prices::vendored()?;
+/// The estimate of `env` from its freshly synthesized templates, at `prices`.
+pub fn of(
+    env: &Environment,
+    synthesis: &deployment::Synthesis,
+    prices: &Prices,
+) -> Result<Estimate> {
     Ok(estimate(
         env,
         &synthesis.primary.to_json(),
         &synthesis.secondary.to_json(),
-        &prices,
+        prices,
     )?)
 }
 
 /// Runs `cost`.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
     let (env, s) = crate::synth::synthesize(&args.synth.env_dir, &args.synth.suffix)?;
-    let e = of(&env, &s)?;
+    let prices = Prices::vendored()?;
+    let e = of(&env, &s, &prices)?;
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&e.to_json())?)?;
         return Ok(exit::SUCCESS);
     }
-    let read = Prices::vendored()?
+    let read = prices
         .rows()
         .values()
         .map(|r| r.read.clone())
@@ -74,11 +78,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
         env.region(environment::RegionRole::Secondary).name.clone(),
     ];
     for r in &regions {
-        let (standby, failover): (f64, f64) = e
-            .lines
-            .iter()
-            .filter(|l| &l.region == r)
-            .fold((0.0, 0.0), |(a, b), l| (a + l.standby, b + l.failover));
+        let (standby, failover) = e.region_totals(r);
         writeln!(
             out,
             "  {r:<9} {:<60} {:>12} {:>14}",

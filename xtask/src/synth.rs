@@ -158,7 +158,7 @@ fn bill_of_materials(out: &mut dyn Write) -> Result<()> {
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<Vec<StackSummary>> {
     let started = Instant::now();
     let (env, s) = synthesize(&args.env_dir, &args.suffix)?;
-    let estimate = crate::cost::of(&env, &s)?;
+    let estimate = crate::cost::of(&env, &s, &deployment::cost::Prices::vendored()?)?;
     let dir = args.out.join(env.suffix.as_str());
     let mut files = Vec::new();
     let mut summaries = Vec::new();

@@ -471,37 +471,38 @@ fn bootstrap_regions_are_those_of_every_configured_environment() {
     );
 }
 
+/// Runs synth for `qa` in `f`: what it printed and the primary template it wrote.
+fn synth_qa(f: &Fixture) -> (String, serde_json::Value) {
+    let mut out = Vec::new();
+    xtask::synth::run(&args(f, "qa"), &mut out).unwrap();
+    let primary = serde_json::from_str(
+        &std::fs::read_to_string(f.out.join("qa/primary.template.json")).unwrap(),
+    )
+    .unwrap();
+    (String::from_utf8(out).unwrap(), primary)
+}
+
 #[test]
 fn the_audit_trail_is_never_silently_absent() {
-    let own = fixture("qa", None, DEFAULT);
-    let mut out = Vec::new();
-    xtask::synth::run(&args(&own, "qa"), &mut out).unwrap();
-    let text = String::from_utf8(out).unwrap();
+    let (text, primary) = synth_qa(&fixture("qa", None, DEFAULT));
     assert!(
         text.contains("audit     trail audit-qa: every region, validated, encrypted"),
         "{text}"
     );
-    let primary: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(own.out.join("qa/primary.template.json")).unwrap(),
-    )
-    .unwrap();
     assert_eq!(
         primary["Resources"]["AuditTrail"]["Type"],
         "AWS::CloudTrail::Trail"
     );
 
-    let org = fixture("qa", Some("[audit]\norganization_trail = true\n"), DEFAULT);
-    let mut out = Vec::new();
-    xtask::synth::run(&args(&org, "qa"), &mut out).unwrap();
-    let text = String::from_utf8(out).unwrap();
+    let (text, primary) = synth_qa(&fixture(
+        "qa",
+        Some("[audit]\norganization_trail = true\n"),
+        DEFAULT,
+    ));
     assert!(
         text.contains("no trail of its own: the organisation's trail records the account (audit.organization_trail = true)"),
         "{text}"
     );
-    let primary: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(org.out.join("qa/primary.template.json")).unwrap(),
-    )
-    .unwrap();
     assert!(primary["Resources"]["AuditTrail"].is_null());
     assert!(primary["Resources"]["AuditBucket"].is_null());
 }

@@ -296,11 +296,15 @@ impl Estimate {
 
     /// A region's steady monthly total.
     pub fn region_standby(&self, region: &str) -> f64 {
+        self.region_totals(region).0
+    }
+
+    /// A region's monthly totals: (steady, after a failover).
+    pub fn region_totals(&self, region: &str) -> (f64, f64) {
         self.lines
             .iter()
             .filter(|l| l.region == region)
-            .map(|l| l.standby)
-            .sum()
+            .fold((0.0, 0.0), |(a, b), l| (a + l.standby, b + l.failover))
     }
 
     /// The JSON form: totals, lines (in cents, summing to the totals) and what is not priced.
