@@ -177,6 +177,11 @@ pub const RULES: &[Rule] = &[
         description: "every taggable resource carries app, environment, region-role and cost-centre",
         check: tagged,
     },
+    Rule {
+        name: "depends-on-what-it-names",
+        description: "a resource that names another of its template by physical name, or needs it made first (a service precondition), declares a dependency on it",
+        check: depends_on_what_it_names,
+    },
 ];
 
 /// A broken rule on one resource.
@@ -931,6 +936,7 @@ pub fn firewall_not_a_failover_signal(r: &ResourceView) -> Verdict {
         .filter(|(id, x)| {
             let name = x["Properties"]["AlarmName"].to_string();
             text.contains(&format!("\"{id}\""))
+                || text.contains(&format!("${{{id}}}"))
                 || (name != "null" && text.contains(name.trim_matches('"')))
         })
         .map(|(id, _)| id.clone())
@@ -1185,6 +1191,190 @@ pub fn events_scoped_to_environment(r: &ResourceView) -> Verdict {
             bus.as_str().unwrap_or("default"),
             r.suffix
         ))
+    }
+}
+
+/// Properties whose text names things only at run time, or not as a lookup at all: a match
+/// there needs no order. Policy documents name resources without AWS looking them up; event
+/// patterns, metric dimensions, environment variables and parameter values are read when
+/// something happens; descriptions and tags are text; DNS names are names, not lookups.
+const NAMED_WITHOUT_LOOKUP: &[&str] = &[
+    "AlarmDescription",
+    "AssumeRolePolicyDocument",
+    "BackupPlanTags",
+    "BackupVaultTags",
+    "Definition",
+    "DefinitionString",
+    "Description",
+    "Dimensions",
+    "DomainName",
+    "DomainValidationOptions",
+    "EnvironmentVariables",
+    "Environment",
+    "EventPattern",
+    "FullyQualifiedDomainName",
+    "HealthCheckTags",
+    "HostedZoneTags",
+    "KeyPolicy",
+    "MetricName",
+    "Namespace",
+    "PolicyDocument",
+    "Policies",
+    "SubjectAlternativeNames",
+    "Tags",
+    "Value",
+];
+
+/// Every text of `v` (strings and `Fn::Sub` texts) with the property path it sits at, skipping
+/// the properties of [`NAMED_WITHOUT_LOOKUP`].
+fn lookup_texts<'a>(v: &'a Value, path: String, out: &mut Vec<(String, &'a str)>) {
+    match v {
+        Value::String(s) => out.push((path, s)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, c)| lookup_texts(c, format!("{path}[{i}]"), out)),
+        Value::Object(o) => {
+            for (k, c) in o {
+                if !NAMED_WITHOUT_LOOKUP.contains(&k.as_str()) {
+                    let at = if k.starts_with("Fn::") {
+                        path.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    lookup_texts(c, at, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `text` holds `name` as a whole token (not inside a longer name).
+fn names(text: &str, name: &str) -> bool {
+    let part = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(name).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(part)
+            && !text[at + name.len()..].chars().next().is_some_and(part)
+    })
+}
+
+/// The service preconditions of creating `r` that name another resource: (what it needs, why,
+/// the documentation). A load balancer that writes access logs needs the bucket policy that
+/// lets ELB deliver them: "Access Denied for bucket … Please check S3bucket permission" when
+/// the attribute is set; a trail needs its bucket's policy (InsufficientS3BucketPolicyException);
+/// an ECS service with a target group needs a listener forwarding to it ("The target group …
+/// does not have an associated load balancer").
+fn preconditions(r: &ResourceView) -> Vec<(String, &'static str)> {
+    let policies_of = |bucket: &Value| -> Vec<String> {
+        resources(r.template)
+            .filter(|(_, b)| {
+                b["Type"] == "AWS::S3::BucketPolicy"
+                    && (b["Properties"]["Bucket"] == *bucket
+                        || target(&b["Properties"]["Bucket"])
+                            .is_some_and(|t| target(bucket) == Some(t)))
+            })
+            .map(|(id, _)| id.clone())
+            .collect()
+    };
+    let mut out = Vec::new();
+    match r.type_name() {
+        "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
+            let attrs = as_list(&r.props()["LoadBalancerAttributes"]);
+            let attr = |k: &str| attrs.iter().find(|a| a["Key"] == k).map(|a| &a["Value"]);
+            if attr("access_logs.s3.enabled").is_some_and(|v| v == "true") {
+                if let Some(bucket) = attr("access_logs.s3.bucket") {
+                    for p in policies_of(bucket) {
+                        out.push((p, "ELB checks it may write access logs to the bucket when logging is switched on (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html)"));
+                    }
+                }
+            }
+        }
+        "AWS::CloudTrail::Trail" => {
+            for p in policies_of(&r.props()["S3BucketName"]) {
+                out.push((p, "CloudTrail checks its bucket's policy when the trail is made (InsufficientS3BucketPolicyException, https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html)"));
+            }
+        }
+        "AWS::ECS::Service" => {
+            for lb in as_list(&r.props()["LoadBalancers"]) {
+                let Some(tg) = target(&lb["TargetGroupArn"]) else {
+                    continue;
+                };
+                for (id, b) in resources(r.template) {
+                    let forwards = b["Type"].as_str().is_some_and(|t| {
+                        t == "AWS::ElasticLoadBalancingV2::Listener"
+                            || t == "AWS::ElasticLoadBalancingV2::ListenerRule"
+                    }) && {
+                        let mut refs = std::collections::BTreeSet::new();
+                        crate::graph::references(&b["Properties"], &mut refs);
+                        refs.contains(tg)
+                    };
+                    if forwards {
+                        out.push((id.clone(), "ECS refuses a target group that no listener forwards to yet (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/create-application-load-balancer.html)"));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// CloudFormation orders only declared dependencies and makes the rest in parallel (and deletes
+/// in the reverse order): a resource that names another of its template by physical name (a
+/// composite alarm's rule naming its alarms, a rule naming a bus) or needs it by a service
+/// precondition must depend on it, through `Ref`, `Fn::GetAtt`, `Fn::Sub` or `DependsOn`.
+pub fn depends_on_what_it_names(r: &ResourceView) -> Verdict {
+    let graph = crate::graph::Graph::of(r.template);
+    let own: Vec<&Value> = cfn::type_info(r.type_name())
+        .map(|i| {
+            i.name_properties
+                .iter()
+                .filter_map(|p| r.props().get(*p))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut texts = Vec::new();
+    if let Some(props) = r.props().as_object() {
+        for (k, v) in props {
+            if !NAMED_WITHOUT_LOOKUP.contains(&k.as_str()) && !own.contains(&v) {
+                lookup_texts(v, k.clone(), &mut texts);
+            }
+        }
+    }
+    let mut missing = Vec::new();
+    for (other, body) in resources(r.template) {
+        if other == r.id || graph.depends_on(r.id, other) {
+            continue;
+        }
+        let Some(info) = cfn::type_info(body["Type"].as_str().unwrap_or_default()) else {
+            continue;
+        };
+        for p in info.name_properties {
+            let Some(name) = body["Properties"].get(*p).and_then(text_of) else {
+                continue;
+            };
+            if name.len() < 6 || name.contains("${") {
+                continue;
+            }
+            if let Some((path, _)) = texts.iter().find(|(_, t)| names(t, name)) {
+                missing.push(format!(
+                    "{path} names {other} ({name:?}) but does not depend on it: CloudFormation may make (and delete) them at the same time; refer to it with Ref/Fn::GetAtt or add DependsOn {other}"
+                ));
+            }
+        }
+    }
+    for (needed, why) in preconditions(r) {
+        if !graph.depends_on(r.id, &needed) {
+            missing.push(format!(
+                "needs {needed} made first but does not depend on it: {why}; add DependsOn {needed}"
+            ));
+        }
+    }
+    if missing.is_empty() {
+        Verdict::Compliant
+    } else {
+        Verdict::NonCompliant(missing.join("; "))
     }
 }
 
@@ -1612,6 +1802,13 @@ mod tests {
             firewall_not_a_failover_signal,
             json!({"R": composite("ALARM(\"canary-qa\") OR ALARM(\"waf-blocked-qa\")"), "W": waf_alarm, "C": canary_alarm})
         )));
+        // Named by reference, as the composite alarm names its alarms so they are made first.
+        let by_reference = json!({"Type": "AWS::CloudWatch::CompositeAlarm",
+            "Properties": {"AlarmRule": {"Fn::Sub": "ALARM(\"${C}\") OR ALARM(\"${W}\")"}}});
+        assert!(nc(verdict(
+            firewall_not_a_failover_signal,
+            json!({"R": by_reference, "W": waf_alarm, "C": canary_alarm})
+        )));
     }
 
     #[test]
@@ -1809,5 +2006,95 @@ mod tests {
             events_scoped_to_environment,
             rule(json!("default"), other)
         )));
+    }
+    #[test]
+    fn a_composite_alarm_depends_on_the_alarms_its_rule_names() {
+        let alarm =
+            json!({"Type": "AWS::CloudWatch::Alarm", "Properties": {"AlarmName": "alarm-lag-qa"}});
+        let composite = |extra: Value| {
+            let mut r = json!({"Type": "AWS::CloudWatch::CompositeAlarm", "Properties": {
+                "AlarmName": "alarm-primary-failure-qa",
+                "AlarmRule": "ALARM(\"alarm-lag-qa\") OR ALARM(\"alarm-lag-qa-other\")"}});
+            if let Value::Object(o) = extra {
+                r.as_object_mut().unwrap().extend(o);
+            }
+            r
+        };
+        let v = verdict(
+            depends_on_what_it_names,
+            json!({"A": alarm.clone(), "R": composite(json!({}))}),
+        );
+        let Verdict::NonCompliant(why) = v else {
+            panic!("{v:?}")
+        };
+        assert!(
+            why.contains("AlarmRule names A (\"alarm-lag-qa\")"),
+            "{why}"
+        );
+        assert_eq!(
+            verdict(
+                depends_on_what_it_names,
+                json!({"A": alarm.clone(), "R": composite(json!({"DependsOn": ["A"]}))})
+            ),
+            Verdict::Compliant
+        );
+        // A name that only starts the same way is another name.
+        let other =
+            json!({"Type": "AWS::CloudWatch::Alarm", "Properties": {"AlarmName": "alarm-lag"}});
+        assert_eq!(
+            verdict(
+                depends_on_what_it_names,
+                json!({"A": other, "R": composite(json!({}))})
+            ),
+            Verdict::Compliant
+        );
+        // A name in a policy document or an event pattern is not looked up when R is made.
+        let rule = json!({"Type": "AWS::Events::Rule", "Properties": {"EventPattern": {"detail": {"alarmName": ["alarm-lag-qa"]}}}});
+        assert_eq!(
+            verdict(depends_on_what_it_names, json!({"A": alarm, "R": rule})),
+            Verdict::Compliant
+        );
+    }
+
+    #[test]
+    fn a_load_balancer_that_logs_depends_on_its_bucket_policy() {
+        let lb = |depends: Value| {
+            json!({"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "DependsOn": depends,
+            "Properties": {"LoadBalancerAttributes": [
+                {"Key": "access_logs.s3.enabled", "Value": "true"},
+                {"Key": "access_logs.s3.bucket", "Value": {"Ref": "Logs"}}]}})
+        };
+        let resources = |depends: Value| {
+            json!({
+            "Logs": {"Type": "AWS::S3::Bucket", "Properties": {}},
+            "LogsPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": {"Ref": "Logs"}, "PolicyDocument": {}}},
+            "R": lb(depends)})
+        };
+        let Verdict::NonCompliant(why) = verdict(depends_on_what_it_names, resources(json!([])))
+        else {
+            panic!()
+        };
+        assert!(why.contains("needs LogsPolicy made first"), "{why}");
+        assert_eq!(
+            verdict(depends_on_what_it_names, resources(json!(["LogsPolicy"]))),
+            Verdict::Compliant
+        );
+    }
+
+    #[test]
+    fn a_service_depends_on_the_listener_of_its_target_group() {
+        let resources = |depends: Value| {
+            json!({
+            "Tg": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": {}},
+            "Listener": {"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {
+                "DefaultActions": [{"Type": "forward", "TargetGroupArn": {"Ref": "Tg"}}]}},
+            "R": {"Type": "AWS::ECS::Service", "DependsOn": depends, "Properties": {
+                "LoadBalancers": [{"TargetGroupArn": {"Ref": "Tg"}}]}}})
+        };
+        assert!(nc(verdict(depends_on_what_it_names, resources(json!([])))));
+        assert_eq!(
+            verdict(depends_on_what_it_names, resources(json!("Listener"))),
+            Verdict::Compliant
+        );
     }
 }

@@ -224,7 +224,17 @@ pub fn topic_and_bucket(props: &MonitoringProps) -> Result<(Fragment, Monitoring
     ))
 }
 
-/// One canary against `url` and its two alarms; returns the success alarm's name.
+/// A metric alarm of the template: its name, and its handle, so that what names it (a composite
+/// alarm's rule) can refer to it and be made after it.
+#[derive(Clone, Debug)]
+pub struct NamedAlarm {
+    /// The alarm's name.
+    pub name: String,
+    /// The alarm resource.
+    pub handle: Handle<cloudwatch::Alarm>,
+}
+
+/// One canary against `url` and its two alarms; returns the success alarm.
 pub fn canary(
     f: &mut Fragment,
     props: &MonitoringProps,
@@ -232,7 +242,7 @@ pub fn canary(
     logical: &str,
     rule: &NameRule,
     url: Expr,
-) -> Result<String, Error> {
+) -> Result<NamedAlarm, Error> {
     let n = &props.namer;
     let name = n.name(rule, None);
     f.add(
@@ -276,6 +286,7 @@ pub fn canary(
         &naming::CANARY_ALARM,
         Some(&format!("{}-success", rule.stem)),
     );
+    let mut success = None;
     for (kind, metric, threshold, operator, missing) in [
         (
             "success",
@@ -296,7 +307,7 @@ pub fn canary(
             &naming::CANARY_ALARM,
             Some(&format!("{}-{kind}", rule.stem)),
         );
-        f.add(
+        let handle = f.add(
             id(&format!("{logical}{}Alarm", capitalise(kind)))?,
             cloudwatch::Alarm::new()
                 .alarm_name(alarm_name.as_str())
@@ -318,8 +329,14 @@ pub fn canary(
                 .alarm_actions(vec![monitoring.topic.reference()])
                 .ok_actions(vec![monitoring.topic.reference()]),
         )?;
+        if kind == "success" {
+            success = Some(handle);
+        }
     }
-    Ok(success_alarm)
+    Ok(NamedAlarm {
+        name: success_alarm,
+        handle: success.expect("the success alarm is made"),
+    })
 }
 
 /// `s` with its first letter upper-case (logical ids made from names).
@@ -333,17 +350,23 @@ pub fn capitalise(s: &str) -> String {
 /// The recovery region's failure detection: an alarm on the global database's replication lag
 /// (or its absence: a primary that is down reports nothing) and the composite alarm that fires
 /// only when the outside-in canary and the replication lag agree. Returns its name.
+///
+/// The rule names its alarms through `Ref` (an alarm's `Ref` is its name), so CloudFormation
+/// makes them first and deletes them after: CloudWatch refuses a composite alarm whose alarms
+/// do not exist yet ("Could not save the composite alarm as alarms … in the alarm rule do not
+/// exist") and a metric alarm that a composite alarm still names
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html>).
 pub fn primary_failure_alarm(
     f: &mut Fragment,
     props: &MonitoringProps,
     monitoring: &Monitoring,
-    outside_in_alarm: &str,
+    outside_in_alarm: &NamedAlarm,
     secondary_cluster_id: &str,
     lag_threshold_ms: u32,
 ) -> Result<String, Error> {
     let n = &props.namer;
     let lag_alarm = n.name(&naming::CANARY_ALARM, Some("replication-lag"));
-    f.add(
+    let lag = f.add(
         id("ReplicationLagAlarm")?,
         cloudwatch::Alarm::new()
             .alarm_name(lag_alarm.as_str())
@@ -372,9 +395,11 @@ pub fn primary_failure_alarm(
             .alarm_description(
                 "The primary region has failed: unreachable from us-east-2 AND replication from it stopped. Starts failover.",
             )
-            .alarm_rule(format!(
-                "ALARM(\"{outside_in_alarm}\") AND ALARM(\"{lag_alarm}\")"
-            ))
+            .alarm_rule(Expr::sub(format!(
+                "ALARM(\"${{{}}}\") AND ALARM(\"${{{}}}\")",
+                outside_in_alarm.handle.id(),
+                lag.id()
+            )))
             .actions_enabled(true)
             .alarm_actions(vec![monitoring.topic.reference()])
             .ok_actions(vec![monitoring.topic.reference()]),
@@ -659,7 +684,7 @@ mod tests {
             Expr::from("https://primary.qa.example.com/health"),
         )
         .unwrap();
-        assert_eq!(alarm, "alarm-canary-oi-success-qa");
+        assert_eq!(alarm.name, "alarm-canary-oi-success-qa");
         let t = Template::new("t", f).to_json();
         assert_has_resource_properties(
             &t,
@@ -694,21 +719,24 @@ mod tests {
     fn failover_needs_both_signals() {
         let p = props();
         let (mut f, m) = topic_and_bucket(&p).unwrap();
-        let name = primary_failure_alarm(
+        let outside_in = canary(
             &mut f,
             &p,
             &m,
-            "alarm-canary-oi-success-qa",
-            "aurora-qa",
-            60_000,
+            "OutsideInCanary",
+            &naming::CANARY_OUTSIDE_IN,
+            Expr::from("https://primary.qa.example.com/"),
         )
         .unwrap();
+        assert_eq!(outside_in.name, "alarm-canary-oi-success-qa");
+        let name = primary_failure_alarm(&mut f, &p, &m, &outside_in, "aurora-qa", 60_000).unwrap();
         let t = Template::new("t", f).to_json();
         assert_eq!(name, "alarm-primary-failure-qa");
         assert_has_resource_properties(
             &t,
             "AWS::CloudWatch::CompositeAlarm",
-            json!({"AlarmRule": "ALARM(\"alarm-canary-oi-success-qa\") AND ALARM(\"alarm-replication-lag-qa\")"}),
+            // By reference: the alarms are made before the rule that names them.
+            json!({"AlarmRule": {"Fn::Sub": "ALARM(\"${OutsideInCanarySuccessAlarm}\") AND ALARM(\"${ReplicationLagAlarm}\")"}}),
         );
         assert_has_resource_properties(
             &t,

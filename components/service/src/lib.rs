@@ -274,7 +274,7 @@ pub fn build(props: &ServiceProps, network: &Network) -> Result<(Fragment, Servi
         "a log destination itself: it holds only the load balancer's access logs, and logging it would log those deliveries",
     );
     let logs_objects = Expr::sub("${AlbLogsBucket.Arn}/alb/AWSLogs/${AWS::AccountId}/*");
-    f.add(
+    let logs_policy = f.add(
         id("AlbLogsBucketPolicy")?,
         storage::bucket_policy(
             &logs_bucket,
@@ -360,6 +360,11 @@ pub fn build(props: &ServiceProps, network: &Network) -> Result<(Fragment, Servi
                 .collect::<Vec<_>>(),
             ),
     )?;
+    // ELB test-writes to the bucket when access logging is switched on and refuses the
+    // attribute ("Access Denied for bucket … Please check S3bucket permission") until the
+    // bucket policy lets it: the load balancer waits for the policy, not only the bucket
+    // (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).
+    f.depends_on(alb.id(), logs_policy.id());
     let target_group = f.add(
         id("TargetGroup")?,
         elb::TargetGroup::new()

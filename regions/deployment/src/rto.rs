@@ -288,13 +288,21 @@ pub fn budget(primary: &Value, secondary: &Value) -> Result<Budget> {
         .next()
         .context("the secondary template has no composite alarm")?
         .1;
-    let rule = composite["Properties"]["AlarmRule"]
+    // The rule names its alarms literally or, so that they are made first, by `Ref` in an
+    // `Fn::Sub` (`ALARM("${ReplicationLagAlarm}")`).
+    let rule = &composite["Properties"]["AlarmRule"];
+    let rule = rule
         .as_str()
+        .or_else(|| rule["Fn::Sub"].as_str())
         .unwrap_or_default();
     let members: Vec<&str> = rule.split('"').skip(1).step_by(2).collect();
+    let by_reference = |m: &str| {
+        let id = m.strip_prefix("${")?.strip_suffix('}')?;
+        alarms.iter().find(|(i, _)| i.as_str() == id).map(|(_, a)| *a)
+    };
     let detection = members
         .iter()
-        .filter_map(|m| named(m))
+        .filter_map(|m| by_reference(m).or_else(|| named(m)))
         .map(alarm_seconds)
         .max()
         .context("the composite alarm's members are not in the template")?;

@@ -553,7 +553,7 @@ impl<'e> Region<'e> {
         logical: &str,
         rule: &cfn::naming::NameRule,
         label: &str,
-    ) -> Result<String, Error> {
+    ) -> Result<canaries::NamedAlarm, Error> {
         let url = Expr::from(format!(
             "https://{}{}",
             dns::regional_name(label, &zone_name(self.env)),

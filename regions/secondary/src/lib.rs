@@ -149,7 +149,7 @@ fn watch(r: &mut Region) -> Result<(), Error> {
             lag_threshold_ms,
         )?;
         #[cfg(feature = "runbook")]
-        runbooks(r, &outside_in, &primary_failure)?;
+        runbooks(r, &outside_in.name, &primary_failure)?;
     }
     Ok(())
 }
