@@ -1,5 +1,6 @@
 //! Shared helpers of the workspace-wide tests, and our policy rules.
 
+pub mod authz;
 pub mod graph;
 pub mod policy;
 

@@ -298,7 +298,10 @@ pub fn budget(primary: &Value, secondary: &Value) -> Result<Budget> {
     let members: Vec<&str> = rule.split('"').skip(1).step_by(2).collect();
     let by_reference = |m: &str| {
         let id = m.strip_prefix("${")?.strip_suffix('}')?;
-        alarms.iter().find(|(i, _)| i.as_str() == id).map(|(_, a)| *a)
+        alarms
+            .iter()
+            .find(|(i, _)| i.as_str() == id)
+            .map(|(_, a)| *a)
     };
     let detection = members
         .iter()

@@ -593,7 +593,7 @@ pub struct KeyUsers {
     pub backup: bool,
     /// Event buses (EventBridge uses the key itself).
     pub events: bool,
-    /// The alert topic, to which CloudWatch alarms and EventBridge rules publish.
+    /// The alert topic, to which CloudWatch alarms, EventBridge rules and the runbooks publish.
     pub alerts: bool,
     /// The audit trail (CloudTrail encrypts its log files with the key).
     pub trail: bool,
@@ -608,6 +608,11 @@ impl KeyUsers {
             (self.aurora, "rds"),
             (self.aurora, "secretsmanager"),
             (self.backup, "backup"),
+            // The runbooks (an IAM role) publish to the encrypted alert topic: SNS uses the
+            // key as the publisher, through SNS (kms:GenerateDataKey, kms:Decrypt;
+            // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). Without it
+            // every failover and failback notification was denied, and the runbook's Catch hid it.
+            (self.alerts, "sns"),
         ]
         .into_iter()
         .filter(|(on, _)| *on)
