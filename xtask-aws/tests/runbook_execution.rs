@@ -1,10 +1,10 @@
 //! The failover and failback runbooks, executed: the state machines in the deployed secondary
 //! template run in the emulator's Step Functions engine against emulated RDS (with the global
-//! database's failover and switchover modelled, see moto_server.py item 17), CloudWatch (alarms
-//! evaluated, composite alarm, state-change events), ECS, SSM, DynamoDB, SNS and EventBridge,
-//! with faults injected. Each scenario asserts the path taken and the final state of the
-//! emulated resources. The emulator's clock runs 100 times fast: the definitions' bounded waits
-//! (minutes) pass in seconds, unchanged.
+//! database's failover and switchover modelled, see the emulator's item 17, `emulator/rds.py`),
+//! CloudWatch (alarms evaluated, composite alarm, state-change events), ECS, SSM, DynamoDB, SNS
+//! and EventBridge, with faults injected. Each scenario asserts the path taken and the final
+//! state of the emulated resources. The emulator's clock runs 100 times fast: the definitions'
+//! bounded waits (minutes) pass in seconds, unchanged.
 
 mod support;
 

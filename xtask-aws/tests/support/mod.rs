@@ -1,6 +1,6 @@
-//! The emulator harness of the deploy tests: a moto server (with this repository's fixes, see
-//! moto_server.py) on a free loopback port, the xtask binary run against it, and a reader of
-//! what the emulator holds.
+//! The emulator harness of the deploy tests: a moto server (with this repository's fixes: the
+//! package emulator/, one module per service, which moto_server.py installs) on a free loopback
+//! port, the xtask binary run against it, and a reader of what the emulator holds.
 
 #![allow(dead_code)]
 
@@ -142,7 +142,8 @@ impl Moto {
         });
     }
 
-    /// Replaces the injected faults (see moto_server.py, items 16 and 20).
+    /// Replaces the injected faults (see the emulator's items 16 and 20,
+    /// `emulator/cloudformation.py` and `emulator/faults.py`).
     pub fn faults(&self, faults: Value) {
         std::fs::write(self.dir.path().join("faults.json"), faults.to_string()).unwrap();
     }

@@ -1,0 +1,104 @@
+"""moto 5.2.5, made to behave as AWS does where the deploy and runbook tests need it.
+
+Each fix, or model of AWS behaviour moto lacks, is an "item" with a number (docs cite them as
+"the emulator's item 26"). One module per service holds its items' patches and opens with their
+full text; an item that spans services is written out where a reader would look first, and the
+other modules' docstrings quote the part they hold and point to it.
+
+    faults          20: the TRADING_DR_FAULTS reader; throttling, refused calls, unreachable regions
+    cloudformation  1, 4, 11, 16, 26, 30: outputs, change sets, stand-ins, fault injection on
+                    change sets, busy stacks, deletion as AWS refuses it, conditions on update
+                    (and item 34's transforms and capabilities)
+    kms             2
+    ec2             3, 5: peering, route tables
+    s3              6, 24, 25: versioning and replication, GetBucketVersioning, policy conditions
+    rds             7, 17: global cluster and DB cluster resources, instances, failover and
+                    switchover (and item 26's writer deletion)
+    ssm             8 (and item 9's change events)
+    events          9, 13, 14: rules that start state machines, a bus's Ref, an archive's pattern
+    stepfunctions   21, 22, 23: SDK integrations, JSONPath, error names (and item 9's execution,
+                    item 27's service name)
+    acm             10 (and item 26's validation records)
+    elbv2           12
+    route53         15 (and item 12's NameServers, item 26's zone deletion)
+    cloudwatch      18, 31: alarms, CBOR
+    clock           19
+    backup          29 (and item 26's vaults and recovery points)
+    ecs             27: service updates and Application Auto Scaling (and item 20's ECS faults)
+    dynamodb        28
+    cloudtrail      32
+    wafv2           33
+    secretsmanager  34
+    patch           the helper every patch goes through: `patch`, `original`, `register`
+
+Importing the package changes nothing; `install()` applies every module's patches, once (a
+second call raises, through `patch`).
+"""
+
+from . import (
+    acm,
+    backup,
+    clock,
+    cloudformation,
+    cloudtrail,
+    cloudwatch,
+    dynamodb,
+    ec2,
+    ecs,
+    elbv2,
+    events,
+    faults,
+    kms,
+    rds,
+    route53,
+    s3,
+    secretsmanager,
+    ssm,
+    stepfunctions,
+    wafv2,
+)
+
+# The order install() applies the modules in: the items' order (a module's place is its first
+# item's). Where order matters:
+# - All of it before moto's server starts: moto reads its list of CloudFormation resource types
+#   once, on first use (`register` raises if it has), and builds a service's URL map on the
+#   service's first request.
+# - moto keeps the last model registered for a CloudFormation type. No type registered here is
+#   one of moto's own, nor registered twice, and the registrations come in the order the
+#   classes were defined in before the split (items 7, 10, 18, 26, 27, 28, 32, 33, 34).
+# - stepfunctions (item 22) patches extract_json in every Step Functions parser module imported
+#   by then (this package imports all it touches before any install()); a module imported later
+#   takes the patched function from json_path.
+# Nothing else depends on it: `patch` refuses a second patch of any attribute, so no module's
+# patch wraps another's, and the modules call each other only at request time (ChangeSet.apply
+# in cloudformation calls ecs's service updates; cloudformation, rds, ecs and cloudwatch read
+# faults; rds reads clock's scale).
+MODULES = (
+    cloudformation,  # 1, 4, 11, 16, 26, 30
+    kms,  # 2
+    ec2,  # 3, 5
+    s3,  # 6, 24, 25
+    rds,  # 7, 17
+    ssm,  # 8
+    events,  # 9, 13, 14
+    stepfunctions,  # 9's execution, 21, 22, 23
+    acm,  # 10
+    elbv2,  # 12
+    route53,  # 15
+    cloudwatch,  # 18, 31
+    clock,  # 19
+    faults,  # 20
+    backup,  # 26's vaults, 29
+    ecs,  # 27
+    dynamodb,  # 28
+    cloudtrail,  # 32
+    wafv2,  # 33
+    secretsmanager,  # 34
+)
+
+
+def install():
+    """Applies every module's patches, in MODULES' order. Raises patch.AlreadyPatched when called
+    a second time."""
+    for module in MODULES:
+        module.install()

@@ -1,0 +1,132 @@
+"""S3: bucket versioning and replication from a template, GetBucketVersioning's document,
+bucket policy conditions.
+
+6. Bucket versioning and replication. moto 5.2's AWS::S3::Bucket applies only encryption and
+   tags; `VersioningConfiguration` and `ReplicationConfiguration` are dropped. Destroy must empty
+   versioned buckets, and the link phase must configure replication, so both are applied
+   through moto's S3 backend, on creation and on update, as the S3 API would.
+
+24. GetBucketVersioning's document. S3 answers `<VersioningConfiguration>` (with `<Status>` once
+    versioning was ever set); moto 5.2 answers `<GetBucketVersioningResponse>`, which the AWS SDK
+    for Rust refuses as a malformed answer, so `cargo xtask bootstrap` could not read whether its
+    staging bucket is versioned. The document is answered as S3 answers it.
+
+25. Bucket policy conditions. moto 5.2 evaluates a bucket policy's statement with a condition
+    operator it does not know (all but StringEquals, so `Bool` too) as if the condition held,
+    and a statement whose condition does not hold as a Deny. The staging bucket's TLS-only
+    statement (Deny when `aws:SecureTransport` is "false") then refused every upload. Here, as
+    IAM evaluates: `Bool` compares as a string, a statement applies only when its condition
+    holds, and the request context has `aws:SecureTransport` "true", since the SDK reaches AWS
+    over TLS (the loopback endpoint stands in for it).
+"""
+
+from moto.iam import access_control, policy_conditions
+from moto.s3 import models as s3_models
+from moto.s3.responses import S3Response
+
+from .patch import original, patch
+
+# --- 6. Bucket versioning and replication ---------------------------------------------------------
+
+
+def _apply_bucket_settings(bucket, cloudformation_json):
+    properties = cloudformation_json.get("Properties", {})
+    backend = s3_models.s3_backends[bucket.account_id][bucket.partition]
+    status = properties.get("VersioningConfiguration", {}).get("Status")
+    if status:
+        backend.put_bucket_versioning(bucket.name, status)
+    replication = properties.get("ReplicationConfiguration")
+    if replication:
+        rules = [
+            {
+                "ID": rule.get("Id", "rule"),
+                "Priority": rule.get("Priority", 1),
+                "Status": rule["Status"],
+                "Destination": rule["Destination"],
+            }
+            for rule in replication["Rules"]
+        ]
+        backend.put_bucket_replication(bucket.name, {"Role": replication["Role"], "Rule": rules})
+    elif getattr(bucket, "replication", None):
+        backend.delete_bucket_replication(bucket.name)
+    return bucket
+
+
+def _create_bucket_with_settings(
+    cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+):
+    create = original(s3_models.FakeBucket, "create_from_cloudformation_json").__func__
+    bucket = create(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    )
+    return _apply_bucket_settings(bucket, cloudformation_json)
+
+
+def _update_bucket_with_settings(
+    cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+):
+    update = original(s3_models.FakeBucket, "update_from_cloudformation_json").__func__
+    bucket = update(
+        cls,
+        original_resource=original_resource,
+        new_resource_name=new_resource_name,
+        cloudformation_json=cloudformation_json,
+        account_id=account_id,
+        region_name=region_name,
+    )
+    return _apply_bucket_settings(bucket, cloudformation_json)
+
+
+# --- 24. GetBucketVersioning's document -----------------------------------------------------------
+
+
+def _get_bucket_versioning_as_s3(self):
+    status = self.backend.get_bucket_versioning(self.bucket_name)
+    inner = f"<Status>{status}</Status>" if status else ""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        f"{inner}</VersioningConfiguration>"
+    )
+    return 200, {"content-type": "application/xml"}, body
+
+
+# --- 25. Bucket policy conditions -----------------------------------------------------------------
+
+
+def _bool_condition(expected, actual):
+    values = expected if isinstance(expected, list) else [expected]
+    return str(actual).lower() in [str(v).lower() for v in values]
+
+
+def _statement_applies_when_its_condition_holds(
+    self, action, resource="*", principal=None, incoming_condition_values=None
+):
+    if self._statement.get("Condition") and not self._check_conditions(
+        incoming_condition_values
+    ):
+        return access_control.PermissionResult.NEUTRAL
+    permitted = original(access_control.IAMPolicyStatement, "is_action_permitted")
+    return permitted(self, action, resource, principal, incoming_condition_values)
+
+
+def _bucket_permission_over_tls(self, action, resource):
+    if self.policy is None:
+        return access_control.PermissionResult.NEUTRAL
+    return access_control.IAMPolicy(self.policy.decode()).is_action_permitted(
+        action, resource, incoming_condition_values={"aws:SecureTransport": "true"}
+    )
+
+
+def install():
+    bucket = s3_models.FakeBucket
+    patch(bucket, "create_from_cloudformation_json", classmethod(_create_bucket_with_settings))
+    patch(bucket, "update_from_cloudformation_json", classmethod(_update_bucket_with_settings))
+    patch(S3Response, "get_bucket_versioning", _get_bucket_versioning_as_s3)
+    patch(
+        access_control.IAMPolicyStatement,
+        "is_action_permitted",
+        _statement_applies_when_its_condition_holds,
+    )
+    patch(bucket, "get_permission", _bucket_permission_over_tls)
+    policy_conditions.CONDITION_OPERATIONS["Bool"] = _bool_condition
