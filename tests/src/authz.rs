@@ -70,6 +70,8 @@ pub enum Principal {
     },
     /// An AWS service acting as itself (`cloudwatch.amazonaws.com`).
     Service(String),
+    /// Another account, as a bucket policy names it (Elastic Load Balancing's account).
+    Account(String),
 }
 
 impl std::fmt::Display for Principal {
@@ -77,6 +79,7 @@ impl std::fmt::Display for Principal {
         match self {
             Principal::Role { stack, id } => write!(f, "role {id} ({stack})"),
             Principal::Service(s) => write!(f, "service {s}"),
+            Principal::Account(a) => write!(f, "account {a}"),
         }
     }
 }
@@ -514,7 +517,7 @@ impl World {
                     .unwrap_or_default()
                     .to_string()
             }
-            Principal::Service(s) => s.clone(),
+            Principal::Service(s) | Principal::Account(s) => s.clone(),
         };
         let ctx = &call.context;
         let applies = |s: &Value, with_principal: bool| {
@@ -606,6 +609,9 @@ impl World {
             self.trail_calls(stack, &mut out);
             self.replication_calls(stack, &mut out);
             self.canary_calls(stack, &mut out);
+            self.grant_calls(stack, &mut out);
+            self.log_delivery_calls(stack, &mut out);
+            self.endpoint_calls(stack, &mut out);
         }
         let with_kms: Vec<Call> = out.iter().flat_map(|c| self.kms_calls(c)).collect();
         out.extend(with_kms);
@@ -1156,9 +1162,151 @@ impl World {
         }
     }
 
+    /// The application's calls: every statement its task role is granted (the grants are made
+    /// by the same code that decides what the application may do), each resource with its
+    /// wildcard filled in. What they add to the identity policy is the other side: bucket
+    /// policies and the keys of what the application reads and writes.
+    fn grant_calls(&self, stack: &Stack, out: &mut Vec<Call>) {
+        for (id, body) in self.resources(stack) {
+            if body["Type"] != "AWS::ECS::TaskDefinition" {
+                continue;
+            }
+            let p = self.resolve(stack, &body["Properties"]);
+            for (what, key) in [
+                ("task role", "TaskRoleArn"),
+                ("execution role", "ExecutionRoleArn"),
+            ] {
+                let Some(role) = self.role_of(stack, &p[key]) else {
+                    continue;
+                };
+                for st in self.identity_statements(&role) {
+                    if st["Effect"] != "Allow" {
+                        continue;
+                    }
+                    for action in list(&st["Action"]) {
+                        for resource in list(&st["Resource"]) {
+                            // A key grant is the caller's half of a service's use of the key,
+                            // judged with the calls through that service, never called itself.
+                            if resource == "*" || action.contains('*') || action.starts_with("kms:")
+                            {
+                                continue;
+                            }
+                            let example = resource.replace('*', "example");
+                            out.push(self.call(
+                                stack,
+                                role.clone(),
+                                &action,
+                                example,
+                                format!("the application's {what} of {id}"),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// S3 server access logs and the load balancers' access logs, delivered into their buckets.
+    fn log_delivery_calls(&self, stack: &Stack, out: &mut Vec<Call>) {
+        for (id, body) in self.resources(stack) {
+            let p = self.resolve(stack, &body["Properties"]);
+            match body["Type"].as_str().unwrap_or_default() {
+                "AWS::S3::Bucket" => {
+                    let Some(target) = p["LoggingConfiguration"]["DestinationBucketName"].as_str()
+                    else {
+                        continue;
+                    };
+                    let prefix = p["LoggingConfiguration"]["LogFilePrefix"]
+                        .as_str()
+                        .unwrap_or_default();
+                    let mut c = self.call(
+                        stack,
+                        Principal::Service("logging.s3.amazonaws.com".into()),
+                        "s3:PutObject",
+                        format!("arn:aws:s3:::{target}/{prefix}2026-12-08-00-00-00-EXAMPLE"),
+                        format!("server access logs of {id}"),
+                    );
+                    c.context.insert(
+                        "aws:SourceArn".into(),
+                        format!("arn:aws:s3:::{}", self.physical_name(stack, id)),
+                    );
+                    c.context.insert("aws:SourceAccount".into(), ACCOUNT.into());
+                    out.push(c);
+                }
+                "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
+                    let attrs = p["LoadBalancerAttributes"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default();
+                    let attr = |k: &str| {
+                        attrs
+                            .iter()
+                            .find(|a| a["Key"] == k)
+                            .and_then(|a| a["Value"].as_str().map(String::from))
+                    };
+                    if attr("access_logs.s3.enabled").as_deref() != Some("true") {
+                        continue;
+                    }
+                    let bucket = attr("access_logs.s3.bucket").unwrap_or_default();
+                    let prefix = attr("access_logs.s3.prefix")
+                        .map(|p| format!("{p}/"))
+                        .unwrap_or_default();
+                    // The regional Elastic Load Balancing account writes them (regions before
+                    // August 2022; https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).
+                    let elb = match stack.region.as_str() {
+                        "us-east-1" => "127311923021",
+                        "us-east-2" => "033677994240",
+                        "us-west-2" => "797873946194",
+                        _ => "000000000000",
+                    };
+                    out.push(self.call(
+                        stack,
+                        Principal::Account(format!("arn:aws:iam::{elb}:root")),
+                        "s3:PutObject",
+                        format!("arn:aws:s3:::{bucket}/{prefix}AWSLogs/{ACCOUNT}/elasticloadbalancing/{}/2026/12/08/example.log.gz", stack.region),
+                        format!("access logs of {id}"),
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The global endpoint replicating events to the other region's bus, as its role.
+    fn endpoint_calls(&self, stack: &Stack, out: &mut Vec<Call>) {
+        for (id, body) in self.resources(stack) {
+            if body["Type"] != "AWS::Events::Endpoint" {
+                continue;
+            }
+            let p = self.resolve(stack, &body["Properties"]);
+            if p["ReplicationConfig"]["State"] != "ENABLED" {
+                continue;
+            }
+            let Some(role) = self.role_of(stack, &p["RoleArn"]) else {
+                continue;
+            };
+            for bus in p["EventBuses"].as_array().into_iter().flatten() {
+                let arn = bus["EventBusArn"].as_str().unwrap_or_default().to_string();
+                out.push(self.call(
+                    stack,
+                    role.clone(),
+                    "events:PutEvents",
+                    arn,
+                    format!("replication of endpoint {id}"),
+                ));
+            }
+        }
+    }
+
     /// The KMS calls a service makes on the caller's behalf for `call` when the resource is
     /// encrypted with a customer-managed key.
     fn kms_calls(&self, call: &Call) -> Vec<Call> {
+        if let Some(calls) = self.s3_kms_calls(call) {
+            return calls;
+        }
+        if let Some(calls) = self.global_table_kms_calls(call) {
+            return calls;
+        }
         let Some((stack, _, body)) = self.find(&call.resource) else {
             return vec![];
         };
@@ -1234,6 +1382,87 @@ impl World {
                 c
             })
             .collect()
+    }
+}
+
+impl World {
+    /// An item call on a replica of a global table: DynamoDB uses the replica's own key (the
+    /// region's), as the caller, through DynamoDB
+    /// (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.howitworks.html>).
+    fn global_table_kms_calls(&self, call: &Call) -> Option<Vec<Call>> {
+        let rest = call.resource.strip_prefix("arn:aws:dynamodb:")?;
+        let region = rest.split(':').next()?;
+        let table = rest.split(":table/").nth(1)?.split('/').next()?;
+        for stack in &self.stacks {
+            for (id, body) in self.resources(stack) {
+                if body["Type"] != "AWS::DynamoDB::GlobalTable"
+                    || self.physical_name(stack, id) != table
+                {
+                    continue;
+                }
+                let p = self.resolve(stack, &body["Properties"]);
+                let replica = p["Replicas"]
+                    .as_array()?
+                    .iter()
+                    .find(|r| r["Region"] == region)?;
+                let key = replica["SSESpecification"]["KMSMasterKeyId"].as_str()?;
+                let mut c = Call {
+                    action: "kms:Decrypt".into(),
+                    resource: key.to_string(),
+                    why: format!("kms:Decrypt through dynamodb for {}", call.why),
+                    ..call.clone()
+                };
+                c.context.insert(
+                    "kms:ViaService".into(),
+                    format!("dynamodb.{region}.amazonaws.com"),
+                );
+                c.context.insert("kms:CallerAccount".into(), ACCOUNT.into());
+                return Some(if matches!(call.principal, Principal::Role { .. }) {
+                    vec![c]
+                } else {
+                    vec![]
+                });
+            }
+        }
+        None
+    }
+
+    /// An object call on a bucket encrypted with a customer-managed key: S3 uses the key as
+    /// the caller (GetObject decrypts, PutObject generates a data key), through S3
+    /// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html>).
+    fn s3_kms_calls(&self, call: &Call) -> Option<Vec<Call>> {
+        let rest = call.resource.strip_prefix("arn:aws:s3:::")?;
+        let (bucket, _) = rest.split_once('/')?;
+        let kms = match call.action.as_str() {
+            "s3:GetObject" => "kms:Decrypt",
+            "s3:PutObject" => "kms:GenerateDataKey",
+            _ => return Some(vec![]),
+        };
+        if !matches!(call.principal, Principal::Role { .. }) {
+            return Some(vec![]);
+        }
+        for stack in &self.stacks {
+            for (id, body) in self.resources(stack) {
+                if body["Type"] != "AWS::S3::Bucket" || self.physical_name(stack, id) != bucket {
+                    continue;
+                }
+                let p = self.resolve(stack, &body["Properties"]);
+                let key = p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["KMSMasterKeyID"].as_str()?;
+                let mut c = Call {
+                    action: kms.into(),
+                    resource: key.to_string(),
+                    why: format!("{kms} through s3 for {}", call.why),
+                    ..call.clone()
+                };
+                c.context.insert(
+                    "kms:ViaService".into(),
+                    format!("s3.{}.amazonaws.com", stack.region),
+                );
+                c.context.insert("kms:CallerAccount".into(), ACCOUNT.into());
+                return Some(vec![c]);
+            }
+        }
+        Some(vec![])
     }
 }
 
@@ -1347,6 +1576,7 @@ fn principal_matches(p: &Value, who: &Principal, arn: &str) -> bool {
         Principal::Role { .. } => list(&p["AWS"])
             .iter()
             .any(|x| x == arn || *x == format!("arn:aws:iam::{ACCOUNT}:root") || x == ACCOUNT),
+        Principal::Account(a) => list(&p["AWS"]).iter().any(|x| x == a),
     }
 }
 

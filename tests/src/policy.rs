@@ -1282,11 +1282,11 @@ fn preconditions(r: &ResourceView) -> Vec<(String, &'static str)> {
         "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
             let attrs = as_list(&r.props()["LoadBalancerAttributes"]);
             let attr = |k: &str| attrs.iter().find(|a| a["Key"] == k).map(|a| &a["Value"]);
-            if attr("access_logs.s3.enabled").is_some_and(|v| v == "true") {
-                if let Some(bucket) = attr("access_logs.s3.bucket") {
-                    for p in policies_of(bucket) {
-                        out.push((p, "ELB checks it may write access logs to the bucket when logging is switched on (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html)"));
-                    }
+            if attr("access_logs.s3.enabled").is_some_and(|v| v == "true")
+                && let Some(bucket) = attr("access_logs.s3.bucket")
+            {
+                for p in policies_of(bucket) {
+                    out.push((p, "ELB checks it may write access logs to the bucket when logging is switched on (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html)"));
                 }
             }
         }

@@ -45,6 +45,20 @@ fn every_runtime_call_is_allowed_in_qa_and_prod() {
                 "{suffix}: no {action} derived"
             );
         }
+        for through in [
+            "through sns",
+            "through s3",
+            "through dynamodb",
+            "CloudWatch Logs encrypting",
+            "EventBridge encrypting",
+        ] {
+            assert!(
+                calls
+                    .iter()
+                    .any(|c| c.action.starts_with("kms:") && c.why.contains(through)),
+                "{suffix}: no key use {through} derived"
+            );
+        }
         let denied: Vec<String> = w.denials().iter().map(ToString::to_string).collect();
         assert!(
             denied.is_empty(),
