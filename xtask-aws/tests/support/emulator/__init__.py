@@ -29,6 +29,9 @@ other modules' docstrings quote the part they hold and point to it.
     cloudtrail      32
     wafv2           33
     secretsmanager  34
+    sns             41: the publisher's use of an encrypted topic's key
+    order           35: CloudFormation's order (used by cloudformation)
+    iam             the policy evaluation items 39-41 use
     patch           the helper every patch goes through: `patch`, `original`, `register`
 
 Importing the package changes nothing; `install()` applies every module's patches, once (a
@@ -53,6 +56,7 @@ from . import (
     route53,
     s3,
     secretsmanager,
+    sns,
     ssm,
     stepfunctions,
     wafv2,
@@ -94,6 +98,7 @@ MODULES = (
     cloudtrail,  # 32
     wafv2,  # 33
     secretsmanager,  # 34
+    sns,  # 41
 )
 
 

@@ -67,6 +67,19 @@ that change on an update, and transforms and capabilities.
     retried while what it refers to is still missing), and one whose condition no longer holds
     is deleted.
 
+35. CloudFormation's order, not the template's: creation and deletion respect only declared
+    dependencies, in an adversarial order (the order functions and the item's text are in
+    `order.py`). A CREATE or UPDATE change set makes its new resources in that order, a stack
+    deleted deletes them in the reverse one, in one pass: a resource that fails to delete stops
+    the deletion of what it depends on, and nothing is retried.
+
+36. Execution that fails. moto 5.2 raises out of ExecuteChangeSet when a resource cannot be
+    made. CloudFormation accepts the request, then reports the resource CREATE_FAILED (or
+    UPDATE_FAILED) with the service's message and ends the stack in ROLLBACK_COMPLETE (a new
+    stack) or UPDATE_ROLLBACK_COMPLETE; the deployer reads that from the events. Here the same
+    is reported (the resources made before the failure are not rolled back: the tests that reach
+    this stop there).
+
 Item 26's other parts are with their services: certificate validation records in `acm.py`, a
 hosted zone's deletion in `route53.py`, backup vaults and their recovery points in `backup.py`,
 the refusal to delete a global database's writer in `rds.py`.
@@ -89,7 +102,7 @@ from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import EmptyResult
 
-from . import ecs, faults
+from . import ecs, faults, order
 from .patch import original, patch
 
 # --- 1. Stack outputs after a change set (and item 27's service updates) --------------------------
@@ -167,10 +180,26 @@ class _StandIn:
         pass
 
 
+class ResourceFailed(Exception):
+    """A resource AWS would refuse to make (item 36): its logical id, type and the service's
+    message."""
+
+    def __init__(self, logical_id, resource_type, reason):
+        super().__init__(reason)
+        self.logical_id = logical_id
+        self.resource_type = resource_type
+        self.reason = reason
+
+
 def _parse_and_create_or_stand_in(logical_id, resource_json, resources_map, account_id, region_name):
-    resource = original(parsing, "parse_and_create_resource")(
-        logical_id, resource_json, resources_map, account_id, region_name
-    )
+    try:
+        resource = original(parsing, "parse_and_create_resource")(
+            logical_id, resource_json, resources_map, account_id, region_name
+        )
+    except ResourceFailed:
+        raise
+    except Exception as e:  # noqa: BLE001 - reported as CloudFormation reports it (item 36)
+        raise ResourceFailed(logical_id, resource_json.get("Type", ""), _reason(e)) from e
     if resource is not None:
         return resource
     condition = resource_json.get("Condition")
@@ -240,46 +269,45 @@ def _resource_event(stack, logical, resource_type, physical, status, reason):
 
 
 def _delete_stack_resources(self):
-    """Deletes what can be deleted, in as many passes as dependencies need; the stack ends in
-    DELETE_COMPLETE, or in DELETE_FAILED with the resources left and their reasons."""
+    """Deletes the stack's resources in CloudFormation's order (item 35), in one pass; the stack
+    ends in DELETE_COMPLETE, or in DELETE_FAILED with the resources left and the reasons of
+    those that failed. What a failed resource depends on is not attempted."""
     self._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
     resources = self.resource_map
     # The stack's own copy: resources leave it as they are deleted; the template keeps them.
     resources._resource_json_map = dict(resources._resource_json_map)
+    template = dict(resources._resource_json_map)
     retained = getattr(self, "retain_resources", set())
-    remaining = {
+    remaining = [
         key
         for key, value in resources._resource_json_map.items()
         if value.get("DeletionPolicy") != "Retain"
         and key not in retained
         and key in resources._parsed_resources
-    }
+    ]
     failures = {}
-    progress = True
-    while remaining and progress:
-        progress = False
-        for logical in sorted(remaining):
-            parsed = resources._parsed_resources.get(logical)
-            if parsed is None or isinstance(parsed, str):
-                remaining.discard(logical)
-                progress = True
-                continue
-            try:
-                resources._delete_resource(parsed, resources._resource_json_map[logical])
-            except Exception as e:  # noqa: BLE001
-                failures[logical] = e
-            else:
-                # Gone from the stack: moto's resource map would create it again when read.
-                resources._parsed_resources.pop(logical, None)
-                resources._resource_json_map.pop(logical, None)
-                remaining.discard(logical)
-                failures.pop(logical, None)
-                progress = True
+    blocked = set()
+    for logical in order.deletion_order(template, remaining):
+        if logical in blocked:
+            continue
+        parsed = resources._parsed_resources.get(logical)
+        if parsed is None or isinstance(parsed, str):
+            continue
+        try:
+            resources._delete_resource(parsed, resources._resource_json_map[logical])
+        except Exception as e:  # noqa: BLE001
+            failures[logical] = e
+            # CloudFormation does not delete what a resource it could not delete depends on.
+            blocked |= order.needed_by(template, logical)
+        else:
+            # Gone from the stack: moto's resource map would create it again when read.
+            resources._parsed_resources.pop(logical, None)
+            resources._resource_json_map.pop(logical, None)
     for logical in retained:
         resources._parsed_resources.pop(logical, None)
         resources._resource_json_map.pop(logical, None)
-    if remaining:
-        for logical in sorted(remaining):
+    if failures:
+        for logical in sorted(failures):
             parsed = resources._parsed_resources.get(logical)
             _resource_event(
                 self,
@@ -287,12 +315,12 @@ def _delete_stack_resources(self):
                 resources._resource_json_map[logical]["Type"],
                 getattr(parsed, "physical_resource_id", "") or "",
                 "DELETE_FAILED",
-                _reason(failures.get(logical, Exception("a resource it depends on failed"))),
+                _reason(failures[logical]),
             )
         self._add_stack_event(
             "DELETE_FAILED",
             resource_status_reason="The following resource(s) failed to delete: ["
-            + ", ".join(sorted(remaining))
+            + ", ".join(sorted(failures))
             + "]. ",
         )
         self.status = "DELETE_FAILED"
@@ -328,6 +356,58 @@ def _delete_stack_response(self):
     return EmptyResult()
 
 
+# --- 35. CloudFormation's order, not the template's (order.py) -------------------------------------
+
+
+def _diff_in_cloudformation_order(self, other_template, parameters=None):
+    by_action = original(parsing.ResourceMap, "build_resource_diff")(self, other_template, parameters)
+    new = other_template["Resources"]
+    old = self._resource_json_map
+    by_action["Add"] = order.creation_order(new, by_action["Add"])
+    by_action["Modify"] = order.creation_order(new, by_action["Modify"])
+    by_action["Remove"] = order.deletion_order(old, by_action["Remove"])
+    return by_action
+
+
+def _resources_in_cloudformation_order(self):
+    return order.creation_order(self._resource_json_map)
+
+
+# --- 36. Execution that fails ---------------------------------------------------------------------
+
+
+def _execute_change_set_reporting_failures(self, change_set_name, stack_name=None):
+    change_set = self.change_sets.get(change_set_name) or next(
+        (c for c in self.change_sets.values() if c.change_set_name == change_set_name), None
+    )
+    try:
+        return original(models.CloudFormationBackend, "execute_change_set")(
+            self, change_set_name, stack_name
+        )
+    except ResourceFailed as failure:
+        if change_set is None:
+            raise
+        stack = self.stacks[change_set.stack_id]
+        creating = change_set.change_set_type == "CREATE"
+        _resource_event(
+            stack,
+            failure.logical_id,
+            failure.resource_type,
+            "",
+            "CREATE_FAILED",
+            f"Resource handler returned message: \"{failure.reason}\"",
+        )
+        status = "ROLLBACK_COMPLETE" if creating else "UPDATE_ROLLBACK_COMPLETE"
+        stack._add_stack_event(
+            status,
+            resource_status_reason="The following resource(s) failed to create: ["
+            + failure.logical_id
+            + "]. ",
+        )
+        stack.status = status
+        change_set.execution_status = "EXECUTE_FAILED"
+
+
 # --- 30. Conditions that change on an update ------------------------------------------------------
 
 
@@ -349,6 +429,7 @@ def _update_with_conditions(self, template, parameters=None):
         elif not holds and exists:
             resource = self._parsed_resources.pop(logical)
             self._delete_resource(resource, resource_json)
+    pending = order.creation_order(self._resource_json_map, pending)
     for _ in range(len(pending) + 1):
         if not pending:
             break
@@ -430,4 +511,11 @@ def install():
     patch(models.CloudFormationBackend, "delete_stack", _delete_stack_unless_it_fails)
     patch(CloudFormationResponse, "delete_stack", _delete_stack_response)
     patch(parsing.ResourceMap, "update", _update_with_conditions)
+    patch(parsing.ResourceMap, "build_resource_diff", _diff_in_cloudformation_order)
+    patch(
+        parsing.ResourceMap,
+        "_ResourceMap__get_resources_in_dependency_order",
+        _resources_in_cloudformation_order,
+    )
+    patch(models.CloudFormationBackend, "execute_change_set", _execute_change_set_reporting_failures)
     patch(CloudFormationResponse, "create_change_set", _create_change_set_acknowledged)

@@ -19,6 +19,15 @@ CBOR protocol.
     CloudWatch starts it in INSUFFICIENT_DATA until its first evaluation; the tests that need an
     alarm's state put the metric data that decides it.
 
+37. Composite alarms and the alarms they name. CloudWatch refuses a composite alarm whose rule
+    names an alarm that does not exist ("Could not save the composite alarm as alarms [..] in
+    the alarm rule do not exist"; PutCompositeAlarm,
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html),
+    and refuses to delete an alarm that a composite alarm's rule still names ("Cannot delete
+    alarm(s) [..] as there are composite alarm(s) depending on it"). moto 5.2 checks neither.
+    With item 35's order a composite alarm that names its alarms only by string is made before
+    them and fails, as it may in AWS.
+
 The faults of item 20 (`faults.py`) apply to the CBOR protocol too; its dispatch consults them
 itself, since it does not go through moto's responses.
 """
@@ -31,6 +40,7 @@ import time as _time
 import cbor2
 from moto.cloudwatch import models as cloudwatch_models
 from moto.cloudwatch import urls as cloudwatch_urls
+from moto.cloudwatch.exceptions import ValidationError as _CloudWatchValidation
 from moto.core.exceptions import ServiceException
 from moto.events import models as events_models
 
@@ -130,6 +140,43 @@ def _rule_holds(rule, backend):
     if not re.fullmatch(r"[\s()a-zTF]*", expression.replace("True", "").replace("False", "")):
         raise ValueError(f"alarm rule not understood: {rule}")
     return eval(expression, {"__builtins__": {}}, {})  # noqa: S307 - checked above
+
+
+# --- 37. Composite alarms and the alarms they name ------------------------------------------------
+
+_NAMED = re.compile(r'(?:ALARM|OK|INSUFFICIENT_DATA)\(\s*"?([^")]+?)"?\s*\)')
+
+
+def named_alarms(rule):
+    """The alarm names a composite alarm's rule names."""
+    return _NAMED.findall(rule or "")
+
+
+def _put_alarm_checking_its_rule(self, name, *args, **kwargs):
+    rule = kwargs.get("rule")
+    if rule:
+        missing = [a for a in named_alarms(rule) if a not in self.alarms]
+        if missing:
+            raise _CloudWatchValidation(
+                "Could not save the composite alarm as alarms ["
+                + ", ".join(missing)
+                + "] in the alarm rule do not exist"
+            )
+    return original(cloudwatch_models.CloudWatchBackend, "put_metric_alarm")(self, name, *args, **kwargs)
+
+
+def _delete_alarms_unless_named(self, alarm_names):
+    going = set(alarm_names)
+    for composite in self.alarms.values():
+        if composite.name in going or not getattr(composite, "rule", None):
+            continue
+        named = [a for a in named_alarms(composite.rule) if a in going]
+        if named:
+            raise _CloudWatchValidation(
+                f"Cannot delete alarm(s) [{', '.join(named)}] as there are composite alarm(s) "
+                f"depending on it, please delete or update the composite alarm(s) [{composite.name}] first"
+            )
+    return original(cloudwatch_models.CloudWatchBackend, "delete_alarms")(self, alarm_names)
 
 
 def _update_state_and_notify(self, reason, reason_data, state_value):
@@ -309,6 +356,8 @@ def install():
     register(_CompositeAlarmResource, "moto.cloudwatch.harness")
     patch(cloudwatch_models.Alarm, "update_state", _update_state_and_notify)
     patch(cloudwatch_models.CloudWatchBackend, "put_metric_data", _put_metric_data_and_evaluate)
+    patch(cloudwatch_models.CloudWatchBackend, "put_metric_alarm", _put_alarm_checking_its_rule)
+    patch(cloudwatch_models.CloudWatchBackend, "delete_alarms", _delete_alarms_unless_named)
     cloudwatch_urls.url_paths[
         "{0}/service/GraniteServiceVersion20100801/operation/(?P<operation>[^/]+)$"
     ] = _cbor_dispatch
