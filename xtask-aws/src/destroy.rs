@@ -13,6 +13,7 @@
 //! what stays. A stack left in DELETE_FAILED by an earlier run is retried with what blocked it
 //! named, so destroy can always be run again.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Instant;
 
@@ -317,6 +318,8 @@ async fn destroy(context: &Context, survey: &Survey, out: &mut dyn Write) -> Res
                     continue;
                 }
                 let s3 = aws::s3(&s.region, &context.common.target).await;
+                // The stack's own buckets, by logical id: the only ones destroy empties.
+                let mut buckets: BTreeMap<String, String> = BTreeMap::new();
                 for (logical, physical, ty) in &s.resources().await? {
                     if ty == "AWS::S3::Bucket" && !physical.is_empty() {
                         let n = crate::buckets::empty(&s3, physical).await?;
@@ -324,6 +327,7 @@ async fn destroy(context: &Context, survey: &Survey, out: &mut dyn Write) -> Res
                             out,
                             "  emptied bucket {physical} ({logical}): {n} versions and delete markers"
                         )?;
+                        buckets.insert(logical.clone(), physical.clone());
                     }
                 }
                 let vaults: Vec<&Vault> =
@@ -368,22 +372,41 @@ async fn destroy(context: &Context, survey: &Survey, out: &mut dyn Write) -> Res
                     }
                 }
                 let label = stack.as_str();
-                let mut deletion = s.delete_retaining(&[], label, out).await?;
                 let locked: Vec<String> = vaults
                     .iter()
                     .filter(|v| v.state.locked)
                     .map(|v| v.logical_id.clone())
                     .collect();
-                if let Deletion::Failed(failures) = &deletion
-                    && !locked.is_empty()
-                    && failures.iter().all(|f| locked.contains(&f.logical_id))
-                {
+                let mut retained: Vec<String> = Vec::new();
+                let mut attempt = 1;
+                let mut deletion = s.delete_retaining(&retained, label, out).await?;
+                while let Deletion::Failed(failures) = &deletion {
+                    let next = next_attempt(failures, &locked, &retained, &buckets);
+                    if next.is_stuck() || attempt >= DELETION_ATTEMPTS {
+                        break;
+                    }
+                    if !next.retain.is_empty() {
+                        writeln!(
+                            out,
+                            "  the locked backup vaults cannot be deleted: deleting the stack around them"
+                        )?;
+                        retained.extend(next.retain);
+                        kept_vaults.extend(vaults.iter().filter(|v| v.state.locked));
+                    }
+                    for (logical, physical) in &next.refill {
+                        let n = crate::buckets::empty(&s3, physical).await?;
+                        writeln!(
+                            out,
+                            "  bucket {physical} ({logical}) received {n} {} after it was emptied (log deliveries arrive minutes late): emptied it again",
+                            if n == 1 { "object" } else { "objects" }
+                        )?;
+                    }
+                    attempt += 1;
                     writeln!(
                         out,
-                        "  the locked backup vaults cannot be deleted: deleting the stack around them"
+                        "  deleting the stack again (attempt {attempt} of at most {DELETION_ATTEMPTS})"
                     )?;
-                    deletion = s.delete_retaining(&locked, label, out).await?;
-                    kept_vaults.extend(vaults.iter().filter(|v| v.state.locked));
+                    deletion = s.delete_retaining(&retained, label, out).await?;
                 }
                 if let Deletion::Failed(failures) = deletion {
                     bail!(
@@ -434,4 +457,106 @@ fn report_kept(
         )?;
     }
     Ok(())
+}
+
+/// How many times destroy deletes a stack before it gives up: the first attempt, one more for
+/// the locked vaults, and rounds for buckets that log writers filled again.
+const DELETION_ATTEMPTS: usize = 5;
+
+/// What a failed deletion leaves destroy to do before it tries again.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct NextAttempt {
+    /// Locked vaults to delete the stack around (RetainResources).
+    retain: Vec<String>,
+    /// The stack's buckets that received objects after they were emptied: (logical, physical).
+    refill: Vec<(String, String)>,
+    /// A failure destroy cannot act on: it stops and names it.
+    other: bool,
+}
+
+impl NextAttempt {
+    fn is_stuck(&self) -> bool {
+        self.other || (self.retain.is_empty() && self.refill.is_empty())
+    }
+}
+
+/// Reads a DELETE_FAILED attempt: locked vaults not yet retained, the stack's own buckets that
+/// S3 refused because objects arrived after destroy emptied them (CloudTrail, load balancer and
+/// server access logs, canary artifacts keep arriving for minutes), and anything else.
+fn next_attempt(
+    failures: &[Failure],
+    locked: &[String],
+    retained: &[String],
+    buckets: &BTreeMap<String, String>,
+) -> NextAttempt {
+    let mut next = NextAttempt::default();
+    for f in failures {
+        if locked.contains(&f.logical_id) {
+            if !retained.contains(&f.logical_id) {
+                next.retain.push(f.logical_id.clone());
+            }
+        } else if let Some(physical) = buckets
+            .get(&f.logical_id)
+            .filter(|_| f.reason.contains("not empty") || f.reason.contains("BucketNotEmpty"))
+        {
+            next.refill.push((f.logical_id.clone(), physical.clone()));
+        } else {
+            next.other = true;
+        }
+    }
+    next
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(logical: &str, reason: &str) -> Failure {
+        Failure {
+            logical_id: logical.into(),
+            resource_type: "AWS::S3::Bucket".into(),
+            reason: reason.into(),
+        }
+    }
+
+    #[test]
+    fn late_log_deliveries_are_emptied_again_only_in_the_stacks_own_buckets() {
+        let buckets =
+            BTreeMap::from([("AccessLogsBucket".to_string(), "access-logs-qa".to_string())]);
+        let not_empty = "The bucket you tried to delete is not empty";
+        let next = next_attempt(
+            &[failure("AccessLogsBucket", not_empty)],
+            &[],
+            &[],
+            &buckets,
+        );
+        assert_eq!(
+            next.refill,
+            [("AccessLogsBucket".to_string(), "access-logs-qa".to_string())]
+        );
+        assert!(!next.is_stuck());
+        // A bucket that is not the stack's (or another reason) stops destroy: it names it.
+        let next = next_attempt(&[failure("Elsewhere", not_empty)], &[], &[], &buckets);
+        assert!(next.is_stuck());
+        let next = next_attempt(
+            &[failure("AccessLogsBucket", "Access Denied")],
+            &[],
+            &[],
+            &buckets,
+        );
+        assert!(next.is_stuck());
+    }
+
+    #[test]
+    fn a_locked_vault_is_retained_once() {
+        let locked = ["BackupVault".to_string()];
+        let vault = failure(
+            "BackupVault",
+            "Backup vault cannot be deleted (contains 1 recovery points)",
+        );
+        let next = next_attempt(std::slice::from_ref(&vault), &locked, &[], &BTreeMap::new());
+        assert_eq!(next.retain, ["BackupVault"]);
+        let again = next_attempt(&[vault], &locked, &locked, &BTreeMap::new());
+        assert!(again.is_stuck(), "retained already: nothing more to do");
+    }
 }

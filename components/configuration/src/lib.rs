@@ -205,17 +205,25 @@ pub const DETAIL_TYPE: &str = "Configuration Change";
 /// A missing parameter.
 const NOT_FOUND: &str = "Ssm.ParameterNotFoundException";
 
-/// `state` with retries with back-off for transient failures (a missing parameter is not
-/// retried), `catch`, and what follows.
+/// `state` with retries with back-off for transient failures, `catch`, and what follows. A
+/// read's missing parameter is not retried: only a task that reads a parameter names
+/// `Ssm.ParameterNotFoundException` (an error name the called service can never raise is a
+/// defect, as the service-model check in tests/tools says).
 fn guarded(state: Value, catch: &[Catch], then: Then) -> Value {
-    let retry = [
-        Retry::never([NOT_FOUND]),
+    let reads = state["Resource"]
+        .as_str()
+        .is_some_and(|r| r.ends_with("ssm:getParameter"));
+    let mut retry = Vec::new();
+    if reads {
+        retry.push(Retry::never([NOT_FOUND]));
+    }
+    retry.push(
         Retry::on(["States.ALL"])
             .every(2)
             .attempts(6)
             .backoff(2.0)
             .full_jitter(),
-    ];
+    );
     cfn::states::guarded(state, &retry, catch, then)
 }
 

@@ -102,7 +102,7 @@ from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import EmptyResult
 
-from . import ecs, faults, order
+from . import ecs, faults, order, s3
 from .patch import original, patch
 
 # --- 1. Stack outputs after a change set (and item 27's service updates) --------------------------
@@ -287,12 +287,20 @@ def _delete_stack_resources(self):
     ]
     failures = {}
     blocked = set()
+    # Item 42 (s3.py): log writers that exist as the deletion begins deliver once more into
+    # their buckets, after destroy emptied them.
+    writers = {
+        bucket: [w for w in found if w[0] in resources._parsed_resources]
+        for bucket, found in s3.log_writers(template).items()
+    }
     for logical in order.deletion_order(template, remaining):
         if logical in blocked:
             continue
         parsed = resources._parsed_resources.get(logical)
         if parsed is None or isinstance(parsed, str):
             continue
+        if writers.get(logical):
+            s3.deliver_late(self.account_id, getattr(parsed, "name", ""), writers[logical])
         try:
             resources._delete_resource(parsed, resources._resource_json_map[logical])
         except Exception as e:  # noqa: BLE001

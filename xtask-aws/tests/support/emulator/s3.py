@@ -24,6 +24,24 @@ bucket policy conditions.
     bucket's policy while it is being made (a load balancer's access logs, item 39; a trail,
     item 40) could be checked. The policy is put on the bucket through moto's S3 backend
     (PutBucketPolicy) when the resource is made or updated, and removed when it is deleted.
+
+42. Buckets that are written after they were emptied, and refuse deletion while not empty.
+    moto 5.2's CloudFormation deletes a bucket that still holds objects by doing nothing and
+    reporting success; S3 refuses (BucketNotEmpty, "The bucket you tried to delete is not
+    empty"), so the stack ends DELETE_FAILED. And AWS's log writers keep delivering after destroy
+    has emptied their buckets: CloudTrail about every 5 minutes
+    (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/how-cloudtrail-works.html),
+    load balancers' access logs every 5 minutes
+    (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html),
+    S3 server access logs on a best-effort basis, usually within a few hours
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerAccessLogs.html#LogDeliveryBestEffort),
+    canaries with every run. Here, when a stack deletion reaches a bucket that such a writer of
+    the same stack wrote to (a trail's S3BucketName, a bucket's LoggingConfiguration, a load
+    balancer's access_logs.s3.bucket, a canary's ArtifactS3Location) and that writer existed
+    when the deletion began, one late object per writer lands in it first, under the writer's
+    prefix, and the bucket's deletion fails as S3 refuses it. A second deletion of the stack
+    finds the writers gone and nothing more arrives: destroy must empty the bucket again and
+    retry, and it may only empty buckets it can prove are the environment's.
 """
 
 from moto.iam import access_control, policy_conditions
@@ -124,6 +142,74 @@ def _bucket_permission_over_tls(self, action, resource):
     )
 
 
+# --- 42. Late deliveries, and buckets that refuse deletion while not empty -------------------------
+
+
+def _target(value):
+    """The logical id a Ref, GetAtt or `s3://${X}/…` Fn::Sub names."""
+    import re
+
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return value["Ref"]
+        if "Fn::GetAtt" in value:
+            return value["Fn::GetAtt"][0]
+        sub = value.get("Fn::Sub")
+        if isinstance(sub, str):
+            m = re.match(r"s3://\$\{([A-Za-z0-9]+)\}/?(.*)", sub)
+            return m.group(1) if m else None
+    return None
+
+
+def log_writers(resources):
+    """{bucket logical id: [(writer logical id, key prefix)]}: who writes logs into which bucket
+    of the template."""
+    out = {}
+    for logical, body in resources.items():
+        p = body.get("Properties", {})
+        kind = body.get("Type")
+        if kind == "AWS::CloudTrail::Trail":
+            prefix = f"{p['S3KeyPrefix']}/" if p.get("S3KeyPrefix") else ""
+            out.setdefault(_target(p.get("S3BucketName")), []).append((logical, f"{prefix}AWSLogs/late/CloudTrail/"))
+        elif kind == "AWS::S3::Bucket" and p.get("LoggingConfiguration"):
+            config = p["LoggingConfiguration"]
+            out.setdefault(_target(config.get("DestinationBucketName")), []).append((logical, config.get("LogFilePrefix", "")))
+        elif kind == "AWS::ElasticLoadBalancingV2::LoadBalancer":
+            attrs = {a.get("Key"): a.get("Value") for a in p.get("LoadBalancerAttributes", [])}
+            if str(attrs.get("access_logs.s3.enabled")).lower() == "true":
+                prefix = attrs.get("access_logs.s3.prefix")
+                out.setdefault(_target(attrs.get("access_logs.s3.bucket")), []).append(
+                    (logical, f"{prefix}/AWSLogs/late/" if prefix else "AWSLogs/late/")
+                )
+        elif kind == "AWS::Synthetics::Canary":
+            location = p.get("ArtifactS3Location")
+            out.setdefault(_target(location), []).append((logical, f"{logical.lower()}/"))
+    out.pop(None, None)
+    return out
+
+
+def deliver_late(account_id, bucket_name, writers):
+    """One late object per writer into `bucket_name`; returns how many landed."""
+    backend = s3_models.s3_backends[account_id]["aws"]
+    if bucket_name not in backend.buckets:
+        return 0
+    for n, (writer, prefix) in enumerate(writers):
+        backend.put_object(bucket_name, f"{prefix}late-delivery-{writer}-{n}.log", b"delivered after the bucket was emptied")
+    return len(writers)
+
+
+def _delete_bucket_unless_it_holds_objects(cls, resource_name, cloudformation_json, account_id, region_name):
+    from moto.s3.exceptions import BucketNotEmpty
+
+    backend = s3_models.s3_backends[account_id]["aws"]
+    bucket = backend.buckets.get(resource_name)
+    if bucket is not None and bucket.keys:
+        raise BucketNotEmpty(resource_name)
+    return original(s3_models.FakeBucket, "delete_from_cloudformation_json").__func__(
+        cls, resource_name, cloudformation_json, account_id, region_name
+    )
+
+
 # --- 38. Bucket policies through CloudFormation --------------------------------------------------
 
 
@@ -189,6 +275,11 @@ class _BucketPolicyResource:
 
 def install():
     register(_BucketPolicyResource, "moto.s3.harness")
+    patch(
+        s3_models.FakeBucket,
+        "delete_from_cloudformation_json",
+        classmethod(_delete_bucket_unless_it_holds_objects),
+    )
     bucket = s3_models.FakeBucket
     patch(bucket, "create_from_cloudformation_json", classmethod(_create_bucket_with_settings))
     patch(bucket, "update_from_cloudformation_json", classmethod(_update_bucket_with_settings))
