@@ -1342,6 +1342,31 @@ pub fn depends_on_what_it_names(r: &ResourceView) -> Verdict {
             }
         }
     }
+    // An alarm that counts missing data as a breach judges its metric's source from the moment
+    // it exists: the source it names in its dimensions must exist first, or a fresh stack
+    // alarms (and, for the failover signal, fails over) before the first datum.
+    if r.props()["TreatMissingData"] == "breaching" {
+        for (i, d) in as_list(&r.props()["Dimensions"]).iter().enumerate() {
+            if let Some(t) = text_of(&d["Value"]) {
+                texts.push((format!("Dimensions[{i}].Value (missing data breaches)"), t));
+            }
+        }
+    }
+    // A rule that reacts to an alarm of the template's state changes is made after it.
+    if r.type_name() == "AWS::Events::Rule"
+        && as_list(&r.props()["EventPattern"]["detail-type"])
+            .iter()
+            .any(|t| *t == "CloudWatch Alarm State Change")
+    {
+        for (i, n) in as_list(&r.props()["EventPattern"]["detail"]["alarmName"])
+            .iter()
+            .enumerate()
+        {
+            if let Some(t) = n.as_str() {
+                texts.push((format!("EventPattern.detail.alarmName[{i}]"), t));
+            }
+        }
+    }
     let mut missing = Vec::new();
     for (other, body) in resources(r.template) {
         if other == r.id || graph.depends_on(r.id, other) {
@@ -2094,6 +2119,48 @@ mod tests {
         assert!(nc(verdict(depends_on_what_it_names, resources(json!([])))));
         assert_eq!(
             verdict(depends_on_what_it_names, resources(json!("Listener"))),
+            Verdict::Compliant
+        );
+    }
+
+    #[test]
+    fn a_breaching_alarm_and_the_rule_on_an_alarm_wait_for_what_they_watch() {
+        let canary =
+            json!({"Type": "AWS::Synthetics::Canary", "Properties": {"Name": "canary-oi-qa"}});
+        let alarm = |value: Value| {
+            json!({"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": "alarm-oi-qa", "TreatMissingData": "breaching",
+            "Dimensions": [{"Name": "CanaryName", "Value": value}]}})
+        };
+        let Verdict::NonCompliant(why) = verdict(
+            depends_on_what_it_names,
+            json!({"C": canary.clone(), "R": alarm(json!("canary-oi-qa"))}),
+        ) else {
+            panic!("a breaching alarm named its canary by string")
+        };
+        assert!(why.contains("missing data breaches"), "{why}");
+        assert_eq!(
+            verdict(
+                depends_on_what_it_names,
+                json!({"C": canary, "R": alarm(json!({"Ref": "C"}))})
+            ),
+            Verdict::Compliant
+        );
+        let composite = json!({"Type": "AWS::CloudWatch::CompositeAlarm", "Properties": {"AlarmName": "alarm-primary-failure-qa"}});
+        let rule = |depends: Value| {
+            json!({"Type": "AWS::Events::Rule", "DependsOn": depends, "Properties": {
+            "EventPattern": {"detail-type": ["CloudWatch Alarm State Change"],
+                             "detail": {"alarmName": ["alarm-primary-failure-qa"]}}}})
+        };
+        assert!(nc(verdict(
+            depends_on_what_it_names,
+            json!({"A": composite.clone(), "R": rule(json!([]))})
+        )));
+        assert_eq!(
+            verdict(
+                depends_on_what_it_names,
+                json!({"A": composite, "R": rule(json!(["A"]))})
+            ),
             Verdict::Compliant
         );
     }

@@ -178,6 +178,8 @@ pub struct Database {
     pub subnet_group: Handle<rds::DbSubnetGroup>,
     /// The credentials secret (primary only; the secondary holds its replica).
     pub secret: Option<Handle<secretsmanager::Secret>>,
+    /// The cluster's instances: what serves (and, in a secondary, replicates) once made.
+    pub instances: Vec<Handle<rds::DbInstance>>,
 }
 
 impl Database {
@@ -390,8 +392,9 @@ pub fn build(props: &AuroraProps) -> Result<(Fragment, Database), Error> {
         None
     };
 
+    let mut made = Vec::new();
     for i in 1..=instances {
-        f.add(
+        let instance = f.add(
             id(&format!("AuroraInstance{i}"))?,
             rds::DbInstance::new()
                 .db_instance_identifier(n.name(&naming::DB_INSTANCE, Some(&i.to_string())))
@@ -412,6 +415,7 @@ pub fn build(props: &AuroraProps) -> Result<(Fragment, Database), Error> {
                         .map_or(Expr::pseudo(cfn::Pseudo::NoValue), |r| r.attr_arn()),
                 ),
         )?;
+        made.push(instance);
     }
 
     f.output(
@@ -436,6 +440,7 @@ pub fn build(props: &AuroraProps) -> Result<(Fragment, Database), Error> {
             security_group: sg,
             subnet_group,
             secret,
+            instances: made,
         },
     ))
 }

@@ -245,7 +245,7 @@ pub fn canary(
 ) -> Result<NamedAlarm, Error> {
     let n = &props.namer;
     let name = n.name(rule, None);
-    f.add(
+    let canary = f.add(
         id(logical)?,
         synthetics::Canary::new()
             .name(name.as_str())
@@ -314,10 +314,12 @@ pub fn canary(
                 .alarm_description(format!("Canary {name}: {metric} {operator} {threshold}"))
                 .namespace("CloudWatchSynthetics")
                 .metric_name(metric)
+                // The canary by Ref (its name): the alarm is made after the canary, so it does
+                // not judge missing data before the canary could run.
                 .dimensions(vec![
                     cloudwatch::alarm::Dimension::new()
                         .name("CanaryName")
-                        .value(name.as_str()),
+                        .value(canary.reference()),
                 ])
                 .statistic("Average")
                 .period(60)
@@ -361,9 +363,10 @@ pub fn primary_failure_alarm(
     props: &MonitoringProps,
     monitoring: &Monitoring,
     outside_in_alarm: &NamedAlarm,
-    secondary_cluster_id: &str,
+    secondary_cluster: Expr,
+    replicating: &[LogicalId],
     lag_threshold_ms: u32,
-) -> Result<String, Error> {
+) -> Result<(String, LogicalId), Error> {
     let n = &props.namer;
     let lag_alarm = n.name(&naming::CANARY_ALARM, Some("replication-lag"));
     let lag = f.add(
@@ -376,7 +379,7 @@ pub fn primary_failure_alarm(
             .dimensions(vec![
                 cloudwatch::alarm::Dimension::new()
                     .name("DBClusterIdentifier")
-                    .value(secondary_cluster_id),
+                    .value(secondary_cluster),
             ])
             .statistic("Maximum")
             .period(60)
@@ -387,8 +390,13 @@ pub fn primary_failure_alarm(
             .treat_missing_data("breaching")
             .alarm_actions(vec![monitoring.topic.reference()]),
     )?;
+    // Missing data is a breach: the alarm waits for the instances that replicate (and publish
+    // the lag) to exist, or a fresh deploy would see a failed primary before its first datum.
+    for instance in replicating {
+        f.depends_on(lag.id(), instance);
+    }
     let composite = n.name(&naming::CANARY_ALARM, Some("primary-failure"));
-    f.add(
+    let composite_alarm = f.add(
         id("PrimaryFailureAlarm")?,
         cloudwatch::CompositeAlarm::new()
             .alarm_name(composite.as_str())
@@ -409,7 +417,7 @@ pub fn primary_failure_alarm(
         "Composite alarm that starts failover",
         Expr::from(composite.as_str()),
     )?;
-    Ok(composite)
+    Ok((composite, composite_alarm.id().clone()))
 }
 
 /// A replication path's alarm: its metric over the threshold means data is not reaching the
@@ -729,7 +737,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(outside_in.name, "alarm-canary-oi-success-qa");
-        let name = primary_failure_alarm(&mut f, &p, &m, &outside_in, "aurora-qa", 60_000).unwrap();
+        let (name, _) = primary_failure_alarm(
+            &mut f,
+            &p,
+            &m,
+            &outside_in,
+            Expr::from("aurora-qa"),
+            &[],
+            60_000,
+        )
+        .unwrap();
         let t = Template::new("t", f).to_json();
         assert_eq!(name, "alarm-primary-failure-qa");
         assert_has_resource_properties(

@@ -829,6 +829,10 @@ pub struct RunbookProps {
     pub log_retention_days: u32,
     /// The composite alarm that starts failover. Required.
     pub trigger_alarm: String,
+    /// What the trigger is made after: the composite alarm (whose state changes it reacts to,
+    /// by name only), so that it never sees the alarm judge a stack whose sources do not exist
+    /// yet. Empty: nothing more than its own references.
+    pub trigger_after: Vec<cfn::LogicalId>,
 }
 
 /// What the state machines may do besides using their lock table and logging: exactly the
@@ -1009,7 +1013,7 @@ pub fn build(props: &RunbookProps) -> Result<(Fragment, Runbooks), Error> {
             ]),
         ),
     ]);
-    f.add(
+    let trigger = f.add(
         id("FailoverTrigger")?,
         events::Rule::new()
             .name(n.name(&naming::RUNBOOK, Some("trigger")))
@@ -1024,6 +1028,9 @@ pub fn build(props: &RunbookProps) -> Result<(Fragment, Runbooks), Error> {
                     .role_arn(trigger_role.attr_arn()),
             ]),
     )?;
+    for after in &props.trigger_after {
+        f.depends_on(trigger.id(), after);
+    }
     f.output(
         id(Runbook::Failover.output())?,
         "Starts failover",

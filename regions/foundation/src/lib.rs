@@ -42,6 +42,8 @@ pub struct Region<'e> {
     daily_backups: Vec<Expr>,
     /// The Aurora cluster's ARN and writer endpoint.
     database_arn: Option<Expr>,
+    /// The Aurora cluster (its `Ref`, the identifier) and its instances, for what watches it.
+    pub database: Option<(Expr, Vec<cfn::LogicalId>)>,
     db_host: Option<Expr>,
     /// What the SSM parameters publish of the components.
     parameters: ConfigurationInputs,
@@ -92,6 +94,7 @@ impl<'e> Region<'e> {
             grants: vec![parameters_read(env)],
             daily_backups: Vec::new(),
             database_arn: None,
+            database: None,
             db_host: None,
             parameters: ConfigurationInputs::default(),
             #[cfg(feature = "events")]
@@ -304,6 +307,10 @@ impl<'e> Region<'e> {
         self.users.aurora = true;
         self.grants.extend(database.grant_connect(APP_DB_USER));
         self.database_arn = Some(database.cluster.attr_db_cluster_arn());
+        self.database = Some((
+            database.cluster.reference(),
+            database.instances.iter().map(|i| i.id().clone()).collect(),
+        ));
         self.rotated_secret = database
             .secret
             .as_ref()

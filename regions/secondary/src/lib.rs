@@ -138,25 +138,38 @@ fn watch(r: &mut Region) -> Result<(), Error> {
     r.replication_alarms(&watch)?;
     #[cfg(feature = "aurora")]
     {
-        let cluster = r.namer().name(&cfn::naming::DB_CLUSTER, None);
+        // The cluster by Ref and its instances: the lag alarm (missing data is a breach) is
+        // made once what publishes the lag exists.
+        let (cluster, instances) = r.database.clone().unwrap_or_else(|| {
+            (
+                cfn::Expr::from(r.namer().name(&cfn::naming::DB_CLUSTER, None)),
+                Vec::new(),
+            )
+        });
         let lag_threshold_ms = r.env.config.monitoring.replication_lag_threshold_ms;
-        let primary_failure = canaries::primary_failure_alarm(
+        let (primary_failure, composite) = canaries::primary_failure_alarm(
             &mut r.body,
             &watch.props,
             &watch.monitoring,
             &outside_in,
-            &cluster,
+            cluster,
+            &instances,
             lag_threshold_ms,
         )?;
         #[cfg(feature = "runbook")]
-        runbooks(r, &outside_in.name, &primary_failure)?;
+        runbooks(r, &outside_in.name, &primary_failure, composite)?;
     }
     Ok(())
 }
 
 /// The failover and failback runbooks, with exactly the permissions their steps need.
 #[cfg(feature = "runbook")]
-fn runbooks(r: &mut Region, outside_in_alarm: &str, trigger_alarm: &str) -> Result<(), Error> {
+fn runbooks(
+    r: &mut Region,
+    outside_in_alarm: &str,
+    trigger_alarm: &str,
+    trigger_after: cfn::LogicalId,
+) -> Result<(), Error> {
     let env = r.env;
     use cfn::arn::Arn;
     use cfn::naming::{
@@ -211,6 +224,7 @@ fn runbooks(r: &mut Region, outside_in_alarm: &str, trigger_alarm: &str) -> Resu
         key_arn: r.base.key.arn(),
         log_retention_days: env.config.network.flow_log_retention_days,
         trigger_alarm: trigger_alarm.to_string(),
+        trigger_after: vec![trigger_after],
     })?;
     r.merge(f)
 }

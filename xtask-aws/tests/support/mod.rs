@@ -224,6 +224,14 @@ impl Moto {
         fixture("dr_fixture.py", all)
     }
 
+    /// Runs emulator_fixture.py `command` (apply, delete, put, publish) and returns its answer.
+    pub fn emulator(&self, command: &str, args: &[&str]) -> Value {
+        let all = [self.url.as_str(), command]
+            .into_iter()
+            .chain(args.iter().copied());
+        fixture("emulator_fixture.py", all)
+    }
+
     /// Runs readiness_fixture.py `command` (backups, break CHECK, repair CHECK) for `suffix`
     /// and returns its answer.
     pub fn readiness(&self, suffix: &str, command: &str, args: &[&str]) -> Value {

@@ -40,6 +40,20 @@ item N"; a module opens with the full text of its items. Where each item is:
     32 Trails through CloudFormation               cloudtrail.py
     33 Web ACLs through CloudFormation             wafv2.py
     34 Secrets, transforms and rotation            secretsmanager.py (and cloudformation.py)
+    35 CloudFormation's order, not the template's  order.py (applied in cloudformation.py)
+    36 Execution that fails                        cloudformation.py
+    37 Composite alarms and the alarms they name   cloudwatch.py
+    38 Bucket policies through CloudFormation      s3.py
+    39 Access logs need the bucket's permission    elbv2.py
+    40 A trail needs its bucket's and key's policy cloudtrail.py
+    41 The publisher's use of an encrypted topic   sns.py
+    42 Late log deliveries; non-empty buckets      s3.py (and cloudformation.py)
+
+Items 35-42 are AWS's order and preconditions: what CloudFormation and each service check while
+a resource is made, updated or deleted, and what keeps happening after (late log deliveries).
+Each cites the AWS page it is modelled from; each was shown to fail a test on the templates as
+they were before the fix it led to (docs/decisions.md, "Meeting AWS where the emulator was
+kind").
 
 Every patch goes through `emulator/patch.py`, which refuses to patch an attribute twice.
 

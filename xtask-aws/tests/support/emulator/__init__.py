@@ -6,12 +6,15 @@ full text; an item that spans services is written out where a reader would look 
 other modules' docstrings quote the part they hold and point to it.
 
     faults          20: the TRADING_DR_FAULTS reader; throttling, refused calls, unreachable regions
-    cloudformation  1, 4, 11, 16, 26, 30: outputs, change sets, stand-ins, fault injection on
-                    change sets, busy stacks, deletion as AWS refuses it, conditions on update
-                    (and item 34's transforms and capabilities)
+    cloudformation  1, 4, 11, 16, 26, 30, 36: outputs, change sets, stand-ins, fault injection
+                    on change sets, busy stacks, deletion as AWS refuses it, conditions on
+                    update, failed executions (and item 34's transforms and capabilities, item
+                    35's order, item 42's late deliveries during a deletion)
+    order           35: CloudFormation's order, not the template's
     kms             2
     ec2             3, 5: peering, route tables
-    s3              6, 24, 25: versioning and replication, GetBucketVersioning, policy conditions
+    s3              6, 24, 25, 38, 42: versioning and replication, GetBucketVersioning, policy
+                    conditions, bucket policies, late log deliveries and non-empty buckets
     rds             7, 17: global cluster and DB cluster resources, instances, failover and
                     switchover (and item 26's writer deletion)
     ssm             8 (and item 9's change events)
@@ -19,18 +22,17 @@ other modules' docstrings quote the part they hold and point to it.
     stepfunctions   21, 22, 23: SDK integrations, JSONPath, error names (and item 9's execution,
                     item 27's service name)
     acm             10 (and item 26's validation records)
-    elbv2           12
+    elbv2           12, 39: attributes, access logs needing the bucket's permission
     route53         15 (and item 12's NameServers, item 26's zone deletion)
-    cloudwatch      18, 31: alarms, CBOR
+    cloudwatch      18, 31, 37: alarms, CBOR, composite alarms and the alarms they name
     clock           19
     backup          29 (and item 26's vaults and recovery points)
     ecs             27: service updates and Application Auto Scaling (and item 20's ECS faults)
     dynamodb        28
-    cloudtrail      32
+    cloudtrail      32, 40: trails, and their bucket's and key's policies
     wafv2           33
     secretsmanager  34
     sns             41: the publisher's use of an encrypted topic's key
-    order           35: CloudFormation's order (used by cloudformation)
     iam             the policy evaluation items 39-41 use
     patch           the helper every patch goes through: `patch`, `original`, `register`
 

@@ -160,11 +160,15 @@ def _diff_with_parameters(self):
 class _StandIn:
     """A resource moto accepts without creating: answers Ref and GetAtt, deletes as a no-op."""
 
-    def __init__(self, logical_id, resource_type, account_id, region_name):
+    def __init__(self, logical_id, resource_type, account_id, region_name, properties=None):
         service, kind = resource_type.split("::")[1:3]
         self.logical_resource_id = logical_id
         self.cf_resource_type = resource_type
-        self.physical_resource_id = f"{logical_id.lower()}-standin"
+        # Where the type has a name property, Ref answers the name, as it does in AWS for
+        # most named types (a canary's Ref is its name: an alarm's dimension refers to it).
+        properties = properties or {}
+        name = properties.get("Name") or properties.get(f"{kind}Name")
+        self.physical_resource_id = name if isinstance(name, str) and name else f"{logical_id.lower()}-standin"
         self.arn = (
             f"arn:aws:{service.lower()}:{region_name}:{account_id}:{kind.lower()}/{self.physical_resource_id}"
         )
@@ -205,7 +209,9 @@ def _parse_and_create_or_stand_in(logical_id, resource_json, resources_map, acco
     condition = resource_json.get("Condition")
     if condition and not resources_map.lazy_condition_map[condition]:
         return None
-    return _StandIn(logical_id, resource_json["Type"], account_id, region_name)
+    return _StandIn(
+        logical_id, resource_json["Type"], account_id, region_name, resource_json.get("Properties")
+    )
 
 
 # --- 16. Fault injection --------------------------------------------------------------------------
