@@ -183,3 +183,47 @@ fn publishing_to_an_encrypted_topic_needs_the_key_policy() {
         );
     }
 }
+
+/// Item 43: a log group whose key's policy does not let CloudWatch Logs use it is refused;
+/// with the documented statement (the service principal, the group in the encryption context)
+/// it is made.
+#[test]
+fn an_encrypted_log_group_needs_its_key_to_admit_cloudwatch_logs() {
+    let moto = Moto::start();
+    let key = |logs: bool| {
+        let mut statements = vec![json!({"Effect": "Allow",
+            "Principal": {"AWS": {"Fn::Sub": "arn:aws:iam::${AWS::AccountId}:root"}},
+            "Action": "kms:*", "Resource": "*"})];
+        if logs {
+            statements.push(json!({"Effect": "Allow",
+                "Principal": {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}},
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                "Resource": "*",
+                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                    {"Fn::Sub": "arn:aws:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"}}}}));
+        }
+        json!({"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {"Statement": statements}}})
+    };
+    let group = |name: &str| {
+        json!({"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": name,
+            "KmsKeyId": {"Fn::GetAtt": ["Key", "Arn"]}}})
+    };
+    let refused = apply(
+        &moto,
+        "no-logs",
+        json!({"Key": key(false), "Group": group("/a")}),
+    );
+    assert_eq!(refused["status"], "ROLLBACK_COMPLETE", "{refused}");
+    assert!(
+        refused["failed"]
+            .to_string()
+            .contains("is not allowed to be used with Arn"),
+        "{refused}"
+    );
+    let made = apply(
+        &moto,
+        "logs",
+        json!({"Key": key(true), "Group": group("/b")}),
+    );
+    assert_eq!(made["status"], "CREATE_COMPLETE", "{made}");
+}

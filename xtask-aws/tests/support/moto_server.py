@@ -48,8 +48,10 @@ item N"; a module opens with the full text of its items. Where each item is:
     40 A trail needs its bucket's and key's policy cloudtrail.py
     41 The publisher's use of an encrypted topic   sns.py
     42 Late log deliveries; non-empty buckets      s3.py (and cloudformation.py)
+    43 A log group's key must admit CloudWatch Logs logs.py
+    44 A service's target group needs its listener ecs.py
 
-Items 35-42 are AWS's order and preconditions: what CloudFormation and each service check while
+Items 35-44 are AWS's order and preconditions: what CloudFormation and each service check while
 a resource is made, updated or deleted, and what keeps happening after (late log deliveries).
 Each cites the AWS page it is modelled from; each was shown to fail a test on the templates as
 they were before the fix it led to (docs/decisions.md, "Meeting AWS where the emulator was

@@ -27,12 +27,14 @@ other modules' docstrings quote the part they hold and point to it.
     cloudwatch      18, 31, 37: alarms, CBOR, composite alarms and the alarms they name
     clock           19
     backup          29 (and item 26's vaults and recovery points)
-    ecs             27: service updates and Application Auto Scaling (and item 20's ECS faults)
+    ecs             27, 44: service updates and Application Auto Scaling, a service's target
+                    group needing a load balancer (and item 20's ECS faults)
     dynamodb        28
     cloudtrail      32, 40: trails, and their bucket's and key's policies
     wafv2           33
     secretsmanager  34
     sns             41: the publisher's use of an encrypted topic's key
+    logs            43: a log group's key must let CloudWatch Logs use it
     iam             the policy evaluation items 39-41 use
     patch           the helper every patch goes through: `patch`, `original`, `register`
 
@@ -57,6 +59,7 @@ from . import (
     rds,
     route53,
     s3,
+    logs,
     secretsmanager,
     sns,
     ssm,
@@ -101,6 +104,7 @@ MODULES = (
     wafv2,  # 33
     secretsmanager,  # 34
     sns,  # 41
+    logs,  # 43
 )
 
 

@@ -18,6 +18,13 @@ them, task definitions updated in the API's case, and services whose tasks run (
     CloudFormation's PascalCase, which its ECS API then drops (the new revision had no image);
     they are converted as on creation.
 
+44. A service's target group must already have a load balancer. ECS refuses a service whose
+    target group no listener forwards to yet: "The target group with targetGroupArn … does not
+    have an associated load balancer" (InvalidParameterException;
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/troubleshoot-service-load-balancers.html).
+    moto 5.2 ignores a service's LoadBalancers. Checked here when the service is made from a
+    template, against the target group's load balancers in moto's ELBv2.
+
 Item 27's other parts: ChangeSet.apply (`cloudformation.py`) calls
 `update_services_after_change_set` once item 1's outputs are rebuilt; the Step Functions name
 `applicationautoscaling` is mapped in `stepfunctions.py`.
@@ -184,7 +191,32 @@ def _service_with_tasks_running(self, *args, **kwargs):
     self.pending_count = 0
 
 
+# --- 44. A service's target group must already have a load balancer -------------------------------
+
+
+def _create_service_checking_target_groups(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    from moto.ecs.exceptions import InvalidParameterException
+    from moto.elbv2.models import elbv2_backends
+
+    elbv2 = elbv2_backends[account_id][region_name]
+    for lb in cloudformation_json.get("Properties", {}).get("LoadBalancers", []):
+        arn = lb.get("TargetGroupArn")
+        group = elbv2.target_groups.get(arn) if isinstance(arn, str) else None
+        if group is not None and not group.load_balancer_arns:
+            raise InvalidParameterException(
+                f"The target group with targetGroupArn {arn} does not have an associated load balancer."
+            )
+    return original(ecs_models.Service, "create_from_cloudformation_json").__func__(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    )
+
+
 def install():
+    patch(
+        ecs_models.Service,
+        "create_from_cloudformation_json",
+        classmethod(_create_service_checking_target_groups),
+    )
     patch(
         aas_models.ApplicationAutoscalingBackend,
         "register_scalable_target",
