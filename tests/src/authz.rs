@@ -658,7 +658,7 @@ impl World {
                 let resource = task["Resource"].as_str().unwrap_or_default();
                 let why = format!("state {state} of {id}");
                 for (action, arn) in
-                    self.integration_resources(stack, resource, &task["Parameters"], &starts)
+                    self.integration_resources(stack, id, resource, &task["Parameters"], &starts)
                 {
                     out.push(self.call(stack, role.clone(), &action, arn, why.clone()));
                     if action == "cloudwatch:PutMetricData" {
@@ -747,6 +747,7 @@ impl World {
     fn integration_resources(
         &self,
         stack: &Stack,
+        machine: &str,
         resource: &str,
         params: &Value,
         inputs: &[String],
@@ -836,6 +837,25 @@ impl World {
                 on(services
                     .into_iter()
                     .map(|s| arn("ecs", format!("service/{cluster}/{s}")))
+                    .collect())
+            }
+            ("states", "describeExecution") => {
+                // The execution is read from the state (a lock's holder): an execution of any
+                // state machine that runs as the same role.
+                let role = self.resolve(
+                    stack,
+                    &stack.template["Resources"][machine]["Properties"]["RoleArn"],
+                );
+                on(self
+                    .resources(stack)
+                    .filter(|(_, b)| b["Type"] == "AWS::StepFunctions::StateMachine")
+                    .filter(|(_, b)| self.resolve(stack, &b["Properties"]["RoleArn"]) == role)
+                    .map(|(id, _)| {
+                        arn(
+                            "states",
+                            format!("execution:{}:example", self.physical_name(stack, id)),
+                        )
+                    })
                     .collect())
             }
             ("application-autoscaling", _) => on(vec![arn(

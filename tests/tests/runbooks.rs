@@ -169,6 +169,8 @@ fn the_runbooks_call_only_recovery_region_data_and_service_apis() {
         "rds:describeGlobalClusters",
         "rds:failoverGlobalCluster",
         "rds:switchoverGlobalCluster",
+        // The lock's expiry reads the holder's execution in us-east-2.
+        "sfn:describeExecution",
         "sns:publish",
         "ssm:putParameter",
     ];
@@ -324,6 +326,7 @@ fn the_runbook_role_grants_every_call_the_definitions_make() {
             // The SDK integrations name a few services otherwise than IAM's prefix does.
             let service = match service {
                 "applicationautoscaling" => "application-autoscaling",
+                "sfn" => "states",
                 other => other,
             };
             let mut chars = action.chars();

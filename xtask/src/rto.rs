@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use anyhow::Result;
-use deployment::rto::{RTO_GOAL_SECONDS, RTO_LIMIT_SECONDS, budget};
+use deployment::rto::{RTO_GOAL_SECONDS, RTO_LIMIT_SECONDS, TYPICAL_PROMOTION_SECONDS, budget};
 
 use crate::exit;
 
@@ -33,6 +33,11 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
         out,
         "  {restored:>5} s  service restored (limit {} s, goal {} s)",
         RTO_LIMIT_SECONDS, RTO_GOAL_SECONDS
+    )?;
+    writeln!(
+        out,
+        "  {:>5} s  typically: the same with the promotion as AWS publishes it (under {TYPICAL_PROMOTION_SECONDS} s)",
+        b.typical()
     )?;
     writeln!(
         out,

@@ -253,8 +253,13 @@ pub fn failover(props: &FailoverProps) -> Result<Fragment, Error> {
                         .region(s.region.as_str())
                         .into(),
                 ),
-                // No data yet means nobody failed over.
-                ("InsufficientDataHealthStatus", Expr::from("Healthy")),
+                // Route 53 follows the switch's data stream, not its alarm's state: once the
+                // runbook's datum ages out the check has "insufficient data". It keeps the last
+                // status it determined, so a failover holds until failback writes 0 (a new
+                // check, with none, is healthy: nobody failed over). With "Healthy" it read
+                // healthy again minutes after every failover (Route 53 Developer Guide, "How
+                // Amazon Route 53 determines whether a health check is healthy").
+                ("InsufficientDataHealthStatus", Expr::from("LastKnownStatus")),
             ]))
             .health_check_tags(vec![cfn::tag(
                 "Name",
@@ -498,7 +503,7 @@ mod tests {
             json!({"HealthCheckConfig": {
                 "Type": "CLOUDWATCH_METRIC",
                 "AlarmIdentifier": {"Name": "failover-active-qa", "Region": "us-east-2"},
-                "InsufficientDataHealthStatus": "Healthy"
+                "InsufficientDataHealthStatus": "LastKnownStatus"
             }}),
         );
         assert_has_resource_properties(

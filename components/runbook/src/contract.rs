@@ -57,8 +57,13 @@ pub mod state {
 
 /// The bounded polling loops, by name.
 pub mod poll {
-    /// Failover: until the us-east-2 cluster writes.
+    /// Failover: until the us-east-2 cluster writes (the time AWS says a failover typically
+    /// takes: "within a few minutes").
     pub const PROMOTION: &str = "Promotion";
+    /// Failover: the promotion is slower than that; alerted, the run keeps waiting.
+    pub const PROMOTION_LATE: &str = "PromotionLate";
+    /// Failback: until the switch's alarm says traffic may return to us-east-1.
+    pub const TRAFFIC_BACK: &str = "TrafficBack";
     /// Failover: until the switch's alarm reflects the flip.
     pub const VERIFY: &str = "Verify";
     /// Both: until the service runs its desired count.

@@ -25,7 +25,7 @@
 use std::collections::BTreeMap;
 
 use cfn::arn::Arn;
-use cfn::aws::{dynamodb, events, iam, logs, stepfunctions};
+use cfn::aws::{cloudwatch, dynamodb, events, iam, logs, stepfunctions};
 use cfn::iam::{Statement, assume_role_by, policy};
 use cfn::naming::{self, Namer};
 use cfn::states::{Catch, Retry, Then};
@@ -112,9 +112,29 @@ impl Inputs {
 const WRITERS: &str =
     "$.GlobalClusters[0].GlobalClusterMembers[?(@.IsWriter == true)].DbClusterArn";
 
+/// The members of a `DescribeGlobalClusters` result that are not synchronized: a rebuilt old
+/// primary is `pending-resync` until it rejoins (the API's only other value is `connected`).
+const UNSYNCHRONIZED: &str = "$.GlobalClusters[0].GlobalClusterMembers[?(@.SynchronizationStatus == 'pending-resync')].DbClusterArn";
+
+/// After the switch is off: Route 53's checkers evaluate the switch's data about every minute,
+/// and resolvers keep the SECONDARY answer for the alias TTL (60 s).
+pub const TRAFFIC_LEAVES_SECONDS: u32 = 120;
+
 /// Retry with back-off for throttling and transient errors.
 fn retry() -> Retry {
     Retry::on(["States.TaskFailed", "States.Timeout"])
+        .every(2)
+        .attempts(5)
+        .backoff(2.0)
+        .full_jitter()
+}
+
+/// Retry for an RDS call that changes the global database: only what is transient. RDS's
+/// throttling and internal errors are not in its API model, so Step Functions names them
+/// `Rds.RdsException`; refusals (`Rds.InvalidGlobalClusterStateException`, a missing member)
+/// are not retried.
+fn transient_rds() -> Retry {
+    Retry::on(["Rds.RdsException", "States.Timeout"])
         .every(2)
         .attempts(5)
         .backoff(2.0)
@@ -344,16 +364,85 @@ fn poll(
     );
 }
 
-/// Releases the single-flight lock, then goes to `next` whether or not that worked (a lock
-/// left behind is the smaller harm than a runbook stuck before its end).
+/// Releases the single-flight lock if this execution holds it (a conditional delete on the
+/// owner), then goes to `next` whether or not that worked: a lock left behind expires with its
+/// execution (see [`acquire_lock`]), the smaller harm than a runbook stuck before its end.
 fn release_lock(i: &Inputs, next: &str) -> Value {
     task(
         &cfn::arn::states_integration("dynamodb:deleteItem"),
-        json!({"TableName": i.lock_table, "Key": {"lock": {"S": "runbook"}}}),
+        json!({"TableName": i.lock_table, "Key": {"lock": {"S": "runbook"}},
+               "ConditionExpression": "#o = :me",
+               "ExpressionAttributeNames": {"#o": "owner"},
+               "ExpressionAttributeValues": {":me": {"S.$": "$$.Execution.Id"}}}),
         Value::Null,
         next,
         next,
     )
+}
+
+/// How long a runbook execution may run at most (the definitions' `TimeoutSeconds`): past it
+/// Step Functions ends the execution (TIMED_OUT), and its lock is free to take. Longer than
+/// either runbook's bounded worst case.
+pub const EXECUTION_TIMEOUT_SECONDS: u32 = 3600;
+
+/// The lock's expiry: when the lock is held, the holder's execution is read; a holder that is
+/// no longer RUNNING (stopped by hand, failed with an uncaught error, timed out at
+/// [`EXECUTION_TIMEOUT_SECONDS`]) has left a stale lock, which is taken over with a conditional
+/// write on that holder, so two executions that both find it stale cannot both take it. A lock
+/// whose holder runs, or cannot be read, is held: `held` is where the run goes then.
+fn lock_expiry(
+    i: &Inputs,
+    s: &mut serde_json::Map<String, Value>,
+    operation: &str,
+    acquired: &str,
+    held: &str,
+) {
+    s.insert(
+        "LockHolder".into(),
+        guarded(
+            json!({"Type": "Task", "Resource": cfn::arn::states_integration("dynamodb:getItem"),
+                   "Parameters": {"TableName": i.lock_table, "Key": {"lock": {"S": "runbook"}}, "ConsistentRead": true},
+                   "ResultSelector": {"owner.$": "$.Item.owner.S"},
+                   "ResultPath": "$.lock"}),
+            "LockHolderRuns",
+            held,
+        ),
+    );
+    s.insert(
+        "LockHolderRuns".into(),
+        guarded(
+            json!({"Type": "Task", "Resource": sdk("sfn:describeExecution"),
+                   "Parameters": {"ExecutionArn.$": "$.lock.owner"},
+                   "ResultSelector": {"status.$": "$.Status"},
+                   "ResultPath": "$.lock.holder"}),
+            "LockStale",
+            held,
+        ),
+    );
+    s.insert(
+        "LockStale".into(),
+        json!({"Type": "Choice",
+               "Choices": [{"Variable": "$.lock.holder.status", "StringEquals": "RUNNING", "Next": held}],
+               "Default": "TakeOverLock"}),
+    );
+    s.insert(
+        "TakeOverLock".into(),
+        json!({
+            "Type": "Task", "Resource": cfn::arn::states_integration("dynamodb:putItem"),
+            "Parameters": {
+                "TableName": i.lock_table,
+                "Item": {"lock": {"S": "runbook"}, "owner": {"S.$": "$$.Execution.Id"}, "operation": {"S": operation},
+                         "tookOverFrom": {"S.$": "$.lock.owner"}},
+                "ConditionExpression": "#o = :stale",
+                "ExpressionAttributeNames": {"#o": "owner"},
+                "ExpressionAttributeValues": {":stale": {"S.$": "$.lock.owner"}}
+            },
+            "ResultPath": null,
+            "Retry": [Retry::on(["DynamoDB.ProvisionedThroughputExceededException", "DynamoDB.ThrottlingException", "States.Timeout"]).every(1).attempts(5).backoff(2.0).to_json()],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": held}],
+            "Next": acquired
+        }),
+    );
 }
 
 /// Takes the single-flight lock for `operation` (a conditional write that fails while another
@@ -475,13 +564,21 @@ pub fn failover_definition(i: &Inputs) -> Value {
                 "States.Timeout",
             ],
             json!([
-                {"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": "$.error", "Next": "AlreadyRunning"},
+                {"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": "$.error", "Next": "LockHolder"},
                 {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "AlertNotStarted"}
             ]),
             "CheckOutsideIn",
         ),
     );
-    s.insert("AlreadyRunning".into(), json!({"Type": "Fail", "Error": "LockHeld", "Cause": "another runbook execution holds the lock"}));
+    lock_expiry(i, &mut s, "failover", "CheckOutsideIn", "AlertLockHeld");
+    let mut held = notify(
+        i,
+        "Failover refused: another runbook execution holds the lock",
+        "Failover Lock Held",
+    );
+    held["Next"] = json!("AlreadyRunning");
+    s.insert("AlertLockHeld".into(), held);
+    s.insert("AlreadyRunning".into(), json!({"Type": "Fail", "Error": "LockHeld", "Cause": "another runbook execution holds the lock and is still running"}));
     s.insert(
         "AlertNotStarted".into(),
         notify(i, "Failover could not start", "Failover Not Started"),
@@ -574,7 +671,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
     );
     s.insert(
         "ScaleUpTasks".into(),
-        scale(i, i.counts.0, state::PROMOTE, "UndoBeforePromotion"),
+        scale(i, i.counts.0, "PromoteHow", "UndoBeforePromotion"),
     );
     s.insert(
         "EnsureSwitch".into(),
@@ -588,18 +685,91 @@ pub fn failover_definition(i: &Inputs) -> Value {
         "EnsureTasks".into(),
         scale(i, i.counts.0, state::MARK_ACTIVE, "AlertAfterPromotion"),
     );
-    s.insert(state::PROMOTE.into(), task(
-        &sdk("rds:failoverGlobalCluster"),
-        json!({"GlobalClusterIdentifier": i.global_cluster, "TargetDbClusterIdentifier": i.recovery_cluster_arn, "AllowDataLoss": true}),
-        Value::Null,
-        &PollState::Start.of(poll::PROMOTION),
-        "UndoBeforePromotion",
-    ));
+    // A graceful run (input {"graceful": true}: a drill, a planned move) switches over with no
+    // data loss; otherwise the failover allows it. Only transient errors are retried: a refusal
+    // (the global database in another operation, a member missing) is not, and is re-read
+    // before anything is undone.
+    s.insert(
+        "PromoteHow".into(),
+        json!({"Type": "Choice", "Choices": [{"And": [
+            {"Variable": "$.graceful", "IsPresent": true},
+            {"Variable": "$.graceful", "BooleanEquals": true}
+        ], "Next": "PromoteGracefully"}], "Default": state::PROMOTE}),
+    );
+    for (name, action, parameters) in [
+        (
+            state::PROMOTE,
+            "rds:failoverGlobalCluster",
+            json!({"GlobalClusterIdentifier": i.global_cluster, "TargetDbClusterIdentifier": i.recovery_cluster_arn, "AllowDataLoss": true}),
+        ),
+        (
+            "PromoteGracefully",
+            "rds:switchoverGlobalCluster",
+            json!({"GlobalClusterIdentifier": i.global_cluster, "TargetDbClusterIdentifier": i.recovery_cluster_arn}),
+        ),
+    ] {
+        s.insert(
+            name.into(),
+            cfn::states::guarded(
+                json!({"Type": "Task", "Resource": sdk(action), "Parameters": parameters, "ResultPath": null}),
+                &[transient_rds()],
+                &[Catch::on(["States.ALL"], "PromotionRefused").keep_error_at("$.error")],
+                Then::Next(&PollState::Start.of(poll::PROMOTION)),
+            ),
+        );
+    }
+    // Undo only what is still true: a refused promotion re-reads the global database. A
+    // promotion under way (this run's, an earlier run's, the console's) or done is never
+    // undone: the run waits for it. One that cannot be read is not undone either.
+    s.insert(
+        "PromotionRefused".into(),
+        guarded(
+            json!({"Type": "Task", "Resource": sdk("rds:describeGlobalClusters"),
+                   "Parameters": {"GlobalClusterIdentifier": i.global_cluster},
+                   "ResultSelector": {"cluster.$": "$.GlobalClusters[0]", "writers.$": WRITERS},
+                   "ResultPath": "$.refused"}),
+            "PromotionUnderWay",
+            "AlertAfterPromotion",
+        ),
+    );
+    s.insert(
+        "PromotionUnderWay".into(),
+        json!({"Type": "Choice", "Choices": [
+            {"And": [
+                {"Variable": "$.refused.writers[0]", "IsPresent": true},
+                {"Variable": "$.refused.writers[0]", "StringEquals": i.recovery_cluster_arn}
+            ], "Next": state::MARK_ACTIVE},
+            {"Variable": "$.refused.cluster.FailoverState", "IsPresent": true, "Next": PollState::Start.of(poll::PROMOTION)}
+        ], "Default": "UndoBeforePromotion"}),
+    );
+    // AWS: after FailoverGlobalCluster the secondary "typically" becomes the primary "within a
+    // few minutes" (Aurora User Guide, "Using failover in an Amazon Aurora global database").
+    // Four minutes, then an alert and four more: the run records the state whenever the
+    // promotion completes within eight, and the worst case stays inside the 15-minute
+    // objective with room for throttling (`cargo xtask rto`).
     poll(
         &mut s,
         poll::PROMOTION,
         10,
-        12,
+        24,
+        writers(i, "$.promotion"),
+        json!({"Variable": "$.promotion.writers[0]", "StringEquals": i.recovery_cluster_arn}),
+        state::MARK_ACTIVE,
+        "AlertPromotionSlow",
+        "AlertAfterPromotion",
+    );
+    let mut slow = notify(
+        i,
+        "Failover: promotion still running after 4 minutes; still waiting",
+        "Failover Promotion Slow",
+    );
+    slow["Next"] = json!(PollState::Start.of(poll::PROMOTION_LATE));
+    s.insert("AlertPromotionSlow".into(), slow);
+    poll(
+        &mut s,
+        poll::PROMOTION_LATE,
+        10,
+        24,
         writers(i, "$.promotion"),
         json!({"Variable": "$.promotion.writers[0]", "StringEquals": i.recovery_cluster_arn}),
         state::MARK_ACTIVE,
@@ -686,7 +856,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
     // After promotion: never demote; say how far it got.
     let mut timed_out = notify(
         i,
-        "Failover: promotion did not complete in 10 minutes",
+        "Failover: promotion did not complete in 8 minutes; finish by hand",
         "Failover Promotion Timed Out",
     );
     timed_out["Next"] = json!("AfterPromotionLock");
@@ -704,6 +874,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
     unique_branch_names(&mut s);
     json!({
         "Comment": "Fail over from us-east-1 to us-east-2, calling only us-east-2 APIs",
+        "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
         "StartAt": "Mode",
         "States": Value::Object(s)
     })
@@ -720,14 +891,22 @@ pub fn failback_definition(i: &Inputs) -> Value {
             "failback",
             &["DynamoDB.ThrottlingException", "States.Timeout"],
             json!([
-                {"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": "$.error", "Next": "AlreadyRunning"},
+                {"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": "$.error", "Next": "LockHolder"},
                 {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotStarted"}
             ]),
             "CheckPrimary",
         ),
     );
+    lock_expiry(i, &mut s, "failback", "CheckPrimary", "AlertLockHeld");
+    let mut held = notify(
+        i,
+        "Failback refused: another runbook execution holds the lock",
+        "Failback Lock Held",
+    );
+    held["Next"] = json!("AlreadyRunning");
+    s.insert("AlertLockHeld".into(), held);
     s.insert("NotStarted".into(), json!({"Type": "Fail", "Error": "LockUnavailable", "Cause": "the lock table could not be written: nothing changed"}));
-    s.insert("AlreadyRunning".into(), json!({"Type": "Fail", "Error": "LockHeld", "Cause": "another runbook execution holds the lock"}));
+    s.insert("AlreadyRunning".into(), json!({"Type": "Fail", "Error": "LockHeld", "Cause": "another runbook execution holds the lock and is still running"}));
     s.insert(
         "CheckPrimary".into(),
         guarded(
@@ -738,18 +917,56 @@ pub fn failback_definition(i: &Inputs) -> Value {
     );
     s.insert("PrimaryHealthy".into(), json!({
         "Type": "Choice",
-        "Choices": [{"Variable": "$.primary.state", "StringEquals": "OK", "Next": "Switchover"}],
+        "Choices": [{"Variable": "$.primary.state", "StringEquals": "OK", "Next": "CheckRejoined"}],
         "Default": "NotHealthy"
     }));
+    // Only onto a rejoined primary: after a failover with data loss AWS rebuilds the old
+    // primary's storage before it rejoins as a secondary ("a few minutes to several hours"),
+    // and SwitchoverGlobalCluster is refused until every member is synchronized. The global
+    // database must be available, us-east-2 its writer, and no member unsynchronized.
+    s.insert(
+        "CheckRejoined".into(),
+        guarded(
+            json!({"Type": "Task", "Resource": sdk("rds:describeGlobalClusters"),
+                   "Parameters": {"GlobalClusterIdentifier": i.global_cluster},
+                   "ResultSelector": {
+                       "status.$": "$.GlobalClusters[0].Status",
+                       "writers.$": WRITERS,
+                       "unsynchronized.$": UNSYNCHRONIZED
+                   },
+                   "ResultPath": "$.rejoin"}),
+            "Rejoined",
+            "Alert",
+        ),
+    );
+    s.insert(
+        "Rejoined".into(),
+        json!({
+            "Type": "Choice",
+            "Choices": [{"And": [
+                {"Variable": "$.rejoin.status", "StringEquals": "available"},
+                {"Variable": "$.rejoin.writers[0]", "IsPresent": true},
+                {"Variable": "$.rejoin.writers[0]", "StringEquals": i.recovery_cluster_arn},
+                {"Not": {"Variable": "$.rejoin.unsynchronized[0]", "IsPresent": true}}
+            ], "Next": "Switchover"}],
+            "Default": "NotRejoined"
+        }),
+    );
+    s.insert("NotRejoined".into(), release_lock(i, "PrimaryNotRejoined"));
+    s.insert("PrimaryNotRejoined".into(), json!({"Type": "Fail", "Error": "PrimaryNotRejoined", "Cause": "us-east-1 is not a synchronized secondary of an available global database yet (after a failover with data loss AWS rebuilds it first: minutes to hours): nothing changed. Run failback again once status says global-database ok"}));
     s.insert("NotHealthy".into(), release_lock(i, "PrimaryNotHealthy"));
     s.insert("PrimaryNotHealthy".into(), json!({"Type": "Fail", "Error": "PrimaryNotHealthy", "Cause": "the outside-in canary does not say the primary region serves (OK): nothing changed"}));
-    s.insert("Switchover".into(), task(
-        &sdk("rds:switchoverGlobalCluster"),
-        json!({"GlobalClusterIdentifier": i.global_cluster, "TargetDbClusterIdentifier": i.primary_cluster_arn}),
-        Value::Null,
-        &PollState::Start.of(poll::SWITCHOVER),
-        "Alert",
-    ));
+    s.insert(
+        "Switchover".into(),
+        cfn::states::guarded(
+            json!({"Type": "Task", "Resource": sdk("rds:switchoverGlobalCluster"),
+                   "Parameters": {"GlobalClusterIdentifier": i.global_cluster, "TargetDbClusterIdentifier": i.primary_cluster_arn},
+                   "ResultPath": null}),
+            &[transient_rds()],
+            &[Catch::on(["States.ALL"], "Alert").keep_error_at("$.error")],
+            Then::Next(&PollState::Start.of(poll::SWITCHOVER)),
+        ),
+    );
     poll(
         &mut s,
         poll::SWITCHOVER,
@@ -776,7 +993,30 @@ pub fn failback_definition(i: &Inputs) -> Value {
     );
     s.insert(
         "ClearFailoverFlag".into(),
-        put_parameter(&i.failover_flag_parameter, "false", "ScaleToWarm", "Alert"),
+        put_parameter(
+            &i.failover_flag_parameter,
+            "false",
+            &PollState::Start.of(poll::TRAFFIC_BACK),
+            "Alert",
+        ),
+    );
+    // us-east-2 keeps its capacity until traffic has left: the switch's alarm back to OK, then
+    // Route 53's health checkers and the answers' TTL (TRAFFIC_LEAVES_SECONDS).
+    poll(
+        &mut s,
+        poll::TRAFFIC_BACK,
+        15,
+        8,
+        alarm_state(&i.switch_alarm, "$.switch"),
+        json!({"Variable": "$.switch.state", "StringEquals": "OK"}),
+        "TrafficLeaves",
+        "Alert",
+        "Alert",
+    );
+    s.insert(
+        "TrafficLeaves".into(),
+        json!({"Type": "Wait", "Seconds": TRAFFIC_LEAVES_SECONDS, "Next": "ScaleToWarm",
+               "Comment": "Route 53 sees the switch healthy and clients' answers expire before capacity is lowered"}),
     );
     s.insert(
         "ScaleToWarm".into(),
@@ -807,6 +1047,7 @@ pub fn failback_definition(i: &Inputs) -> Value {
     unique_branch_names(&mut s);
     json!({
         "Comment": "Fail back from us-east-2 to us-east-1 (planned switchover, no data loss)",
+        "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
         "StartAt": "Mode",
         "States": Value::Object(s)
     })
@@ -814,6 +1055,13 @@ pub fn failback_definition(i: &Inputs) -> Value {
 
 fn id(s: &str) -> Result<LogicalId, Error> {
     LogicalId::new(s)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
 }
 
 /// Properties of the runbooks.
@@ -829,6 +1077,8 @@ pub struct RunbookProps {
     pub log_retention_days: u32,
     /// The composite alarm that starts failover. Required.
     pub trigger_alarm: String,
+    /// The alert topic (its `Ref`): the alarms on failed executions notify it.
+    pub topic: Expr,
     /// What the trigger is made after: the composite alarm (whose state changes it reacts to,
     /// by name only), so that it never sees the alarm judge a stack whose sources do not exist
     /// yet. Empty: nothing more than its own references.
@@ -950,6 +1200,18 @@ pub fn build(props: &RunbookProps) -> Result<(Fragment, Runbooks), Error> {
         ],
         [table.attr_arn()],
     ));
+    // The lock's expiry reads the holder's execution: an execution of either runbook.
+    statements.push(Statement::allow(
+        ["states:DescribeExecution"],
+        [Runbook::Failover, Runbook::Failback].map(|r| {
+            Arn::new(
+                "states",
+                format!("execution:{}:*", n.name(&naming::RUNBOOK, Some(r.name()))),
+            )
+            .in_region(props.inputs.regions.1.as_str())
+            .expr()
+        }),
+    ));
     statements.push(cfn::iam::state_machine_observability());
     let role = f.add(
         id("RunbookRole")?,
@@ -1030,6 +1292,57 @@ pub fn build(props: &RunbookProps) -> Result<(Fragment, Runbooks), Error> {
     )?;
     for after in &props.trigger_after {
         f.depends_on(trigger.id(), after);
+    }
+    // An execution of either runbook that fails, times out or is stopped pages through the
+    // alert topic, whichever way it ended (an uncaught States.Runtime, a stop by hand, LockHeld).
+    for (machine, runbook) in [
+        (&failover, Runbook::Failover),
+        (&failback, Runbook::Failback),
+    ] {
+        let metric = |id: &str, name: &str| {
+            cloudwatch::alarm::MetricDataQuery::new()
+                .id(id)
+                .return_data(false)
+                .metric_stat(
+                    cloudwatch::alarm::MetricStat::new()
+                        .metric(
+                            cloudwatch::alarm::Metric::new()
+                                .namespace("AWS/States")
+                                .metric_name(name)
+                                .dimensions(vec![
+                                    cloudwatch::alarm::Dimension::new()
+                                        .name("StateMachineArn")
+                                        .value(machine.reference()),
+                                ]),
+                        )
+                        .period(60)
+                        .stat("Sum"),
+                )
+        };
+        f.add(
+            id(&format!("{}EndedBadlyAlarm", capitalise(runbook.name())))?,
+            cloudwatch::Alarm::new()
+                .alarm_name(n.name(&naming::CANARY_ALARM, Some(&format!("{}-ended-badly", runbook.name()))))
+                .alarm_description(format!(
+                    "An execution of the {} runbook failed, timed out or was stopped: read its history",
+                    runbook.name()
+                ))
+                .metrics(vec![
+                    metric("failed", "ExecutionsFailed"),
+                    metric("timedout", "ExecutionsTimedOut"),
+                    metric("aborted", "ExecutionsAborted"),
+                    cloudwatch::alarm::MetricDataQuery::new()
+                        .id("ended")
+                        .expression("failed + timedout + aborted")
+                        .label("executions that ended badly")
+                        .return_data(true),
+                ])
+                .evaluation_periods(1)
+                .threshold(1.0)
+                .comparison_operator("GreaterThanOrEqualToThreshold")
+                .treat_missing_data("notBreaching")
+                .alarm_actions(vec![props.topic.clone()]),
+        )?;
     }
     f.output(
         id(Runbook::Failover.output())?,

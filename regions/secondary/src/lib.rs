@@ -157,7 +157,13 @@ fn watch(r: &mut Region) -> Result<(), Error> {
             lag_threshold_ms,
         )?;
         #[cfg(feature = "runbook")]
-        runbooks(r, &outside_in.name, &primary_failure, composite)?;
+        runbooks(
+            r,
+            &outside_in.name,
+            &primary_failure,
+            composite,
+            watch.monitoring.topic.reference(),
+        )?;
     }
     Ok(())
 }
@@ -169,6 +175,7 @@ fn runbooks(
     outside_in_alarm: &str,
     trigger_alarm: &str,
     trigger_after: cfn::LogicalId,
+    topic: cfn::Expr,
 ) -> Result<(), Error> {
     let env = r.env;
     use cfn::arn::Arn;
@@ -225,6 +232,7 @@ fn runbooks(
         log_retention_days: env.config.network.flow_log_retention_days,
         trigger_alarm: trigger_alarm.to_string(),
         trigger_after: vec![trigger_after],
+        topic,
     })?;
     r.merge(f)
 }
