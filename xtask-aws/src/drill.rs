@@ -495,7 +495,7 @@ impl<'a> Drill<'a> {
             .output(RegionRole::Primary, "AuroraGlobalClusterIdentifier")
             .ok()?;
         let rds = aws::rds(self.region(RegionRole::Secondary), self.target).await;
-        let (state, writer) = status::global_writer(&rds, id).await.ok()??;
+        let (state, writer, _) = status::global_writer(&rds, id).await.ok()??;
         (state == "available")
             .then(|| {
                 writer

@@ -488,15 +488,16 @@ fn not_ok(alarms: &[(&str, &str)]) -> Option<String> {
     (!bad.is_empty()).then(|| bad.join(", "))
 }
 
-/// The global database's status and its writer's ARN, or why they could not be read.
-type Writer = std::result::Result<(String, Option<String>), String>;
+/// The global database's status, its writer's ARN and its members that are not synchronized,
+/// or why they could not be read.
+type Writer = std::result::Result<(String, Option<String>, Vec<String>), String>;
 
 /// The status of global database `id` and its writer's ARN, as RDS in `rds`'s region sees
 /// them; `None` when there is no such global database.
 pub(crate) async fn global_writer(
     rds: &aws_sdk_rds::Client,
     id: &str,
-) -> std::result::Result<Option<(String, Option<String>)>, String> {
+) -> std::result::Result<Option<(String, Option<String>, Vec<String>)>, String> {
     let r = rds
         .describe_global_clusters()
         .global_cluster_identifier(id)
@@ -510,7 +511,19 @@ pub(crate) async fn global_writer(
             .find(|m| m.is_writer() == Some(true))
             .and_then(|m| m.db_cluster_arn())
             .map(String::from);
-        (g.status().unwrap_or("unknown").to_string(), writer)
+        // A member AWS is still rebuilding (after a failover with data loss) is not
+        // `connected` until it rejoins; a switchover is refused until then.
+        let unsynchronized = g
+            .global_cluster_members()
+            .iter()
+            .filter(|m| {
+                m.synchronization_status().is_some_and(|s| {
+                    *s != aws_sdk_rds::types::GlobalClusterMemberSynchronizationStatus::Connected
+                })
+            })
+            .filter_map(|m| m.db_cluster_arn().map(String::from))
+            .collect();
+        (g.status().unwrap_or("unknown").to_string(), writer, unsynchronized)
     }))
 }
 
@@ -655,8 +668,8 @@ impl Reader<'_> {
         };
         // Which cluster writes.
         let writer_region = match writer {
-            Ok((_, Some(arn))) => region_of_arn(arn).map(String::from),
-            Ok((_, None)) => {
+            Ok((_, Some(arn), _)) => region_of_arn(arn).map(String::from),
+            Ok((_, None, _)) => {
                 f.action(
                     "no cluster of the global database writes",
                     "see the global database in the RDS console; a failover or switchover may be stuck",
@@ -729,8 +742,20 @@ impl Reader<'_> {
     async fn global_database(&self, active: &str, writer: &Writer) -> Finding {
         let mut f = Finding::default();
         match writer.clone() {
-            Ok((status, writer)) => {
-                if status == "available" && writer.is_some() {
+            Ok((status, writer, unsynchronized)) => {
+                if !unsynchronized.is_empty() {
+                    f.action(
+                        format!(
+                            "not every member is synchronized: {} (AWS rebuilds an old primary after a failover with data loss)",
+                            unsynchronized
+                                .iter()
+                                .map(|a| region_of_arn(a).unwrap_or(a))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        "wait until the member rejoins as a synchronized secondary (minutes to hours); failback and a standby in that region are not available until then",
+                    );
+                } else if status == "available" && writer.is_some() {
                     f.ok(format!(
                         "available, writer in {}",
                         writer.as_deref().and_then(region_of_arn).unwrap_or("?")
@@ -1086,7 +1111,84 @@ impl Reader<'_> {
                 );
             }
         }
+        // The traffic switch as Route 53 reads it: its health check follows the switch's data,
+        // not the alarm, so the alarm in ALARM does not prove traffic stays in us-east-2.
+        match self.switch_health().await {
+            Ok(None) => {}
+            Ok(Some(healthy)) if healthy != failed_over => f.ok(format!(
+                "Route 53 reads the traffic switch {}: traffic {}",
+                if healthy { "healthy" } else { "unhealthy" },
+                if failed_over { "stays in us-east-2" } else { "goes to us-east-1" }
+            )),
+            Ok(Some(healthy)) => f.action(
+                format!(
+                    "Route 53 reads the traffic switch {} while {active} is active: DNS sends traders to {}",
+                    if healthy { "healthy" } else { "unhealthy" },
+                    if healthy { self.primary.region.as_str() } else { self.secondary.region.as_str() }
+                ),
+                if failed_over {
+                    format!(
+                        "put the switch back up: `cargo xtask failover --suffix {} --force` re-asserts it (the runbook is idempotent after promotion)",
+                        self.suffix()
+                    )
+                } else {
+                    "the switch still says failed over: finish the failback (`cargo xtask failback`) or put FailoverActive 0".to_string()
+                },
+            ),
+            Err(e) => f.unknown(e),
+        }
         f
+    }
+
+    /// Whether Route 53's checkers find the traffic switch's health check healthy (most of
+    /// them say Success); `None` when the stack has none (not linked yet). GetHealthCheckStatus
+    /// is served by Route 53 from us-east-1: unreachable with that region.
+    async fn switch_health(&self) -> std::result::Result<Option<bool>, String> {
+        if let Some(why) = self.primary.blocked() {
+            return Err(format!("the traffic switch's health check: {why}"));
+        }
+        let cfn = aws::cloudformation(&self.primary.region, self.target).await;
+        let id = match cfn
+            .describe_stack_resource()
+            .stack_name(&self.primary.stack_name)
+            .logical_resource_id("FailoverSwitchHealthCheck")
+            .send()
+            .await
+        {
+            Ok(r) => match r
+                .stack_resource_detail()
+                .and_then(|d| d.physical_resource_id())
+                .filter(|p| !p.is_empty())
+            {
+                Some(id) => id.to_string(),
+                None => return Ok(None),
+            },
+            Err(e) => {
+                let message = aws::describe_error(&e);
+                return if message.contains("does not exist") {
+                    Ok(None)
+                } else {
+                    Err(format!("cannot find the traffic switch's health check: {message}"))
+                };
+            }
+        };
+        let route53 = aws::route53(self.target).await;
+        let status = route53
+            .get_health_check_status()
+            .health_check_id(&id)
+            .send()
+            .await
+            .map_err(|e| format!("cannot read health check {id}: {}", aws::describe_error(&e)))?;
+        let reports: Vec<&str> = status
+            .health_check_observations()
+            .iter()
+            .filter_map(|o| o.status_report().and_then(|r| r.status()))
+            .collect();
+        if reports.is_empty() {
+            return Err(format!("health check {id}: no checker reported"));
+        }
+        let healthy = reports.iter().filter(|r| r.starts_with("Success")).count();
+        Ok(Some(healthy * 2 > reports.len()))
     }
 
     async fn lock(&self) -> Finding {
