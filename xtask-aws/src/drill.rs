@@ -25,7 +25,7 @@ use crate::aws;
 use crate::phases::confirm;
 use crate::status::{self, Report};
 pub use xtask::online::DrillArgs as Args;
-use xtask::online::Target;
+use xtask::online::{DrillMode, Target};
 
 /// One stage of the drill: a runbook execution, measured.
 #[derive(Debug, Clone, Default)]
@@ -124,14 +124,20 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
         }
         writeln!(out, "status: ready ({} checks ok)", before.checks.len())?;
         let question = format!(
-            "drill {}: fail over to {} (forced, data loss allowed) and back, now?",
+            "drill {} ({}): {} to {} and back, now?",
             env.suffix,
+            args.mode.as_str(),
+            match args.mode {
+                DrillMode::Graceful => "switch over (no data loss)",
+                DrillMode::Ungraceful => "fail over (forced, data loss allowed), wait for the rebuild,",
+            },
             env.region(RegionRole::Secondary).name
         );
         if !confirm(args.yes, &question, env.suffix.as_str())? {
             bail!("nothing started: the suffix was not typed");
         }
-        let drill = Drill::new(&env, &synthesis, &args.target, args.watch_minutes).await?;
+        let mut drill = Drill::new(&env, &synthesis, &args.target, args.watch_minutes).await?;
+        drill.mode = args.mode;
         let started = SystemTime::now();
         let alarms_before = status::alarm_states(&synthesis, &args.target).await;
         let lag = drill.replication_lag_ms().await;
@@ -139,8 +145,24 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
         let failover = drill.stage(Runbook::Failover, out).await?;
         let failover_passed = failover.passed();
         stages.push(failover);
-        if failover_passed {
+        let mut rebuild = None;
+        if failover_passed && args.mode == DrillMode::Ungraceful {
+            // AWS rebuilds the old primary before it rejoins; failback is refused until then.
+            rebuild = Some(
+                drill
+                    .wait_for_rejoin(Duration::from_secs(args.rebuild_minutes * 60), out)
+                    .await?,
+            );
+        }
+        let rejoined = rebuild.as_ref().is_none_or(|r| r.is_ok());
+        if failover_passed && rejoined {
             stages.push(drill.stage(Runbook::Failback, out).await?);
+        } else if failover_passed {
+            writeln!(
+                out,
+                "the old primary did not rejoin within {} minutes: failback not started (run it with `cargo xtask failback` once status says global-database ok)",
+                args.rebuild_minutes
+            )?;
         } else {
             writeln!(
                 out,
@@ -167,6 +189,9 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
         }
         if stages.len() < 2 {
             reasons.push("failback not run".into());
+        }
+        if let Some(Err(why)) = &rebuild {
+            reasons.push(why.clone());
         }
         if let Some(m) = measured
             && m > computed.0 as f64
@@ -199,6 +224,8 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<u8> {
             before,
             after,
             reasons,
+            mode: args.mode,
+            rebuild_seconds: rebuild.and_then(|r| r.ok()),
             templates: [RegionRole::Primary, RegionRole::Secondary]
                 .map(|role| {
                     let t = serde_json::to_string(&synthesis.template(role).to_json())
@@ -247,6 +274,7 @@ struct Drill<'a> {
     /// The secondary stack's outputs and the primary's.
     outputs: BTreeMap<RegionRole, BTreeMap<String, String>>,
     watch: Duration,
+    mode: DrillMode,
 }
 
 impl<'a> Drill<'a> {
@@ -276,6 +304,7 @@ impl<'a> Drill<'a> {
             ),
             outputs,
             watch: Duration::from_secs(watch_minutes * 60),
+            mode: DrillMode::Graceful,
         })
     }
 
@@ -332,6 +361,54 @@ impl<'a> Drill<'a> {
 
     /// Starts `runbook` and measures it until it ends and service is restored (or the watch
     /// runs out).
+    /// Waits until every member of the global database is synchronized again (the old primary
+    /// rebuilt and rejoined as a secondary), printing progress every minute; the seconds it
+    /// took, or why it gave up after `limit`.
+    async fn wait_for_rejoin(
+        &self,
+        limit: Duration,
+        out: &mut dyn Write,
+    ) -> Result<std::result::Result<f64, String>> {
+        let id = self.output(RegionRole::Primary, "AuroraGlobalClusterIdentifier")?;
+        let rds = aws::rds(self.region(RegionRole::Secondary), self.target).await;
+        let clock = Instant::now();
+        let mut said = Duration::ZERO;
+        writeln!(
+            out,
+            "waiting for AWS to rebuild the old primary and rejoin it (minutes to hours; at most {} min)",
+            limit.as_secs() / 60
+        )?;
+        loop {
+            let state = status::global_writer(&rds, id).await;
+            let waiting = match &state {
+                Ok(Some((status, _, unsynchronized))) => {
+                    if unsynchronized.is_empty() && status == "available" {
+                        let took = clock.elapsed().as_secs_f64();
+                        writeln!(out, "rejoined after {took:.0} s: every member synchronized")?;
+                        return Ok(Ok(took));
+                    }
+                    format!(
+                        "global database {status}, not synchronized: {}",
+                        unsynchronized.join(", ")
+                    )
+                }
+                Ok(None) => format!("global database {id} not found"),
+                Err(e) => e.clone(),
+            };
+            if clock.elapsed() >= limit {
+                return Ok(Err(format!(
+                    "the old primary did not rejoin within {} min: {waiting}",
+                    limit.as_secs() / 60
+                )));
+            }
+            if clock.elapsed() >= said {
+                writeln!(out, "  {:>5.0} s  {waiting}", clock.elapsed().as_secs_f64())?;
+                said += Duration::from_secs(60);
+            }
+            tokio::time::sleep(self.target.poll_interval()).await;
+        }
+    }
+
     async fn stage(&self, runbook: Runbook, out: &mut dyn Write) -> Result<Stage> {
         let recovery = self.region(RegionRole::Secondary).to_string();
         let target_role = match runbook {
@@ -341,9 +418,12 @@ impl<'a> Drill<'a> {
         let target_region = self.region(target_role).to_string();
         let sfn = aws::sfn(&recovery, self.target).await;
         let arn = self.output(RegionRole::Secondary, runbook.output())?;
-        let input = match runbook {
-            Runbook::Failover => json!({"force": true, "drill": true}),
-            Runbook::Failback => json!({"drill": true}),
+        let input = match (runbook, self.mode) {
+            (Runbook::Failover, DrillMode::Graceful) => {
+                json!({"force": true, "drill": true, "graceful": true})
+            }
+            (Runbook::Failover, DrillMode::Ungraceful) => json!({"force": true, "drill": true}),
+            (Runbook::Failback, _) => json!({"drill": true}),
         };
         let stamp = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis();
         let started = sfn
@@ -569,6 +649,10 @@ struct DrillReport {
     before: Report,
     after: Report,
     reasons: Vec<String>,
+    /// How the primary was left.
+    mode: DrillMode,
+    /// Ungraceful: how long the old primary took to rejoin.
+    rebuild_seconds: Option<f64>,
     /// (stack, SHA-256 of the template synth makes).
     templates: Vec<(String, String)>,
     commit: Option<String>,
@@ -583,6 +667,18 @@ impl DrillReport {
         }
     }
 
+    /// What a drill of this mode proves.
+    fn proves(&self) -> &'static str {
+        match self.mode {
+            DrillMode::Graceful => {
+                "the runbooks move traffic, capacity and the writer to us-east-2 and back, with no data loss (a switchover): the planned path and the failback"
+            }
+            DrillMode::Ungraceful => {
+                "the outage path: a failover that allows data loss, the rebuild of the old primary before it can serve again, and the failback onto it"
+            }
+        }
+    }
+
     fn measured(&self) -> Option<f64> {
         self.stages.first().and_then(|s| s.restored_seconds)
     }
@@ -591,6 +687,9 @@ impl DrillReport {
         json!({
             "suffix": self.suffix,
             "result": self.result(),
+            "mode": self.mode.as_str(),
+            "proves": self.proves(),
+            "rebuild_seconds": self.rebuild_seconds.map(round1),
             "measured_rto_seconds": self.measured().map(round1),
             "computed_rto_seconds": self.computed.0,
             "started_at": iso(self.started),
@@ -612,6 +711,14 @@ impl DrillReport {
         let mut m = String::new();
         let seconds = |x: Option<f64>| x.map_or("—".to_string(), |x| format!("{x:.1} s"));
         m += &format!("# Drill of `{}`: {}\n\n", self.suffix, self.result());
+        m += &format!(
+            "Mode: **{}**. It proves {}.{}\n\n",
+            self.mode.as_str(),
+            self.proves(),
+            self.rebuild_seconds
+                .map(|r| format!(" The old primary rejoined after {r:.0} s."))
+                .unwrap_or_default()
+        );
         m += &format!(
             "Started {}, finished {}. Git commit `{}`.\n\n",
             iso(self.started),

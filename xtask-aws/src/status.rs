@@ -523,7 +523,11 @@ pub(crate) async fn global_writer(
             })
             .filter_map(|m| m.db_cluster_arn().map(String::from))
             .collect();
-        (g.status().unwrap_or("unknown").to_string(), writer, unsynchronized)
+        (
+            g.status().unwrap_or("unknown").to_string(),
+            writer,
+            unsynchronized,
+        )
     }))
 }
 
@@ -1168,7 +1172,9 @@ impl Reader<'_> {
                 return if message.contains("does not exist") {
                     Ok(None)
                 } else {
-                    Err(format!("cannot find the traffic switch's health check: {message}"))
+                    Err(format!(
+                        "cannot find the traffic switch's health check: {message}"
+                    ))
                 };
             }
         };

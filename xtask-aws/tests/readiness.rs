@@ -198,7 +198,7 @@ fn report(moto: &Moto) -> (Value, String) {
 #[test]
 fn a_drill_fails_over_and_back_and_measures_the_recovery() {
     let moto = ready(0.01);
-    let r = moto.xtask("drill", SUFFIX, &["--yes"]);
+    let r = moto.xtask("drill", SUFFIX, &["--yes", "--mode", "graceful"]);
     moto.assert_no_server_errors();
     r.expect_code(0).expect_stdout("drill passed");
     let (v, markdown) = report(&moto);
@@ -253,7 +253,7 @@ fn a_drill_with_a_fault_reports_where_it_stopped_and_leaves_the_system_safe() {
 
     // Not ready: refused, nothing started.
     moto.readiness(SUFFIX, "break", &["failover-lock"]);
-    moto.xtask("drill", SUFFIX, &["--yes"])
+    moto.xtask("drill", SUFFIX, &["--yes", "--mode", "graceful"])
         .expect_code(1)
         .expect_stderr("a drill starts only from a ready deployment: failover-lock")
         .expect_stderr("Nothing was started");
@@ -262,7 +262,7 @@ fn a_drill_with_a_fault_reports_where_it_stopped_and_leaves_the_system_safe() {
     moto.faults(serde_json::json!({"fail": {"FailoverGlobalCluster": [
         "InvalidGlobalClusterStateFault", "the global cluster is being modified"
     ]}}));
-    let r = moto.xtask("drill", SUFFIX, &["--yes"]);
+    let r = moto.xtask("drill", SUFFIX, &["--yes", "--mode", "graceful"]);
     r.expect_code(1).expect_stdout("drill failed");
     let (v, markdown) = report(&moto);
     assert_eq!(v["result"], "failed", "{v:#}");

@@ -165,13 +165,43 @@ pub struct DrillArgs {
     /// Start without asking for the suffix to be typed.
     #[arg(long)]
     pub yes: bool,
+    /// How the primary is left: `graceful` switches over (no data loss: proves the runbooks move
+    /// traffic, capacity and the writer and back); `ungraceful` fails over allowing data loss,
+    /// as an outage does, then waits for AWS to rebuild the old primary before failing back
+    /// (proves the outage path and measures the rebuild). Chosen explicitly: the two practise
+    /// different things.
+    #[arg(long, value_enum)]
+    pub mode: DrillMode,
     /// Give up on a stage (failover, failback) after this many minutes; the report says where
     /// it stopped.
     #[arg(long, value_name = "MINUTES", default_value_t = 30)]
     pub watch_minutes: u64,
+    /// An ungraceful drill: how long to wait for the old primary to rejoin as a synchronized
+    /// secondary before failing back (AWS: "a few minutes to several hours").
+    #[arg(long, value_name = "MINUTES", default_value_t = 720)]
+    pub rebuild_minutes: u64,
     /// Where the AWS calls go.
     #[command(flatten)]
     pub target: Target,
+}
+
+/// How a drill leaves the primary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DrillMode {
+    /// Switchover: no data loss, failback at once.
+    Graceful,
+    /// Failover with data loss, then the rebuild of the old primary, then failback.
+    Ungraceful,
+}
+
+impl DrillMode {
+    /// `graceful` or `ungraceful`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DrillMode::Graceful => "graceful",
+            DrillMode::Ungraceful => "ungraceful",
+        }
+    }
 }
 
 /// How the AWS commands are reached: a named binary, or `cargo run` of their package.

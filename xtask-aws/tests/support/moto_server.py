@@ -50,6 +50,10 @@ item N"; a module opens with the full text of its items. Where each item is:
     42 Late log deliveries; non-empty buckets      s3.py (and cloudformation.py)
     43 A log group's key must admit CloudWatch Logs logs.py
     44 A service's target group needs its listener ecs.py
+    45 Health checks' status                       route53.py (and faults.py)
+    46 Promotions take the time AWS may take       rds.py
+    47 The old primary's rebuild after a failover  rds.py
+    48 Error names as the Java SDK names them      stepfunctions.py (corrects 23)
 
 Items 35-44 are AWS's order and preconditions: what CloudFormation and each service check while
 a resource is made, updated or deleted, and what keeps happening after (late log deliveries).

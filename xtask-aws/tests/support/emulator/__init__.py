@@ -15,15 +15,17 @@ other modules' docstrings quote the part they hold and point to it.
     ec2             3, 5: peering, route tables
     s3              6, 24, 25, 38, 42: versioning and replication, GetBucketVersioning, policy
                     conditions, bucket policies, late log deliveries and non-empty buckets
-    rds             7, 17: global cluster and DB cluster resources, instances, failover and
-                    switchover (and item 26's writer deletion)
+    rds             7, 17, 46, 47: global cluster and DB cluster resources, instances, failover
+                    and switchover, how long they take, the old primary's rebuild after a
+                    failover with data loss (and item 26's writer deletion)
     ssm             8 (and item 9's change events)
     events          9, 13, 14: rules that start state machines, a bus's Ref, an archive's pattern
-    stepfunctions   21, 22, 23: SDK integrations, JSONPath, error names (and item 9's execution,
-                    item 27's service name)
+    stepfunctions   21, 22, 23, 48: SDK integrations, JSONPath, error names as the Java SDK
+                    names them (and item 9's execution, item 27's service name)
     acm             10 (and item 26's validation records)
     elbv2           12, 39: attributes, access logs needing the bucket's permission
-    route53         15 (and item 12's NameServers, item 26's zone deletion)
+    route53         15, 45: failover records, health checks' status (and item 12's
+                    NameServers, item 26's zone deletion)
     cloudwatch      18, 31, 37: alarms, CBOR, composite alarms and the alarms they name
     clock           19
     backup          29 (and item 26's vaults and recovery points)
@@ -81,19 +83,20 @@ from . import (
 # Nothing else depends on it: `patch` refuses a second patch of any attribute, so no module's
 # patch wraps another's, and the modules call each other only at request time (ChangeSet.apply
 # in cloudformation calls ecs's service updates; cloudformation, rds, ecs and cloudwatch read
-# faults; rds reads clock's scale).
+# faults; rds reads clock's scale; route53 reads faults, clock's scale and cloudwatch's
+# comparison operators, and stepfunctions loads tests/tools/sfn_service_models.py's naming).
 MODULES = (
     cloudformation,  # 1, 4, 11, 16, 26, 30
     kms,  # 2
     ec2,  # 3, 5
     s3,  # 6, 24, 25
-    rds,  # 7, 17
+    rds,  # 7, 17, 46, 47
     ssm,  # 8
     events,  # 9, 13, 14
-    stepfunctions,  # 9's execution, 21, 22, 23
+    stepfunctions,  # 9's execution, 21, 22, 23, 48
     acm,  # 10
     elbv2,  # 12
-    route53,  # 15
+    route53,  # 15, 45
     cloudwatch,  # 18, 31
     clock,  # 19
     faults,  # 20

@@ -4,7 +4,10 @@
     every retry interval of an executing state machine, and the durations of item 17, so a
     runbook whose bounded waits add up to minutes runs in seconds with its definition unchanged.
 
-Item 17's durations are in `rds.py`, which scales them with CLOCK_SCALE from here.
+Item 17's durations (item 46's TRADING_DR_FAILOVER_SECONDS and TRADING_DR_SWITCHOVER_SECONDS)
+and item 47's rebuild (TRADING_DR_REBUILD_SECONDS) are in `rds.py`, which scales them with
+CLOCK_SCALE from here; so does item 45's evaluation window of a CloudWatch alarm's data stream,
+in `route53.py`.
 """
 
 import os

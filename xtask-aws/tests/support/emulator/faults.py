@@ -13,12 +13,16 @@ faults any API call can meet (throttling, refused calls, unreachable regions).
     (moto starts every service with none running).
     - {"unreachable": ["<region>"]}: a regional outage as a client sees it: every request
       signed for that region gets no answer (it is held 30 s, then dropped).
+    - {"unhealthy_endpoints": ["<fqdn>", ...]}: the endpoints Route 53's health checkers find
+      down: an HTTP, HTTPS or TCP health check whose FullyQualifiedDomainName (or IPAddress) is
+      named is unhealthy (item 45, `route53.py`); every other endpoint answers.
 
 Where the other faults are applied: item 16 (a rejected change set, a busy stack) in
 `cloudformation.py`; `promotion_never_completes` in `rds.py`, with item 17's failover and
 switchover; `service_never_steady`, and a service's running count following its desired count,
-in `ecs.py`; throttling, refused calls and unreachable regions of CloudWatch's CBOR protocol
-(item 31), which has its own dispatch, in `cloudwatch.py`.
+in `ecs.py`; `unhealthy_endpoints` in `route53.py`, with item 45's health checks; throttling,
+refused calls and unreachable regions of CloudWatch's CBOR protocol (item 31), which has its own
+dispatch, in `cloudwatch.py`.
 """
 
 import json

@@ -1,5 +1,6 @@
 """RDS: the global cluster and its DB clusters as CloudFormation resources, instances in a
-cluster, the global database's failover and switchover, and the writer's deletion.
+cluster, the global database's failover and switchover (how long they take, and the old
+primary's rebuild after a failover with data loss), and the writer's deletion.
 
 7. Aurora through CloudFormation. moto 5.2 has AWS::RDS::GlobalCluster and AWS::RDS::DBCluster
    in its RDS API but not in CloudFormation: the stacks would hold no global database, and the
@@ -16,9 +17,44 @@ cluster, the global database's failover and switchover, and the writer's deletio
     GlobalClusterNotFoundFault; a target that is not a member: DBClusterNotFoundFault; an
     operation already under way, or a target that already writes: InvalidGlobalClusterStateFault;
     AllowDataLoss with Switchover: InvalidParameterCombination), the global cluster shows
-    `failing-over` or `switching-over` with its FailoverState, and after a delay (45 s for a
-    failover, 90 s for a switchover, on the emulator's clock) the target writes, the old writer
-    is demoted to a secondary, and the state clears. DescribeGlobalClusters filters by identifier.
+    `failing-over` or `switching-over` with its FailoverState, and after a delay (item 46's,
+    on the emulator's clock; this item first had 45 s and 90 s) the target writes, the old
+    writer is demoted to a secondary, and the state clears. DescribeGlobalClusters filters by
+    identifier.
+
+46. Promotions take the time AWS may take. A global database failover ("Using switchover or
+    failover in Amazon Aurora Global Database",
+    https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-disaster-recovery.html)
+    promotes the secondary in minutes, not seconds, and a switchover first synchronizes every
+    secondary with the primary, then demotes and promotes ("Your database is unavailable for a
+    short time while the primary and selected secondary clusters are assuming their new roles",
+    https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_SwitchoverGlobalCluster.html):
+    the RTO "can be in the order of minutes". Item 17's operations now take
+    TRADING_DR_FAILOVER_SECONDS (default 150) for a failover (AllowDataLoss) and
+    TRADING_DR_SWITCHOVER_SECONDS (default 150) for a switchover (SwitchoverGlobalCluster, or
+    FailoverGlobalCluster without AllowDataLoss), both multiplied by the clock scale (item 19),
+    read when the server starts. Item 20's `promotion_never_completes` still keeps either from
+    finishing.
+
+47. The old primary after a failover with data loss. When a failover (AllowDataLoss) completes,
+    the old primary does not rejoin as a synchronized secondary at once: Aurora rebuilds its
+    storage volume from the new primary first, which takes from minutes to hours with the
+    volume's size (same page, "Recovering an Amazon Aurora global database from an unplanned
+    outage"). Until then DescribeGlobalClusters (and the GlobalCluster that FailoverGlobalCluster
+    and SwitchoverGlobalCluster answer) shows that member's SynchronizationStatus as
+    `pending-resync`; every other member, and every member otherwise, is `connected` (the
+    member field and its two values are GlobalClusterMember's,
+    https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_GlobalClusterMember.html;
+    moto 5.2 sends no SynchronizationStatus at all). The rebuild takes
+    TRADING_DR_REBUILD_SECONDS (default 900) times the clock scale, counted from the failover's
+    completion. While any member is not synchronized, a switchover is refused, because "All
+    secondary clusters are synchronized with the primary at the beginning of the process"
+    (SwitchoverGlobalCluster): SwitchoverGlobalCluster, and FailoverGlobalCluster without
+    AllowDataLoss (a switchover by another name), fail with InvalidGlobalClusterStateFault
+    (HTTP 400), "Global cluster <id> can't be switched over: its member(s) <arn, ...> are not
+    synchronized (SynchronizationStatus pending-resync); wait until every member is connected."
+    (the emulator's words: AWS's message is not documented). A failover with AllowDataLoss is
+    not refused. A switchover leaves the old primary connected as soon as it completes.
 
 Also here, parts of items whose text is elsewhere:
 - item 26 (Deletion as AWS refuses it; `cloudformation.py`), in AWS::RDS::DBCluster's deletion:
@@ -30,10 +66,11 @@ Also here, parts of items whose text is elsewhere:
 
     - {"promotion_never_completes": true}: a failover or switchover starts and never finishes;
 
-- item 19 (The emulator's clock; `clock.py`): item 17's 45 s and 90 s are scaled by its
-  CLOCK_SCALE.
+- item 19 (The emulator's clock; `clock.py`): item 46's durations and item 47's rebuild are
+  scaled by its CLOCK_SCALE.
 """
 
+import os
 import time as _time
 
 from moto.core.responses import ActionResult
@@ -213,8 +250,11 @@ def _refuse_to_delete_the_writer(resource_name, account_id, region_name):
 
 # --- 17. Global database failover and switchover --------------------------------------------------
 
-FAILOVER_SECONDS = 45
-SWITCHOVER_SECONDS = 90
+# Item 46: how long a failover (AllowDataLoss) and a switchover take, before the clock's scale.
+FAILOVER_SECONDS = float(os.environ.get("TRADING_DR_FAILOVER_SECONDS", "150"))
+SWITCHOVER_SECONDS = float(os.environ.get("TRADING_DR_SWITCHOVER_SECONDS", "150"))
+# Item 47: how long the old primary's storage takes to rebuild after a failover with data loss.
+REBUILD_SECONDS = float(os.environ.get("TRADING_DR_REBUILD_SECONDS", "900"))
 
 
 def _rds_error(code, message):
@@ -229,6 +269,11 @@ def _advance(global_cluster):
         return
     for member in global_cluster.members:
         member.is_writer = member.db_cluster_arn == state["ToDbClusterArn"]
+    if state["IsDataLossAllowed"] and state["FromDbClusterArn"]:
+        # Item 47: the old primary rebuilds its storage before it is a synchronized secondary.
+        resyncing = dict(global_cluster.resyncing or {})
+        resyncing[state["FromDbClusterArn"]] = due + REBUILD_SECONDS * CLOCK_SCALE
+        global_cluster.resyncing = resyncing
     global_cluster.status = "available"
     global_cluster.failover_state = None
     global_cluster.completes_at = None
@@ -269,6 +314,15 @@ def _start_operation(backend, identifier, target, data_loss):
             "InvalidGlobalClusterStateFault",
             f"Cluster {target} is already the primary cluster of global cluster {identifier}.",
         )
+    if not data_loss:
+        unsynchronized = _not_synchronized(global_cluster)
+        if unsynchronized:
+            raise _rds_error(
+                "InvalidGlobalClusterStateFault",
+                f"Global cluster {identifier} can't be switched over: its member(s) "
+                f"{', '.join(unsynchronized)} are not synchronized (SynchronizationStatus "
+                "pending-resync); wait until every member is connected.",
+            )
     writer = next((m for m in global_cluster.members if m.is_writer), None)
     status = "failing-over" if data_loss else "switching-over"
     global_cluster.status = status
@@ -282,6 +336,29 @@ def _start_operation(backend, identifier, target, data_loss):
     never = faults.read().get("promotion_never_completes")
     global_cluster.completes_at = None if never else _time.monotonic() + seconds * CLOCK_SCALE
     return global_cluster
+
+
+# --- 47. The old primary after a failover with data loss -------------------------------------------
+
+
+def _synchronization_status(global_cluster, arn):
+    until = (global_cluster.resyncing or {}).get(arn)
+    return "pending-resync" if until is not None and _time.monotonic() < until else "connected"
+
+
+def _not_synchronized(global_cluster):
+    return [
+        m.db_cluster_arn
+        for m in global_cluster.members
+        if _synchronization_status(global_cluster, m.db_cluster_arn) != "connected"
+    ]
+
+
+def _members_with_synchronization(self):
+    members = original(rds_models.GlobalCluster, "global_cluster_members").fget(self)
+    for member in members:
+        member["SynchronizationStatus"] = _synchronization_status(self, member["DBClusterArn"])
+    return members
 
 
 def _failover_global_cluster(self):
@@ -323,6 +400,13 @@ def install():
     patch(DBInstance, "create_from_cloudformation_json", classmethod(_create_instance_in_cluster))
     patch(rds_models.GlobalCluster, "failover_state", None)
     patch(rds_models.GlobalCluster, "completes_at", None)
+    # Item 47.
+    patch(rds_models.GlobalCluster, "resyncing", None)
+    patch(
+        rds_models.GlobalCluster,
+        "global_cluster_members",
+        property(_members_with_synchronization),
+    )
     patch(RDSResponse, "failover_global_cluster", _failover_global_cluster)
     patch(RDSResponse, "switchover_global_cluster", _switchover_global_cluster)
     patch(RDSResponse, "describe_global_clusters", _describe_global_clusters)

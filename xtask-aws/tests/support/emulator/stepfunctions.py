@@ -1,5 +1,5 @@
 """Step Functions: AWS SDK integrations (PascalCase in and out), JSONPath results, the error
-names of SDK integrations.
+names of SDK integrations (as the AWS SDK for Java 2.x names its exceptions).
 
 21. Step Functions' AWS SDK integrations. A state machine names an API's parameters in
     PascalCase ("Cluster", "DesiredCount") and reads PascalCase results ("$.Services[0].
@@ -22,6 +22,32 @@ names of SDK integrations.
     `ssm.ParameterNotFoundException`, which no Catch written for AWS matches: the
     configuration replication's "the parameter does not exist yet here" path then retried and
     failed instead of leaving the parameter to the stack. The name is made as AWS makes it.
+    (Item 48 corrects how: this item appended "Exception" to the error code and capitalised
+    the service's name, which gave `Rds.InvalidGlobalClusterStateFaultException`, a name Step
+    Functions never raises.)
+
+48. Error names of AWS SDK integrations, as Step Functions makes them (correcting item 23).
+    Step Functions' SDK integrations run on the AWS SDK for Java 2.x, and the error is
+    `<Service>.<Exception>` where both are that SDK's generated names ("Learning to use AWS
+    service SDK integrations", https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html:
+    "ServiceName.ErrorName ... Both the service name and error name are in Pascal case"). The
+    service is the Java service name of the API model's serviceId (`Rds`, `Ssm`, `Ecs`,
+    `DynamoDb`, `CloudWatch`, `ApplicationAutoScaling`, `Sfn`); the exception is the Java
+    exception class of the model's error shape that the error code names (its shape name, or
+    its declared code), with a trailing "Fault" replaced by "Exception", "Exception" kept, or
+    "Exception" appended, acronyms pascal-cased as Java names them: RDS's
+    InvalidGlobalClusterStateFault is `Rds.InvalidGlobalClusterStateException`,
+    GlobalClusterNotFoundFault `Rds.GlobalClusterNotFoundException`, DBClusterNotFoundFault
+    `Rds.DbClusterNotFoundException`; SSM's ParameterNotFound `Ssm.ParameterNotFoundException`.
+    An error code the service's model does not declare (RDS's throttling, Throttling; an
+    injected InvalidParameterCombination is declared nowhere in RDS's model either) is thrown as
+    the service's base exception, `<Service>.<Service>Exception` (`Rds.RdsException`). The rules
+    and their sources (the Java SDK's code generator, observed names) are written out, and
+    implemented, in tests/tools/sfn_service_models.py, the checker of the templates' Retry and
+    Catch names; this module imports its naming functions (java_service_name,
+    java_exception_name), so the emulator raises exactly the names the checker accepts. The
+    Cause reads "<message> (Service: Rds, Status Code: 404, Request ID: ...)", the Java SDK's
+    wording, with the same service name.
 
 Also here, parts of items whose text is elsewhere:
 - item 9 (Configuration replication, end to end; `events.py`):
@@ -37,8 +63,10 @@ Also here, parts of items whose text is elsewhere:
 The clock of Wait states and retries (item 19) is in `clock.py`.
 """
 
+import importlib.util
 import re
 import sys
+from pathlib import Path
 
 import botocore.session
 from botocore.exceptions import ClientError
@@ -93,27 +121,81 @@ def _extract_json(path, data):
     return matches[0].value
 
 
-# --- 23. Error names of AWS SDK integrations ------------------------------------------------------
+# --- 23, 48. Error names of AWS SDK integrations --------------------------------------------------
 
-# The PascalCase service names Step Functions uses where capitalising the first letter is not it.
-_SDK_SERVICE_NAMES = {"dynamodb": "DynamoDb", "cloudwatch": "CloudWatch", "acmpca": "AcmPca"}
+# tests/tools/sfn_service_models.py, from the workspace's root (this file is
+# xtask-aws/tests/support/emulator/stepfunctions.py). It needs only the standard library and
+# botocore; it is loaded under a private name, without touching sys.path.
+_NAMING_PATH = Path(__file__).resolve().parents[4] / "tests" / "tools" / "sfn_service_models.py"
 
 
-def _sdk_error_name(service, code):
-    service = _SDK_SERVICE_NAMES.get(service.lower(), service[:1].upper() + service[1:])
-    return f"{service}.{code if code.endswith('Exception') else code + 'Exception'}"
+def _load_naming():
+    """tests/tools/sfn_service_models.py as a module, loaded once (by install())."""
+    name = "_trading_dr_sfn_service_models"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, _NAMING_PATH)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"the Step Functions naming rules are not at {_NAMING_PATH}")
+    module = importlib.util.module_from_spec(spec)
+    # Its dataclasses look their module up in sys.modules while the module executes.
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+# botocore service name -> (Java service name, {error code or shape name: shape name}).
+_error_tables = {}
+
+
+def _error_table(boto_service):
+    table = _error_tables.get(boto_service)
+    if table is None:
+        model = _models.get_service_model(boto_service)
+        codes = {}
+        for shape in model.error_shapes:
+            codes.setdefault(shape.name, shape.name)
+            code = (shape.metadata.get("error") or {}).get("code")
+            if code:
+                codes.setdefault(code, shape.name)
+        table = (_load_naming().java_service_name(str(model.service_id)), codes)
+        _error_tables[boto_service] = table
+    return table
+
+
+def _sdk_error_name(boto_service, code):
+    """The error name Step Functions gives a failed call of `boto_service` (a botocore service
+    name) that returned error `code` (item 48)."""
+    service, codes = _error_table(boto_service)
+    shape = codes.get(code)
+    if shape is None:
+        return f"{service}.{service}Exception"
+    return f"{service}.{_load_naming().java_exception_name(shape)}"
 
 
 def _from_error_named_as_aws(self, env, ex):
     if not isinstance(ex, ClientError):
         return original(aws_sdk_task.StateTaskServiceAwsSdk, "_from_error")(self, env, ex)
-    event = original(aws_sdk_task.StateTaskServiceAwsSdk, "_from_error")(self, env, ex)
-    # In `arn:aws:states:::aws-sdk:ssm:getParameter` moto's api_name is the service, `ssm`.
-    name = _sdk_error_name(self.resource.api_name, ex.response["Error"]["Code"])
-    event.error_name = aws_sdk_task.ErrorName(error_name=name)
-    details = event.event_details["taskFailedEventDetails"]
-    details["error"] = name
-    return event
+    # In `arn:aws:states:::aws-sdk:ssm:getParameter` moto's api_name is the service, `ssm`;
+    # _get_boto_service_name maps it to botocore's (applicationautoscaling ->
+    # application-autoscaling).
+    boto_service = self._get_boto_service_name()
+    name = _sdk_error_name(boto_service, ex.response["Error"]["Code"])
+    # The Cause as the Java SDK words it: the message, then the service's Java name.
+    metadata = ex.response.get("ResponseMetadata", {})
+    details = [
+        f"Service: {_error_table(boto_service)[0]}",
+        f"Status Code: {metadata.get('HTTPStatusCode')}",
+        f"Request ID: {metadata.get('RequestId')}",
+    ]
+    if "HostId" in metadata:
+        details.append(f"Extended Request ID: {metadata['HostId']}")
+    cause = f"{ex.response['Error'].get('Message', '')} ({', '.join(details)})"
+    return self._get_task_failure_event(env=env, error=name, cause=cause)
 
 
 def install():
@@ -130,7 +212,8 @@ def install():
             _module, "extract_json", None
         ) is original(_json_path, "extract_json"):
             patch(_module, "extract_json", _extract_json)
-    # Item 23.
+    # Items 23 and 48 (the naming rules are loaded now, so a missing file fails the start).
+    _load_naming()
     patch(aws_sdk_task.StateTaskServiceAwsSdk, "_from_error", _from_error_named_as_aws)
     # Item 27 (ecs.py): the name Step Functions maps to Application Auto Scaling's API.
     StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES["applicationautoscaling"] = (
