@@ -324,9 +324,14 @@ fn report(
     }
     writeln!(
         out,
-        "  global database: {}, writer {}",
+        "  global database: {}, writer {}{}",
         p.status,
-        p.writer.as_deref().unwrap_or("none")
+        p.writer.as_deref().unwrap_or("none"),
+        if p.unsynchronized.is_empty() {
+            String::new()
+        } else {
+            format!(", not synchronized: {}", p.unsynchronized.join(", "))
+        }
     )?;
     match &p.lock {
         Some((owner, operation)) => writeln!(out, "  lock: held by {owner} ({operation})")?,

@@ -227,3 +227,16 @@ fn an_encrypted_log_group_needs_its_key_to_admit_cloudwatch_logs() {
     );
     assert_eq!(made["status"], "CREATE_COMPLETE", "{made}");
 }
+
+/// Items 45-48: Route 53's metric health checks follow the data stream (each
+/// InsufficientDataHealthStatus), promotions take minutes, an old primary is rebuilt after a
+/// failover with data loss and switchover is refused until it rejoins, and Step Functions names
+/// SDK errors as the Java SDK does (emulator_selftest.py says each check).
+#[test]
+fn route53_rds_and_step_functions_behave_as_aws_documents() {
+    let moto = Moto::start_with_clock(0.01);
+    let report = moto.selftest(0.01);
+    let text = report.to_string();
+    assert!(!text.contains("\"ok\":false"), "{report:#}");
+    assert!(text.contains("LastKnownStatus"), "{report:#}");
+}

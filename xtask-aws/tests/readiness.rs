@@ -203,6 +203,11 @@ fn a_drill_fails_over_and_back_and_measures_the_recovery() {
     r.expect_code(0).expect_stdout("drill passed");
     let (v, markdown) = report(&moto);
     assert_eq!(v["result"], "passed", "{v:#}");
+    assert_eq!(
+        v["mode"], "graceful",
+        "a switchover: nothing lost, no rebuild: {v:#}"
+    );
+    assert_eq!(v["rebuild_seconds"], Value::Null);
     let measured = v["measured_rto_seconds"].as_f64().unwrap();
     let computed = v["computed_rto_seconds"].as_f64().unwrap();
     assert!(measured > 0.0 && measured <= computed, "{v:#}");
@@ -259,7 +264,8 @@ fn a_drill_with_a_fault_reports_where_it_stopped_and_leaves_the_system_safe() {
         .expect_stderr("Nothing was started");
     moto.readiness(SUFFIX, "repair", &["failover-lock"]);
 
-    moto.faults(serde_json::json!({"fail": {"FailoverGlobalCluster": [
+    // A graceful drill switches over: RDS refuses the switchover.
+    moto.faults(serde_json::json!({"fail": {"SwitchoverGlobalCluster": [
         "InvalidGlobalClusterStateFault", "the global cluster is being modified"
     ]}}));
     let r = moto.xtask("drill", SUFFIX, &["--yes", "--mode", "graceful"]);
@@ -284,4 +290,46 @@ fn a_drill_with_a_fault_reports_where_it_stopped_and_leaves_the_system_safe() {
     let (r, after) = status(&moto);
     r.expect_code(0);
     assert_eq!(after["verdict"], "ready", "{after:#}");
+}
+
+/// After a failover the switch's one datum ages out of its alarm's window; Route 53 then reads
+/// the switch's health check with too little data. It keeps its last known status, so traffic
+/// stays in us-east-2 until failback, and status says so from what Route 53 reports (with
+/// `InsufficientDataHealthStatus: Healthy`, as before, this reads healthy: DNS back to us-east-1).
+#[test]
+fn after_a_failover_route53_keeps_traffic_in_the_standby_until_failback() {
+    let moto = ready(0.01);
+    moto.xtask("failover", SUFFIX, &["--force", "--yes"])
+        .expect_code(0);
+    // The switch alarm's window is 60 s × 1 on a clock 100 times fast: long gone after 3 s.
+    std::thread::sleep(Duration::from_secs(3));
+    let (_, v) = status(&moto);
+    let alarms = detail(&v, "alarms");
+    assert!(
+        alarms["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Route 53 reads the traffic switch unhealthy: traffic stays in us-east-2"),
+        "{alarms:#}"
+    );
+    assert_eq!(alarms["status"], "ok", "{alarms:#}");
+}
+
+/// An ungraceful drill fails over with data loss, waits for AWS to rebuild the old primary
+/// (progress printed), then fails back onto it; the report says which mode and what it proves.
+#[test]
+fn an_ungraceful_drill_waits_for_the_rebuild_and_fails_back() {
+    let moto = ready(0.01);
+    let r = moto.xtask("drill", SUFFIX, &["--yes", "--mode", "ungraceful"]);
+    moto.assert_no_server_errors();
+    r.expect_code(0)
+        .expect_stdout("waiting for AWS to rebuild the old primary")
+        .expect_stdout("rejoined after")
+        .expect_stdout("drill passed");
+    let (v, markdown) = report(&moto);
+    assert_eq!(v["mode"], "ungraceful", "{v:#}");
+    assert!(v["rebuild_seconds"].as_f64().unwrap() > 0.0, "{v:#}");
+    assert!(v["proves"].as_str().unwrap().contains("data loss"), "{v:#}");
+    assert!(markdown.contains("Mode: **ungraceful**"), "{markdown}");
+    assert_eq!(v["stages"][1]["status"], "SUCCEEDED", "{v:#}");
 }

@@ -259,7 +259,10 @@ pub fn failover(props: &FailoverProps) -> Result<Fragment, Error> {
                 // check, with none, is healthy: nobody failed over). With "Healthy" it read
                 // healthy again minutes after every failover (Route 53 Developer Guide, "How
                 // Amazon Route 53 determines whether a health check is healthy").
-                ("InsufficientDataHealthStatus", Expr::from("LastKnownStatus")),
+                (
+                    "InsufficientDataHealthStatus",
+                    Expr::from("LastKnownStatus"),
+                ),
             ]))
             .health_check_tags(vec![cfn::tag(
                 "Name",

@@ -19,6 +19,8 @@ pub struct Preflight {
     pub status: String,
     /// The writer cluster's ARN, when one writes.
     pub writer: Option<String>,
+    /// The members that are not synchronized (an old primary AWS is rebuilding).
+    pub unsynchronized: Vec<String>,
     /// Who holds the lock, and for which operation.
     pub lock: Option<(String, String)>,
     /// Tasks running and desired.
@@ -52,6 +54,7 @@ impl Preflight {
                 .as_str()
                 .filter(|w| !w.is_empty())
                 .map(String::from),
+            unsynchronized: strings(&o["database"]["unsynchronized"]),
             lock: lock["owner"]["S"].as_str().map(|owner| {
                 (
                     owner.to_string(),
@@ -89,7 +92,7 @@ impl Preflight {
             .is_some_and(|n| self.state_of(n) == "OK");
         match runbook {
             _ if self.lock.is_some() => {
-                "would stop at once: another execution holds the lock".to_string()
+                "would stop: another execution holds the lock (unless that execution has ended: then the lock is stale and taken over)".to_string()
             }
             _ if self.writer.is_none() => "would fail: the global database has no writer".to_string(),
             _ if self.status != "available" => {
@@ -111,8 +114,12 @@ impl Preflight {
             Runbook::Failback if writer_region == primary => {
                 "would stop: the primary region's cluster already writes (RDS refuses the switchover)".to_string()
             }
+            Runbook::Failback if primary_ok && !self.unsynchronized.is_empty() => format!(
+                "would stop: the primary answers, but {} has not rejoined the global database as a synchronized secondary (AWS rebuilds it after a failover with data loss: minutes to hours)",
+                self.unsynchronized.iter().map(|a| arn_region(a)).collect::<Vec<_>>().join(", ")
+            ),
             Runbook::Failback if primary_ok => {
-                "would proceed: the primary answers (outside-in canary OK)".to_string()
+                "would proceed: the primary answers (outside-in canary OK) and has rejoined".to_string()
             }
             Runbook::Failback => {
                 "would stop: the outside-in canary does not say the primary is healthy (OK)"
@@ -172,5 +179,12 @@ mod tests {
         assert!(v(Runbook::Failback, "ALARM", "OK", EAST2, &free, false).contains("does not say"));
         assert!(v(Runbook::Failback, "OK", "OK", EAST1, &free, false).contains("already writes"));
         assert!(v(Runbook::Failover, "ALARM", "ALARM", "", &free, false).contains("has no writer"));
+        let mut rebuilding = preflight("OK", "OK", EAST2, free.clone());
+        rebuilding.unsynchronized = vec![EAST1.to_string()];
+        assert!(
+            rebuilding
+                .verdict(Runbook::Failback, false, ("us-east-1", "us-east-2"))
+                .contains("us-east-1 has not rejoined")
+        );
     }
 }

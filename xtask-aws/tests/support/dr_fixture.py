@@ -8,8 +8,8 @@ Usage: python dr_fixture.py ENDPOINT COMMAND [ARGS]
   unrecord ZONE NAME              deletes that record
   promote REGION GLOBAL CLUSTER   fails the global database over to CLUSTER (an ARN) in REGION
                                   with data loss allowed, as the failover runbook does, or, when
-                                  CLUSTER is in us-east-1, switches back; waits (≤ 60 s) until
-                                  CLUSTER writes
+                                  CLUSTER is in us-east-1, switches back once every member is
+                                  synchronized; waits (≤ 60 s) until CLUSTER writes
   delete-stack REGION NAME        DeleteStack, as someone would outside destroy; waits until the
                                   stack settles and prints its status
 """
@@ -82,6 +82,18 @@ elif command == "promote":
     region, global_id, cluster = args
     rds = client("rds", region)
     if ":us-east-1:" in cluster:
+        # A switchover needs every member synchronized: after a failover with data loss AWS
+        # rebuilds the old primary first (the emulator's item 47).
+        deadline = time.monotonic() + 60
+        while any(
+            m.get("SynchronizationStatus", "connected") != "connected"
+            for m in rds.describe_global_clusters(GlobalClusterIdentifier=global_id)["GlobalClusters"][0][
+                "GlobalClusterMembers"
+            ]
+        ):
+            if time.monotonic() > deadline:
+                raise SystemExit("the old primary did not rejoin within 60 s")
+            time.sleep(0.2)
         rds.switchover_global_cluster(
             GlobalClusterIdentifier=global_id, TargetDbClusterIdentifier=cluster
         )

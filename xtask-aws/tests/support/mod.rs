@@ -224,6 +224,25 @@ impl Moto {
         fixture("dr_fixture.py", all)
     }
 
+    /// Runs emulator_selftest.py (items 45-48) against this emulator, with its clock `scale`
+    /// and fault file; its JSON answer, or a panic with what failed.
+    pub fn selftest(&self, scale: f64) -> Value {
+        let out = Command::new(python())
+            .arg(support("emulator_selftest.py"))
+            .arg(&self.url)
+            .env("TRADING_DR_CLOCK_SCALE", scale.to_string())
+            .env("TRADING_DR_FAULTS", self.dir.path().join("faults.json"))
+            .output()
+            .expect("the self-test runs");
+        assert!(
+            out.status.success(),
+            "emulator_selftest.py failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     /// Runs emulator_fixture.py `command` (apply, delete, put, publish) and returns its answer.
     pub fn emulator(&self, command: &str, args: &[&str]) -> Value {
         let all = [self.url.as_str(), command]

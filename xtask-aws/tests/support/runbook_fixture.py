@@ -177,6 +177,36 @@ elif command == "wait-execution":
         return found if done else None
 
     result = wait(ended, 60, f"{count} ended execution(s) of {key}")
+elif command == "stop-running":
+    # Stops every running execution of the failover state machine, as someone would by hand.
+    sfn = client("stepfunctions")
+    machine = physical("FailoverStateMachine")
+    stopped = []
+    for e in sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")["executions"]:
+        sfn.stop_execution(executionArn=e["executionArn"], error="Stopped", cause="stopped by hand")
+        stopped.append(e["executionArn"])
+    result = {"stopped": stopped}
+elif command == "start-failover":
+    # A failover with data loss requested outside the runbook (the console), left running.
+    rds = client("rds")
+    g = rds.describe_global_clusters()["GlobalClusters"][0]
+    target = next(m["DBClusterArn"] for m in g["GlobalClusterMembers"] if ":us-east-2:" in m["DBClusterArn"])
+    rds.failover_global_cluster(
+        GlobalClusterIdentifier=g["GlobalClusterIdentifier"], TargetDbClusterIdentifier=target, AllowDataLoss=True
+    )
+    result = {"target": target}
+elif command == "wait-rejoined":
+    # Until every member of the global database is synchronized again (the emulator rebuilds
+    # an old primary after a failover with data loss, item 47).
+    rds = client("rds")
+
+    def rejoined():
+        g = rds.describe_global_clusters()["GlobalClusters"][0]
+        members = g.get("GlobalClusterMembers", [])
+        synced = all(m.get("SynchronizationStatus", "connected") == "connected" for m in members)
+        return g if synced and g.get("Status") == "available" else None
+
+    result = {"status": wait(rejoined, 60, "the old primary to rejoin")["Status"]}
 elif command == "state":
     result = state()
 elif command == "executions":
