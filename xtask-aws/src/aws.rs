@@ -17,8 +17,12 @@ pub async fn sdk_config(region: &str, target: &Target) -> SdkConfig {
     if let Some(config) = loaded.lock().expect("not poisoned").get(&key) {
         return config.clone();
     }
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_string()));
+    // Standard retries with more attempts than the SDK's three: CloudFormation, Step Functions
+    // and RDS throttle polling callers, and a watch loop must not end on a burst of throttling
+    // (back-off is exponential with jitter, capped at 20 s by the SDK).
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(6));
     if let Some(url) = &target.endpoint_url {
         loader = loader.endpoint_url(url);
     }

@@ -464,14 +464,29 @@ impl<'a> Drill<'a> {
                     "  {elapsed:>7.1} s  service restored in {target_region}"
                 )?;
             }
-            let d = sfn
+            // DescribeExecution is eventually consistent (ExecutionDoesNotExist just after
+            // StartExecution) and may be throttled: a failed read is tried on the next tick, and
+            // only the watch limit ends the stage, so the drill still writes its report.
+            let d = match sfn
                 .describe_execution()
                 .execution_arn(&execution)
                 .send()
                 .await
-                .map_err(|e| {
-                    anyhow::anyhow!("cannot describe {execution}: {}", aws::describe_error(&e))
-                })?;
+            {
+                Ok(d) => d,
+                Err(e) => {
+                    writeln!(
+                        out,
+                        "  {elapsed:>7.1} s  cannot describe the execution yet ({}); reading again",
+                        aws::describe_error(&e)
+                    )?;
+                    if clock.elapsed() > self.watch {
+                        break;
+                    }
+                    tokio::time::sleep(poll).await;
+                    continue;
+                }
+            };
             if d.status() != &ExecutionStatus::Running {
                 if stage.completed_seconds.is_none() {
                     // On the same clock as the conditions: this machine's, from the start call
@@ -506,7 +521,12 @@ impl<'a> Drill<'a> {
             }
             tokio::time::sleep(poll).await;
         }
-        stage.timeline = timeline(&sfn, &execution, start_date).await?;
+        // The timeline is evidence, not the verdict: a history that cannot be read leaves it
+        // empty and says why, and the report is still written.
+        match timeline(&sfn, &execution, start_date).await {
+            Ok(t) => stage.timeline = t,
+            Err(e) => writeln!(out, "  the execution's history could not be read: {e:#}")?,
+        }
         Ok(stage)
     }
 

@@ -149,6 +149,16 @@ pub struct Stack {
     pub poll: Duration,
 }
 
+/// A CloudFormation ClientRequestToken for one request (at most 128 of `[a-zA-Z0-9-]`):
+/// the operation and the time, unique per call of this process.
+fn request_token(operation: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("trading-dr-{operation}-{nanos}")
+}
+
 /// `Ok(())` when an error message says the stack does not exist (an answer, not a failure),
 /// else the error, introduced by `context`.
 fn absent_or_fail(message: String, context: impl FnOnce() -> String) -> Result<()> {
@@ -388,10 +398,13 @@ impl Stack {
     pub async fn execute(&self, id: &str, label: &str, out: &mut dyn Write) -> Result<()> {
         let seen = self.event_ids().await?;
         let since = Instant::now();
+        // A token per request: if the SDK retries a call that reached CloudFormation, the
+        // retry is the same request, not a second execution refused as InvalidChangeSetStatus.
         self.client
             .execute_change_set()
             .change_set_name(id)
             .stack_name(&self.name)
+            .client_request_token(request_token("execute"))
             .send()
             .await
             .map_err(|e| {
@@ -447,6 +460,7 @@ impl Stack {
             .delete_stack()
             .stack_name(&self.name)
             .set_retain_resources((!retain.is_empty()).then(|| retain.to_vec()))
+            .client_request_token(request_token("delete"))
             .send()
             .await
             .map_err(|e| {
@@ -465,7 +479,10 @@ impl Stack {
     pub async fn last_failures(&self) -> Result<Vec<Failure>> {
         let mut failures = Vec::new();
         // Newest first: stop at the start of the latest attempt.
-        for e in self.events(&self.name).await? {
+        let start = |e: &Event| {
+            e.resource_type == "AWS::CloudFormation::Stack" && e.status == "DELETE_IN_PROGRESS"
+        };
+        for e in self.events_until(&self.name, start).await? {
             if e.resource_type == "AWS::CloudFormation::Stack" {
                 if e.status == "DELETE_IN_PROGRESS" {
                     break;
@@ -532,35 +549,60 @@ impl Stack {
 
     /// The stack's events, newest first (the first pages are enough to find new ones).
     async fn events(&self, name_or_id: &str) -> Result<Vec<Event>> {
-        let response = match self
-            .client
-            .describe_stack_events()
-            .stack_name(name_or_id)
-            .send()
-            .await
-        {
-            Ok(r) => r,
-            Err(e) => {
-                absent_or_fail(describe_error(&e), || {
-                    format!("cannot read events of {}", self.name)
-                })?;
-                return Ok(vec![]);
+        self.events_until(name_or_id, |_| true).await
+    }
+
+    /// The stack's events, newest first, page by page until a page holds an event `enough`
+    /// accepts (or the history ends). DescribeStackEvents answers about a hundred events a
+    /// page, and a deletion of one of our stacks makes several hundred: reading only the first
+    /// page lost the early failures of an attempt.
+    async fn events_until(
+        &self,
+        name_or_id: &str,
+        enough: impl Fn(&Event) -> bool,
+    ) -> Result<Vec<Event>> {
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        // A bound on pages read at once: far more than one operation of our stacks makes.
+        for _ in 0..50 {
+            let response = match self
+                .client
+                .describe_stack_events()
+                .stack_name(name_or_id)
+                .set_next_token(token.clone())
+                .send()
+                .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    absent_or_fail(describe_error(&e), || {
+                        format!("cannot read events of {}", self.name)
+                    })?;
+                    return Ok(all);
+                }
+            };
+            let page: Vec<Event> = response
+                .stack_events()
+                .iter()
+                .map(|e| Event {
+                    id: e.event_id().unwrap_or_default().to_string(),
+                    status: e
+                        .resource_status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    resource_type: e.resource_type().unwrap_or_default().to_string(),
+                    logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+                    reason: e.resource_status_reason().unwrap_or_default().to_string(),
+                })
+                .collect();
+            let done = page.iter().any(&enough);
+            all.extend(page);
+            token = response.next_token().map(String::from);
+            if done || token.is_none() {
+                break;
             }
-        };
-        Ok(response
-            .stack_events()
-            .iter()
-            .map(|e| Event {
-                id: e.event_id().unwrap_or_default().to_string(),
-                status: e
-                    .resource_status()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-                resource_type: e.resource_type().unwrap_or_default().to_string(),
-                logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
-                reason: e.resource_status_reason().unwrap_or_default().to_string(),
-            })
-            .collect())
+        }
+        Ok(all)
     }
 
     /// Prints new events until the stack settles; returns the final status, `None` when the
@@ -576,10 +618,28 @@ impl Stack {
         let mut failures = Vec::new();
         let mut certificates: BTreeMap<String, Instant> = BTreeMap::new();
         let mut reported: HashSet<String> = HashSet::new();
+        let mut unreadable = 0;
         loop {
-            let mut fresh: Vec<Event> = self
-                .events(name_or_id)
-                .await?
+            // Every page since the last poll (a burst of events spans pages); a read that fails
+            // (throttled past the SDK's retries) is tried again on the next poll, a few times:
+            // CloudFormation goes on either way.
+            let read = self
+                .events_until(name_or_id, |e| seen.contains(&e.id))
+                .await;
+            let events = match read {
+                Ok(events) => {
+                    unreadable = 0;
+                    events
+                }
+                Err(e) if unreadable < 5 => {
+                    unreadable += 1;
+                    writeln!(out, "  could not read the events ({e:#}); reading again")?;
+                    tokio::time::sleep(self.poll).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let mut fresh: Vec<Event> = events
                 .into_iter()
                 .filter(|e| !seen.contains(&e.id))
                 .collect();
