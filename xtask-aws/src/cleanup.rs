@@ -116,8 +116,10 @@ pub struct VaultState {
     pub locked: bool,
     /// The lock's minimum retention, in days.
     pub min_retention_days: Option<i64>,
-    /// Its recovery points' ARNs.
+    /// Its recovery points' ARNs (those not already being deleted).
     pub points: Vec<String>,
+    /// Points AWS is deleting (DeleteRecoveryPoint is asynchronous: DELETING until gone).
+    pub deleting: usize,
 }
 
 /// The vault `name` in the client's region; `None` when it does not exist.
@@ -142,6 +144,7 @@ pub async fn vault(backup: &aws_sdk_backup::Client, name: &str) -> Result<Option
         }
     };
     let mut points = Vec::new();
+    let mut deleting = 0;
     let mut token: Option<String> = None;
     loop {
         let page = backup
@@ -156,11 +159,13 @@ pub async fn vault(backup: &aws_sdk_backup::Client, name: &str) -> Result<Option
                     describe_error(&e)
                 )
             })?;
-        points.extend(
-            page.recovery_points()
-                .iter()
-                .filter_map(|p| p.recovery_point_arn().map(String::from)),
-        );
+        for p in page.recovery_points() {
+            if p.status() == Some(&aws_sdk_backup::types::RecoveryPointStatus::Deleting) {
+                deleting += 1;
+            } else if let Some(arn) = p.recovery_point_arn() {
+                points.push(arn.to_string());
+            }
+        }
         token = page.next_token().map(String::from);
         if token.is_none() {
             break;
@@ -170,6 +175,7 @@ pub async fn vault(backup: &aws_sdk_backup::Client, name: &str) -> Result<Option
         locked: described.locked().unwrap_or(false),
         min_retention_days: described.min_retention_days(),
         points,
+        deleting,
     }))
 }
 
@@ -194,6 +200,37 @@ pub async fn delete_points(
             })?;
     }
     Ok(())
+}
+
+/// Waits until vault `name` holds no recovery point, those being deleted included (AWS Backup
+/// deletes asynchronously, and a vault that still counts one cannot be deleted), at most
+/// `limit`, saying how many remain each minute; how many remained when it gave up.
+pub async fn wait_until_empty(
+    backup: &aws_sdk_backup::Client,
+    name: &str,
+    limit: std::time::Duration,
+    poll: std::time::Duration,
+    out: &mut dyn std::io::Write,
+) -> Result<usize> {
+    let started = std::time::Instant::now();
+    let mut said = std::time::Duration::ZERO;
+    loop {
+        let left = vault(backup, name)
+            .await?
+            .map(|v| v.points.len() + v.deleting)
+            .unwrap_or(0);
+        if left == 0 || started.elapsed() >= limit {
+            return Ok(left);
+        }
+        if started.elapsed() >= said {
+            writeln!(
+                out,
+                "  backup vault {name}: {left} recovery points still being deleted"
+            )?;
+            said += std::time::Duration::from_secs(60);
+        }
+        tokio::time::sleep(poll).await;
+    }
 }
 
 /// The global database's writer and how many members it has.

@@ -351,6 +351,24 @@ async fn destroy(context: &Context, survey: &Survey, out: &mut dyn Write) -> Res
                             v.name
                         )?;
                     }
+                    // AWS Backup deletes asynchronously: the vault counts a point until it is
+                    // gone, and refuses deletion until then.
+                    let left = cleanup::wait_until_empty(
+                        &backup,
+                        &v.name,
+                        VAULT_EMPTY_WAIT,
+                        context.common.target.poll_interval(),
+                        out,
+                    )
+                    .await?;
+                    if left > 0 {
+                        writeln!(
+                            out,
+                            "  backup vault {}: {left} recovery points still being deleted after {} min; the stack's deletion will name the vault",
+                            v.name,
+                            VAULT_EMPTY_WAIT.as_secs() / 60
+                        )?;
+                    }
                 }
                 if let Some(zone) = survey.zone.as_ref().filter(|z| z.role == *stack) {
                     let route53 = aws::route53(&context.common.target).await;
@@ -458,6 +476,9 @@ fn report_kept(
     }
     Ok(())
 }
+
+/// How long destroy waits for AWS Backup to finish deleting a vault's recovery points.
+const VAULT_EMPTY_WAIT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// How many times destroy deletes a stack before it gives up: the first attempt, one more for
 /// the locked vaults, and rounds for buckets that log writers filled again.

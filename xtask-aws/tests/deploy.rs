@@ -801,6 +801,9 @@ fn destroy_finishes_with_validation_records_recovery_points_and_a_locked_vault()
         .expect_stdout("backup vault backup-vault-e2e in us-east-2: locked (Vault Lock, minimum retention 7 days), so its 1 recovery points stay")
         .expect_stdout(&format!("zone {ZONE}: 3 ACM certificate validation records will be deleted"))
         .expect_stdout("deleted 2 recovery points of backup vault backup-vault-e2e")
+        // AWS Backup deletes asynchronously (the emulator's item 49): destroy waits for the
+        // vault to empty before deleting the stack around it.
+        .expect_stdout("backup vault backup-vault-e2e: 2 recovery points still being deleted")
         .expect_stdout(&format!("deleted 3 ACM validation records from zone {ZONE}"))
         .expect_stdout("locked backup vault backup-vault-e2e in us-east-2 with its 1 recovery points: Vault Lock forbids deleting them");
     nothing_left(&moto, Some(("us-east-2", 1)));

@@ -54,6 +54,7 @@ item N"; a module opens with the full text of its items. Where each item is:
     46 Promotions take the time AWS may take       rds.py
     47 The old primary's rebuild after a failover  rds.py
     48 Error names as the Java SDK names them      stepfunctions.py (corrects 23)
+    49 Recovery points deleted asynchronously      backup.py
 
 Items 35-44 are AWS's order and preconditions: what CloudFormation and each service check while
 a resource is made, updated or deleted, and what keeps happening after (late log deliveries).

@@ -28,7 +28,8 @@ other modules' docstrings quote the part they hold and point to it.
                     NameServers, item 26's zone deletion)
     cloudwatch      18, 31, 37: alarms, CBOR, composite alarms and the alarms they name
     clock           19
-    backup          29 (and item 26's vaults and recovery points)
+    backup          29, 49: copy jobs, recovery points deleted asynchronously (and item 26's
+                    vaults and recovery points)
     ecs             27, 44: service updates and Application Auto Scaling, a service's target
                     group needing a load balancer (and item 20's ECS faults)
     dynamodb        28

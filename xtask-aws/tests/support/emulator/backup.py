@@ -1,5 +1,13 @@
 """AWS Backup: vaults through CloudFormation, recovery points, copy jobs.
 
+49. Recovery points are deleted asynchronously. DeleteRecoveryPoint starts the deletion: the
+    point is listed with Status DELETING until AWS has removed it, a second deletion of it is
+    refused (InvalidResourceStateException), and the vault still counts it, so deleting the
+    vault right after deleting its points fails ("contains N recovery points")
+    (https://docs.aws.amazon.com/aws-backup/latest/devguide/deleting-backups.html: "the
+    recovery point … status changes to DELETING"). Here a point is DELETING for
+    TRADING_DR_BACKUP_DELETE_SECONDS (default 3) × the clock scale. moto 5.2 deleted at once.
+
 29. Backup copy jobs. moto 5.2 has no StartCopyJob. Here it copies a recovery point into the
     destination vault (in its region) at once, and the copy's listing carries
     `SourceBackupVaultArn`, as ListRecoveryPointsByBackupVault answers for a copy.
@@ -23,7 +31,21 @@ from moto.backup import urls as backup_urls
 from moto.backup.exceptions import InvalidRequestException, ResourceNotFoundException
 from moto.backup.responses import BackupResponse
 
+import os
+
+from moto.core.exceptions import JsonRESTError
+
+from .clock import CLOCK_SCALE
 from .patch import patch, register
+
+DELETE_SECONDS = float(os.environ.get("TRADING_DR_BACKUP_DELETE_SECONDS", "3")) * CLOCK_SCALE
+
+
+class _InvalidResourceState(JsonRESTError):
+    code = 400
+
+    def __init__(self, message):
+        super().__init__("InvalidResourceStateException", message)
 
 # --- 26 (cloudformation.py). Backup vaults and their recovery points ------------------------------
 
@@ -31,6 +53,11 @@ from .patch import patch, register
 def _points(vault):
     if vault.recovery_points is None:
         vault.recovery_points = {}
+    # Item 49: a point whose deletion AWS has finished is gone.
+    now = _time.time()
+    for arn in [a for a, p in vault.recovery_points.items() if p.get("DeletedAt", now + 1) <= now]:
+        del vault.recovery_points[arn]
+    vault.num_of_recovery_points = len(vault.recovery_points)
     return vault.recovery_points
 
 
@@ -135,7 +162,8 @@ def _start_backup_job(self):
 def _list_recovery_points(self):
     name = unquote(self.path.split("/backup-vaults/")[1].split("/")[0])
     vault = _vault(self.backup_backend, name)
-    return json.dumps({"RecoveryPoints": list(_points(vault).values())})
+    listed = [{k: v for k, v in p.items() if k != "DeletedAt"} for p in _points(vault).values()]
+    return json.dumps({"RecoveryPoints": listed})
 
 
 def _delete_recovery_point(self):
@@ -146,14 +174,17 @@ def _delete_recovery_point(self):
     point = _points(vault).get(arn)
     if point is None:
         raise ResourceNotFoundException(msg=f"Recovery point {arn} not found")
+    if point["Status"] == "DELETING":
+        raise _InvalidResourceState(f"Recovery point {arn} is already being deleted")
     age_days = (_time.time() - point["CreationDate"]) / 86400
     if vault.locked and age_days < (vault.min_retention_days or 0):
         raise InvalidRequestException(
             msg=f"Recovery point {arn} cannot be deleted: backup vault {name} is locked with a "
             f"minimum retention of {vault.min_retention_days} days"
         )
-    del _points(vault)[arn]
-    vault.num_of_recovery_points = len(_points(vault))
+    # Item 49: the deletion runs on; the point is DELETING until then.
+    point["Status"] = "DELETING"
+    point["DeletedAt"] = _time.time() + DELETE_SECONDS
     return "{}"
 
 
