@@ -752,24 +752,17 @@ impl World {
         params: &Value,
         inputs: &[String],
     ) -> Vec<(String, String)> {
-        let Some(rest) = resource.split(":::").nth(1) else {
+        let Some(api) = cfn::arn::states_api(resource) else {
             return vec![];
         };
-        let rest = rest
+        let api = api
             .trim_end_matches(".sync")
             .trim_end_matches(".waitForTaskToken");
-        let parts: Vec<&str> = rest.split(':').collect();
-        let (service, op) = match parts.as_slice() {
-            ["aws-sdk", s, o] => (*s, *o),
-            [s, o] => (*s, *o),
-            _ => return vec![],
+        let Some((_, op)) = api.split_once(':') else {
+            return vec![];
         };
-        let iam_service = match service {
-            "applicationautoscaling" => "application-autoscaling",
-            "sfn" => "states",
-            s => s,
-        };
-        let action = format!("{iam_service}:{}", capitalise(op));
+        let action = cfn::arn::iam_action(api);
+        let iam_service = action.split(':').next().unwrap_or_default();
         let region = stack.region.as_str();
         let arn = |svc: &str, rest: String| format!("arn:aws:{svc}:{region}:{ACCOUNT}:{rest}");
         let text = |k: &str| -> Vec<String> {
@@ -1484,13 +1477,6 @@ impl World {
         }
         Some(vec![])
     }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-        .unwrap_or_default()
 }
 
 /// Every Task state of a definition, with its name, in branches and maps too.

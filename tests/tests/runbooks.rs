@@ -322,16 +322,7 @@ fn the_runbook_role_grants_every_call_the_definitions_make() {
             continue; // the configuration replicators have roles of their own
         }
         for call in runbook::api_calls(&def) {
-            let (service, action) = call.split_once(':').unwrap();
-            // The SDK integrations name a few services otherwise than IAM's prefix does.
-            let service = match service {
-                "applicationautoscaling" => "application-autoscaling",
-                "sfn" => "states",
-                other => other,
-            };
-            let mut chars = action.chars();
-            let first = chars.next().unwrap().to_ascii_uppercase();
-            let iam = format!("{service}:{first}{}", chars.as_str());
+            let iam = cfn::arn::iam_action(&call);
             assert!(
                 granted.contains(&iam),
                 "{name} calls {call} but the role lacks {iam}: {granted:?}"

@@ -120,9 +120,44 @@ pub fn states_api(resource: &str) -> Option<&str> {
     Some(api.strip_prefix("aws-sdk:").unwrap_or(api))
 }
 
+/// The IAM action an integration's API needs (`rds:failoverGlobalCluster` →
+/// `rds:FailoverGlobalCluster`): the operation with its first letter upper-cased, under IAM's
+/// prefix where Step Functions names the service otherwise (`applicationautoscaling` →
+/// `application-autoscaling`, `sfn` → `states`).
+pub fn iam_action(api: &str) -> String {
+    let (service, operation) = api.split_once(':').unwrap_or((api, ""));
+    let service = match service {
+        "applicationautoscaling" => "application-autoscaling",
+        "sfn" => "states",
+        other => other,
+    };
+    let mut chars = operation.chars();
+    let first = chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string())
+        .unwrap_or_default();
+    format!("{service}:{first}{}", chars.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integration_apis_name_their_iam_actions() {
+        assert_eq!(
+            iam_action("rds:failoverGlobalCluster"),
+            "rds:FailoverGlobalCluster"
+        );
+        assert_eq!(
+            iam_action("applicationautoscaling:registerScalableTarget"),
+            "application-autoscaling:RegisterScalableTarget"
+        );
+        assert_eq!(
+            iam_action("sfn:describeExecution"),
+            "states:DescribeExecution"
+        );
+    }
 
     #[test]
     fn every_part_can_be_the_stacks_fixed_or_empty() {

@@ -21,6 +21,14 @@ impl Runbook {
         }
     }
 
+    /// `Failover` or `Failback`: in subjects, event detail types and logical ids.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Runbook::Failover => "Failover",
+            Runbook::Failback => "Failback",
+        }
+    }
+
     /// The state machine's logical id in the secondary template.
     pub const fn logical_id(self) -> &'static str {
         match self {

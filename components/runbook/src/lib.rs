@@ -389,14 +389,26 @@ pub const EXECUTION_TIMEOUT_SECONDS: u32 = 3600;
 /// no longer RUNNING (stopped by hand, failed with an uncaught error, timed out at
 /// [`EXECUTION_TIMEOUT_SECONDS`]) has left a stale lock, which is taken over with a conditional
 /// write on that holder, so two executions that both find it stale cannot both take it. A lock
-/// whose holder runs, or cannot be read, is held: `held` is where the run goes then.
+/// whose holder runs, or cannot be read, is held: the run alerts and ends `LockHeld`.
 fn lock_expiry(
     i: &Inputs,
     s: &mut serde_json::Map<String, Value>,
-    operation: &str,
+    runbook: Runbook,
     acquired: &str,
-    held: &str,
 ) {
+    let operation = runbook.name();
+    let held = "AlertLockHeld";
+    let mut alert = notify(
+        i,
+        &format!(
+            "{} refused: another runbook execution holds the lock",
+            runbook.title()
+        ),
+        &format!("{} Lock Held", runbook.title()),
+    );
+    alert["Next"] = json!("AlreadyRunning");
+    s.insert(held.into(), alert);
+    s.insert("AlreadyRunning".into(), json!({"Type": "Fail", "Error": "LockHeld", "Cause": "another runbook execution holds the lock and is still running"}));
     s.insert(
         "LockHolder".into(),
         guarded(
@@ -571,15 +583,7 @@ pub fn failover_definition(i: &Inputs) -> Value {
             "CheckOutsideIn",
         ),
     );
-    lock_expiry(i, &mut s, "failover", "CheckOutsideIn", "AlertLockHeld");
-    let mut held = notify(
-        i,
-        "Failover refused: another runbook execution holds the lock",
-        "Failover Lock Held",
-    );
-    held["Next"] = json!("AlreadyRunning");
-    s.insert("AlertLockHeld".into(), held);
-    s.insert("AlreadyRunning".into(), json!({"Type": "Fail", "Error": "LockHeld", "Cause": "another runbook execution holds the lock and is still running"}));
+    lock_expiry(i, &mut s, Runbook::Failover, "CheckOutsideIn");
     s.insert(
         "AlertNotStarted".into(),
         notify(i, "Failover could not start", "Failover Not Started"),
@@ -898,16 +902,8 @@ pub fn failback_definition(i: &Inputs) -> Value {
             "CheckPrimary",
         ),
     );
-    lock_expiry(i, &mut s, "failback", "CheckPrimary", "AlertLockHeld");
-    let mut held = notify(
-        i,
-        "Failback refused: another runbook execution holds the lock",
-        "Failback Lock Held",
-    );
-    held["Next"] = json!("AlreadyRunning");
-    s.insert("AlertLockHeld".into(), held);
+    lock_expiry(i, &mut s, Runbook::Failback, "CheckPrimary");
     s.insert("NotStarted".into(), json!({"Type": "Fail", "Error": "LockUnavailable", "Cause": "the lock table could not be written: nothing changed"}));
-    s.insert("AlreadyRunning".into(), json!({"Type": "Fail", "Error": "LockHeld", "Cause": "another runbook execution holds the lock and is still running"}));
     s.insert(
         "CheckPrimary".into(),
         guarded(
@@ -1056,13 +1052,6 @@ pub fn failback_definition(i: &Inputs) -> Value {
 
 fn id(s: &str) -> Result<LogicalId, Error> {
     LogicalId::new(s)
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-        .unwrap_or_default()
 }
 
 /// Properties of the runbooks.
@@ -1321,7 +1310,7 @@ pub fn build(props: &RunbookProps) -> Result<(Fragment, Runbooks), Error> {
                 )
         };
         f.add(
-            id(&format!("{}EndedBadlyAlarm", capitalise(runbook.name())))?,
+            id(&format!("{}EndedBadlyAlarm", runbook.title()))?,
             cloudwatch::Alarm::new()
                 .alarm_name(n.name(&naming::CANARY_ALARM, Some(&format!("{}-ended-badly", runbook.name()))))
                 .alarm_description(format!(
